@@ -1,0 +1,56 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+
+/** The install script, shipped inline so the same file runs on this machine and over SSH. */
+export const INSTALL_SCRIPT_PATH = path.join(__dirname, "..", "edge", "install-caddyfile.sh");
+
+export interface EdgeArgs {
+  /** The rendered Caddyfile (no secrets in it). */
+  caddyfile: string;
+  caddyfilePath: string;
+  adminAddress: string;
+  /** Set for a remote server; absent means Caddy runs where `pulumi up` runs. */
+  connection?: command.types.input.remote.ConnectionArgs;
+}
+
+/** Quotes one word for a POSIX shell. */
+function shellWord(word: string): string {
+  return `'${word.replace(/'/g, `'"'"'`)}'`;
+}
+
+/**
+ * Wraps the install script in a here-document, so stdin stays free for the Caddyfile and nothing
+ * has to be copied to the server first.
+ */
+export function installCommand(script: string, caddyfilePath: string, adminAddress: string): string {
+  const marker = "OPENCLAW_EDGE_SCRIPT_EOF";
+  if (script.includes(marker)) throw new Error(`install script must not contain ${marker}`);
+  return [
+    `script=$(mktemp) && cat > "$script" <<'${marker}'`,
+    script.trimEnd(),
+    marker,
+    `bash "$script" ${shellWord(caddyfilePath)} ${shellWord(adminAddress)}; status=$?; rm -f "$script"; exit $status`,
+  ].join("\n");
+}
+
+/**
+ * The edge: Caddy's whole configuration as one resource. Its only input that changes is the
+ * Caddyfile, so it runs once per apply that changes routes, and not at all otherwise.
+ */
+export class Edge extends pulumi.ComponentResource {
+  public readonly caddyfile: string;
+
+  constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openclaw:hosting:Edge", name, {}, opts);
+    const create = installCommand(fs.readFileSync(INSTALL_SCRIPT_PATH, "utf8"), args.caddyfilePath, args.adminAddress);
+    if (args.connection !== undefined) {
+      new command.remote.Command(`${name}-caddyfile`, { connection: args.connection, create, stdin: args.caddyfile }, { parent: this });
+    } else {
+      new command.local.Command(`${name}-caddyfile`, { create, stdin: args.caddyfile, interpreter: ["/bin/bash", "-c"] }, { parent: this });
+    }
+    this.caddyfile = args.caddyfile;
+    this.registerOutputs({ caddyfile: this.caddyfile });
+  }
+}

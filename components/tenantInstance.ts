@@ -1,0 +1,122 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import {
+  CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR,
+} from "../core/gateway";
+import { TenantPlan } from "../core/plan";
+
+export const MANAGED_BY = "openclaw-hosting";
+
+export interface TenantInstanceArgs {
+  /** The tenant's plan from the pure core; it depends on no other tenant. */
+  plan: TenantPlan;
+  /** The tenant's model-provider key; absent only for a suspended tenant. */
+  apiKey?: pulumi.Input<string>;
+}
+
+/**
+ * One tenant: its gateway token, its two data volumes, its own bridge network and, while active,
+ * its hardened gateway container. The volumes outlive the tenant's removal from the roster.
+ */
+export class TenantInstance extends pulumi.ComponentResource {
+  public readonly url: string;
+  public readonly port: number;
+  public readonly gatewayToken: pulumi.Output<string>;
+  public readonly volumeNames: pulumi.Output<string>[];
+  public readonly containerName: pulumi.Output<string> | undefined;
+
+  constructor(name: string, args: TenantInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openclaw:hosting:TenantInstance", name, {}, opts);
+    const { plan } = args;
+    const labels = [
+      { label: "openclaw.tenant", value: plan.name },
+      { label: "openclaw.tier", value: plan.tier },
+      { label: "managed-by", value: MANAGED_BY },
+    ];
+
+    // No keepers: the token must survive image upgrades, re-tiering and suspension.
+    const token = new random.RandomPassword(`${name}-gateway-token`, { length: 48, special: false }, { parent: this });
+
+    // Deleting a tenant's data is a separate, explicit act (see README): never a side effect of an edit.
+    const volumes = [
+      { key: "state", path: STATE_DIR },
+      { key: "credentials", path: CREDENTIALS_DIR },
+    ].map(({ key, path }) => ({
+      path,
+      volume: new docker.Volume(
+        `${name}-${key}`,
+        { name: `openclaw-${plan.name}-${key}`, labels: labels.map((l) => ({ label: l.label, value: l.value })) },
+        { parent: this, retainOnDelete: true },
+      ),
+    }));
+
+    const network = new docker.Network(
+      `${name}-network`,
+      {
+        name: `openclaw-${plan.name}`,
+        driver: "bridge",
+        ipamConfigs: [{ subnet: plan.subnet, gateway: plan.bridgeGateway }],
+        labels,
+      },
+      { parent: this, deleteBeforeReplace: true },
+    );
+
+    let container: docker.Container | undefined;
+    if (plan.state === "active") {
+      const envs = pulumi
+        .all([token.result, args.apiKey ?? ""])
+        .apply(([gatewayToken, apiKey]) => [
+          `OPENCLAW_GATEWAY_TOKEN=${gatewayToken}`,
+          `${plan.apiKeyEnv}=${apiKey}`,
+          `NODE_OPTIONS=--max-old-space-size=${plan.heapMb}`,
+          "OPENCLAW_DISABLE_BONJOUR=1",
+          `OPENCLAW_HOSTING_SETTINGS=${JSON.stringify(plan.settings)}`,
+          ...Object.entries(plan.env).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`),
+        ]);
+      container = new docker.Container(
+        `${name}-gateway`,
+        {
+          name: `openclaw-${plan.name}`,
+          image: plan.image,
+          command: START_COMMAND,
+          user: GATEWAY_UID,
+          envs: pulumi.secret(envs),
+          // Only the tenant's own bridge: the default bridge lets containers reach each other.
+          networkMode: network.name,
+          networksAdvanced: [{ name: network.name }],
+          ports: [{ internal: GATEWAY_PORT, external: plan.port, ip: "127.0.0.1", protocol: "tcp" }],
+          memory: plan.memoryMb,
+          memoryReservation: plan.reservationMb,
+          memorySwap: plan.memoryMb,
+          cpus: String(plan.cpus),
+          readOnly: true,
+          tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" },
+          capabilities: { drops: ["ALL"] },
+          securityOpts: ["no-new-privileges:true"],
+          init: true,
+          restart: "unless-stopped",
+          healthcheck: { tests: HEALTHCHECK_TEST, interval: "30s", timeout: "5s", startPeriod: "60s", retries: 3 },
+          // A new image must become healthy before `pulumi up` succeeds.
+          wait: true,
+          waitTimeout: 180,
+          logDriver: "json-file",
+          logOpts: { "max-size": "10m", "max-file": "3" },
+          labels,
+          volumes: volumes.map(({ volume, path }) => ({ volumeName: volume.name, containerPath: path })),
+          removeVolumes: false,
+          destroyGraceSeconds: 30,
+        },
+        // The name and host port are fixed, so the old container must go before the new one starts.
+        { parent: this, deleteBeforeReplace: true },
+      );
+    }
+
+    this.url = plan.url;
+    this.port = plan.port;
+    this.gatewayToken = token.result;
+    this.volumeNames = volumes.map(({ volume }) => volume.name);
+    this.containerName = container?.name;
+    this.registerOutputs({ url: this.url, port: this.port, gatewayToken: this.gatewayToken, volumeNames: this.volumeNames });
+  }
+}

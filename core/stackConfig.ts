@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { ImageRef, Port, TenantName } from "./names";
+import { Problem, problemsFromZod } from "./problems";
+
+export const TIER_NAMES = ["light", "standard", "heavy"] as const;
+export const TierName = z.enum(TIER_NAMES, { error: `must be one of ${TIER_NAMES.join(", ")}` });
+export type TierName = z.infer<typeof TierName>;
+
+const TierSize = z.strictObject({
+  memoryMb: z.number().int().min(128, { error: "must be at least 128 (MB)" }),
+  reservationMb: z.number().int().min(0),
+  cpus: z.number().positive().max(64),
+});
+export type TierSize = z.infer<typeof TierSize>;
+
+/** The issue's defaults: OpenClaw peaks near 343 MiB RSS, so light is tight on purpose. */
+export const DEFAULT_TIERS: Record<TierName, TierSize> = {
+  light: { memoryMb: 384, reservationMb: 256, cpus: 0.5 },
+  standard: { memoryMb: 512, reservationMb: 384, cpus: 1.0 },
+  heavy: { memoryMb: 1024, reservationMb: 768, cpus: 2.0 },
+};
+
+const Hostname = z
+  .string()
+  .regex(/^(?=.{4,200}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    error: "must be a lowercase domain such as claw.example.com (no scheme, no trailing dot)",
+  });
+
+const PortPool = z
+  .strictObject({ start: Port, end: Port })
+  .refine((p) => p.end >= p.start, { error: "end must not be below start", path: ["end"] });
+
+const Caddy = z
+  .strictObject({
+    caddyfilePath: z.string().startsWith("/", { error: "must be an absolute path" }).default("/etc/caddy/Caddyfile"),
+    adminAddress: z
+      .string()
+      .regex(/^(localhost|127\.0\.0\.1|\[::1\]):\d{2,5}$/, { error: "must be a loopback host:port, e.g. localhost:2019" })
+      .default("localhost:2019"),
+    acmeEmail: z.email({ error: "must be an email address" }).optional(),
+    acmeCa: z.url({ error: "must be a URL" }).optional(),
+    localCerts: z.boolean().default(false),
+    ports: z.strictObject({ http: Port.optional(), https: Port.optional() }).optional(),
+    storageDir: z.string().startsWith("/", { error: "must be an absolute path" }).optional(),
+  })
+  .refine((c) => c.localCerts || c.acmeEmail !== undefined, {
+    error: "is required unless localCerts is true (Let's Encrypt needs a contact address)",
+    path: ["acmeEmail"],
+  });
+
+const Ssh = z.strictObject({
+  host: z.string().min(1),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "must be a Unix user name" }),
+  port: z.number().int().min(1).max(65535).default(22),
+  /** A key file on the operator's machine; without it, the SSH agent is used. Never the key itself. */
+  privateKeyPath: z.string().optional(),
+});
+
+const Cidr4 = z
+  .cidrv4({ error: "must be an IPv4 CIDR such as 10.231.0.0/16" })
+  .refine((c) => Number(c.split("/")[1]) <= 28, { error: "must be /28 or larger (each tenant gets a /28)" });
+
+export const StackConfigSchema = z
+  .strictObject({
+    domain: Hostname,
+    rosterDir: z.string().min(1).default("tenants"),
+    image: ImageRef,
+    portPool: PortPool.default({ start: 18800, end: 18899 }),
+    tiers: z
+      .strictObject({ light: TierSize.partial().optional(), standard: TierSize.partial().optional(), heavy: TierSize.partial().optional() })
+      .default({}),
+    apiKeys: z.record(z.string(), z.string().min(1, { error: "must not be empty" })).default({}),
+    serverIp: z.ipv4({ error: "must be an IPv4 address" }).optional(),
+    dns: z
+      .strictObject({
+        zoneId: z.string().regex(/^[0-9a-f]{32}$/, { error: "must be a Cloudflare zone id (32 hex characters)" }),
+        proxied: z.boolean().default(false),
+      })
+      .optional(),
+    caddy: Caddy.prefault({}),
+    ssh: Ssh.optional(),
+    tenantNetworks: Cidr4.default("10.231.0.0/16"),
+  })
+  .refine((c) => c.dns === undefined || c.serverIp !== undefined, {
+    error: "is required when dns is set (the wildcard record points at it)",
+    path: ["serverIp"],
+  });
+
+export type StackConfig = z.infer<typeof StackConfigSchema>;
+
+/** Tier sizes after the stack's overrides, checked as a whole. */
+export function resolveTiers(config: StackConfig): { tiers: Record<TierName, TierSize>; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const tiers = {} as Record<TierName, TierSize>;
+  for (const name of TIER_NAMES) {
+    const size = { ...DEFAULT_TIERS[name], ...config.tiers[name] };
+    if (size.reservationMb > size.memoryMb) {
+      problems.push({ field: `tiers.${name}.reservationMb`, message: `${size.reservationMb} MB exceeds the memory limit of ${size.memoryMb} MB` });
+    }
+    tiers[name] = size;
+  }
+  return { tiers, problems };
+}
+
+/**
+ * Pulumi hands config to the program as strings (objects JSON-encoded), keyed `project:key`.
+ * `raw` has the project prefix already removed.
+ */
+export function parseStackConfig(raw: Record<string, unknown>): { config?: StackConfig; problems: Problem[] } {
+  const decoded: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    decoded[key] = typeof value === "string" && /^[\[{]/.test(value.trim()) ? safeJson(value) : value;
+  }
+  const parsed = StackConfigSchema.safeParse(decoded);
+  if (!parsed.success) return { problems: problemsFromZod(parsed.error, {}) };
+  const problems = Object.keys(parsed.data.apiKeys)
+    .filter((name) => !TenantName.safeParse(name).success)
+    .map((name) => ({ field: `apiKeys.${name}`, message: "is not a valid tenant name" }));
+  problems.push(...resolveTiers(parsed.data).problems);
+  return problems.length > 0 ? { problems } : { config: parsed.data, problems };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // left for the schema to reject with a field name
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs a new Caddyfile read from stdin, safely, and reloads Caddy.
+#   install-caddyfile.sh CADDYFILE_PATH ADMIN_ADDRESS
+# The same script runs locally and over SSH. It validates before touching the live file, swaps
+# atomically, and if the reload fails it puts the previous file back and fails, so `pulumi up`
+# fails while Caddy keeps serving the config it already had (a failed load is rolled back by Caddy).
+set -euo pipefail
+
+target=${1:?usage: install-caddyfile.sh CADDYFILE_PATH ADMIN_ADDRESS}
+admin=${2:?usage: install-caddyfile.sh CADDYFILE_PATH ADMIN_ADDRESS}
+dir=$(dirname -- "$target")
+mkdir -p -- "$dir"
+
+# One apply at a time: two concurrent runs must not interleave swap and restore.
+exec 9>"$target.lock"
+flock -w 120 9 || { echo "openclaw-hosting: another Caddyfile install holds $target.lock" >&2; exit 1; }
+
+new=$(mktemp "$dir/.Caddyfile.new.XXXXXX")
+previous="$target.previous"
+cleanup() { rm -f -- "$new"; }
+trap cleanup EXIT
+
+cat > "$new"
+chmod 0644 "$new"
+
+if ! caddy validate --config "$new" --adapter caddyfile >"$new.log" 2>&1; then
+  cat "$new.log" >&2; rm -f -- "$new.log"
+  echo "openclaw-hosting: the new Caddyfile is invalid; the live file and Caddy were not touched" >&2
+  exit 1
+fi
+rm -f -- "$new.log"
+
+had_previous=0
+if [ -f "$target" ]; then
+  cp -p -- "$target" "$previous"
+  had_previous=1
+fi
+mv -f -- "$new" "$target"
+
+if ! caddy reload --config "$target" --adapter caddyfile --address "$admin"; then
+  if [ "$had_previous" = 1 ]; then
+    mv -f -- "$previous" "$target"
+  else
+    rm -f -- "$target"
+  fi
+  echo "openclaw-hosting: caddy reload failed; restored the previous Caddyfile (Caddy keeps serving its old config)" >&2
+  exit 1
+fi
+echo "openclaw-hosting: Caddyfile installed at $target and Caddy reloaded"

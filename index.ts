@@ -1,0 +1,40 @@
+// openclaw-hosting: one isolated OpenClaw gateway per tenant, behind Caddy, with automatic HTTPS.
+import * as pulumi from "@pulumi/pulumi";
+import { Edge } from "./components/edge";
+import { loadHostingInputs } from "./components/hostingInputs";
+import { serverAccess } from "./components/server";
+import { TenantInstance } from "./components/tenantInstance";
+import { WildcardDns } from "./components/wildcardDns";
+
+// 1. Read the stack config and the roster; any problem stops here, before anything changes.
+const { config, plan, apiKeys } = loadHostingInputs(__dirname);
+
+// 2. The server the tenants run on.
+const server = serverAccess(config.ssh);
+
+// 3. One TenantInstance per roster entry.
+const instances = plan.tenants.map(
+  (tenant) => new TenantInstance(tenant.name, { plan: tenant, apiKey: apiKeys[tenant.name] }, { provider: server.docker }),
+);
+
+// 4. The edge: Caddy routes every tenant's subdomain to its loopback port.
+new Edge(
+  "edge",
+  { caddyfile: plan.caddyfile, caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress, connection: server.connection },
+  { dependsOn: instances },
+);
+
+// 5. DNS: one wildcard record, only when the stack manages DNS.
+if (config.dns !== undefined && config.serverIp !== undefined) {
+  new WildcardDns("dns", { zoneId: config.dns.zoneId, domain: config.domain, serverIp: config.serverIp, proxied: config.dns.proxied });
+}
+
+// 6. What operators read after `pulumi up`.
+export const tenants = Object.fromEntries(
+  plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, tier: t.tier, state: t.state }]),
+);
+export const urls = plan.tenants.map((t) => t.url);
+export const gatewayTokens = pulumi.secret(
+  pulumi.all(Object.fromEntries(instances.map((instance, i) => [plan.tenants[i].name, instance.gatewayToken]))),
+);
+export const caddyfile = plan.caddyfile;

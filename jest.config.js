@@ -1,0 +1,19 @@
+// Two suites: "unit" (pure core + program under Pulumi's mock engine, no daemons) and
+// "integration" (real Docker engine and real Caddy, started by scripts/runtime-env.sh).
+const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] };
+module.exports = {
+  projects: [
+    {
+      displayName: "unit",
+      testEnvironment: "node",
+      transform: tsJest,
+      testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/test/program/**/*.test.ts"],
+    },
+    {
+      displayName: "integration",
+      testEnvironment: "node",
+      transform: tsJest,
+      testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
+    },
+  ],
+};

@@ -1,0 +1,141 @@
+import * as path from "path";
+import type * as pulumiType from "@pulumi/pulumi";
+
+/** One resource the program registered, with the inputs it asked for. */
+export interface CapturedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  /** Top-level input names Pulumi holds as secrets. */
+  secretInputs: string[];
+  /** Resource options that matter for safety, as the program passed them. */
+  options: { retainOnDelete?: boolean; deleteBeforeReplace?: boolean; protect?: boolean; parentName?: string; dependsOn: number };
+}
+
+export interface ProgramRun {
+  resources: CapturedResource[];
+  outputs: Record<string, unknown>;
+  /** Which stack outputs Pulumi treats as secret. */
+  secretOutputs: string[];
+}
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const PROJECT = "openclaw-hosting";
+
+/** A config that passes validation; tests override single keys. */
+export function baseConfig(rosterDir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    domain: "claw.example.com",
+    rosterDir,
+    image: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
+    caddy: { acmeEmail: "ops@example.com" },
+    apiKeys: {},
+    ...overrides,
+  };
+}
+
+/** A fake key that can be traced through the program without looking like a real one. */
+export function fakeKey(tenant: string): string {
+  return `test-key-for-${tenant}-000000`;
+}
+
+/**
+ * Runs index.ts under Pulumi's mock engine with the given config, in a fresh module registry,
+ * and captures every resource registration. Config values are encoded as Pulumi encodes them.
+ */
+export async function runProgram(config: Record<string, unknown>): Promise<ProgramRun> {
+  const resources: CapturedResource[] = [];
+  let stackModule: Record<string, unknown> = {};
+  let pulumi: typeof pulumiType | undefined;
+  await jest.isolateModulesAsync(async () => {
+    pulumi = await import("@pulumi/pulumi");
+    const encoded: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config)) {
+      encoded[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    pulumi.runtime.setAllConfig(encoded, [`${PROJECT}:apiKeys`]);
+    const options = new Map<string, CapturedResource["options"]>();
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          const { inputs, secretInputs } = unwrapSecrets(args.inputs as Record<string, unknown>);
+          const opts = options.get(`${args.type}::${args.name}`) ?? { dependsOn: 0 };
+          resources.push({ type: args.type, name: args.name, inputs, secretInputs, options: opts });
+          const state: Record<string, unknown> = { ...args.inputs };
+          if (args.type === "random:index/randomPassword:RandomPassword") state.result = `token-of-${args.name}`;
+          return { id: `${args.name}-id`, state };
+        },
+        call: (args) => args.inputs,
+      },
+      PROJECT,
+      "test",
+      false,
+    );
+    const runtime = pulumi.runtime;
+    await runtime.runInPulumiStack(async () => {
+    // Legacy transformations work under mocks (the `transforms` option does not): they see the options.
+    runtime.registerStackTransformation((args) => {
+      const dependsOn = args.opts.dependsOn;
+      options.set(`${args.type}::${args.name}`, {
+        retainOnDelete: args.opts.retainOnDelete,
+        deleteBeforeReplace: (args.opts as pulumiType.CustomResourceOptions).deleteBeforeReplace,
+        protect: args.opts.protect,
+        parentName: args.opts.parent?.constructor.name,
+        dependsOn: Array.isArray(dependsOn) ? dependsOn.length : dependsOn === undefined ? 0 : 1,
+      });
+      return undefined;
+    });
+    stackModule = await import(path.join(REPO_ROOT, "index"));
+    return stackModule;
+    });
+  });
+  if (pulumi === undefined) throw new Error("program did not load");
+  const outputs: Record<string, unknown> = {};
+  const secretOutputs: string[] = [];
+  for (const [key, value] of Object.entries(stackModule)) {
+    if (pulumi.Output.isInstance(value)) {
+      outputs[key] = await new Promise((resolve) => value.apply(resolve));
+      if (await pulumi.isSecret(value)) secretOutputs.push(key);
+    } else {
+      outputs[key] = value;
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return { resources, outputs, secretOutputs };
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Mocks see secrets as signed wrappers; tests want the values and the list of secret fields. */
+function unwrapSecrets(raw: Record<string, unknown>): { inputs: Record<string, unknown>; secretInputs: string[] } {
+  const secretInputs: string[] = [];
+  const unwrap = (value: unknown, field?: string): unknown => {
+    if (Array.isArray(value)) return value.map((v) => unwrap(v, field));
+    if (value !== null && typeof value === "object") {
+      const obj = value as Record<string, unknown>;
+      if (SECRET_SIG in obj) {
+        if (field !== undefined && !secretInputs.includes(field)) secretInputs.push(field);
+        return unwrap(obj.value, field);
+      }
+      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrap(v, field)]));
+    }
+    return value;
+  };
+  const inputs = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, unwrap(v, k)]));
+  return { inputs, secretInputs };
+}
+
+export function ofType(run: ProgramRun, type: string): CapturedResource[] {
+  return run.resources.filter((r) => r.type === type);
+}
+
+export const TYPES = {
+  container: "docker:index/container:Container",
+  volume: "docker:index/volume:Volume",
+  network: "docker:index/network:Network",
+  token: "random:index/randomPassword:RandomPassword",
+  localCommand: "command:local:Command",
+  remoteCommand: "command:remote:Command",
+  dnsRecord: "cloudflare:index/dnsRecord:DnsRecord",
+  tenant: "openclaw:hosting:TenantInstance",
+} as const;
