@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { checkHosting } from "../core/check";
 import { readRosterDir } from "../core/load";
-import { HostingPlan, planHosting } from "../core/plan";
-import { HostingInputError, Problem } from "../core/problems";
-import { parseRoster } from "../core/roster";
-import { StackConfig, parseStackConfig } from "../core/stackConfig";
+import { HostingPlan } from "../core/plan";
+import { HostingInputError } from "../core/problems";
+import { StackConfig } from "../core/stackConfig";
 
 export interface HostingInputs {
   config: StackConfig;
@@ -28,15 +28,12 @@ export function rawStackConfig(): Record<string, string> {
  * before a single resource is registered: a bad edit fails the preview and changes nothing.
  */
 export function loadHostingInputs(repoRoot: string): HostingInputs {
-  const parsed = parseStackConfig(rawStackConfig());
-  if (parsed.config === undefined) throw new HostingInputError(parsed.problems);
-  const config = parsed.config;
-  const roster = parseRoster(readRosterDir(path.resolve(repoRoot, config.rosterDir)));
-  const plan = planHosting(config, roster.tenants);
-  const problems: Problem[] = [...roster.problems, ...plan.problems];
-  if (problems.length > 0) throw new HostingInputError(problems);
-  for (const warning of plan.warnings) pulumi.log.warn(`config ${warning.field}: ${warning.message}`);
+  const checked = checkHosting(rawStackConfig(), (dir) => readRosterDir(path.resolve(repoRoot, dir)));
+  if (checked.config === undefined || checked.plan === undefined || checked.problems.length > 0) {
+    throw new HostingInputError(checked.problems);
+  }
+  for (const warning of checked.warnings) pulumi.log.warn(`config ${warning.field}: ${warning.message}`);
   const apiKeys: Record<string, pulumi.Output<string>> = {};
-  for (const [name, key] of Object.entries(config.apiKeys)) apiKeys[name] = pulumi.secret(key);
-  return { config, plan, apiKeys };
+  for (const [name, key] of Object.entries(checked.config.apiKeys)) apiKeys[name] = pulumi.secret(key);
+  return { config: checked.config, plan: checked.plan, apiKeys };
 }

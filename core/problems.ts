@@ -40,6 +40,8 @@ export function problemsFromZod(error: z.ZodError, where: { tenant?: string; pre
         message: "unknown field (check its spelling against the README)",
       }));
     }
-    return [{ tenant: where.tenant, field: base === "" ? "(file)" : base, message: issue.message }];
+    // A record key that fails its own schema carries the real reason one level down.
+    const message = issue.code === "invalid_key" && issue.issues.length > 0 ? issue.issues[0].message : issue.message;
+    return [{ tenant: where.tenant, field: base === "" ? "(file)" : base, message }];
   });
 }
