@@ -2,6 +2,8 @@
 // "integration" (real Docker engine and real Caddy, started by scripts/runtime-env.sh).
 const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] };
 module.exports = {
+  // Mock-engine runs of 50-tenant rosters take seconds; real-runtime tests take minutes.
+  testTimeout: 300000,
   projects: [
     {
       displayName: "unit",

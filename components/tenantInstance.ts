@@ -29,11 +29,13 @@ export class TenantInstance extends pulumi.ComponentResource {
   constructor(name: string, args: TenantInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openclaw:hosting:TenantInstance", name, {}, opts);
     const { plan } = args;
-    const labels = [
+    // Volume and network labels force replacement when changed, so they carry only what never
+    // changes for a tenant; the tier label lives on the container alone.
+    const stableLabels = [
       { label: "openclaw.tenant", value: plan.name },
-      { label: "openclaw.tier", value: plan.tier },
       { label: "managed-by", value: MANAGED_BY },
     ];
+    const labels = [...stableLabels, { label: "openclaw.tier", value: plan.tier }];
 
     // No keepers: the token must survive image upgrades, re-tiering and suspension.
     const token = new random.RandomPassword(`${name}-gateway-token`, { length: 48, special: false }, { parent: this });
@@ -46,7 +48,7 @@ export class TenantInstance extends pulumi.ComponentResource {
       path,
       volume: new docker.Volume(
         `${name}-${key}`,
-        { name: `openclaw-${plan.name}-${key}`, labels: labels.map((l) => ({ label: l.label, value: l.value })) },
+        { name: `openclaw-${plan.name}-${key}`, labels: stableLabels },
         { parent: this, retainOnDelete: true },
       ),
     }));
@@ -57,7 +59,7 @@ export class TenantInstance extends pulumi.ComponentResource {
         name: `openclaw-${plan.name}`,
         driver: "bridge",
         ipamConfigs: [{ subnet: plan.subnet, gateway: plan.bridgeGateway }],
-        labels,
+        labels: stableLabels,
       },
       { parent: this, deleteBeforeReplace: true },
     );
@@ -82,9 +84,9 @@ export class TenantInstance extends pulumi.ComponentResource {
           command: START_COMMAND,
           user: GATEWAY_UID,
           envs: pulumi.secret(envs),
-          // Only the tenant's own bridge: the default bridge lets containers reach each other.
+          // Only the tenant's own bridge (the default bridge lets containers reach each other). Not
+          // also in networksAdvanced: the provider would connect it twice and fail.
           networkMode: network.name,
-          networksAdvanced: [{ name: network.name }],
           ports: [{ internal: GATEWAY_PORT, external: plan.port, ip: "127.0.0.1", protocol: "tcp" }],
           memory: plan.memoryMb,
           memoryReservation: plan.reservationMb,

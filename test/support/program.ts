@@ -19,6 +19,13 @@ export interface ProgramRun {
   secretOutputs: string[];
 }
 
+/** The program threw; `registered` is what it had registered by then (it should be nothing). */
+export class ProgramFailure extends Error {
+  constructor(public readonly cause: unknown, public readonly registered: CapturedResource[]) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "openclaw-hosting";
 
@@ -47,6 +54,7 @@ export async function runProgram(config: Record<string, unknown>): Promise<Progr
   const resources: CapturedResource[] = [];
   let stackModule: Record<string, unknown> = {};
   let pulumi: typeof pulumiType | undefined;
+  let failure: unknown;
   await jest.isolateModulesAsync(async () => {
     pulumi = await import("@pulumi/pulumi");
     const encoded: Record<string, string> = {};
@@ -85,10 +93,15 @@ export async function runProgram(config: Record<string, unknown>): Promise<Progr
       });
       return undefined;
     });
-    stackModule = await import(path.join(REPO_ROOT, "index"));
-    return stackModule;
+    try {
+      stackModule = await import(path.join(REPO_ROOT, "index"));
+    } catch (err) {
+      failure = err;
+    }
+    return failure === undefined ? stackModule : {};
     });
   });
+  if (failure !== undefined) throw new ProgramFailure(failure, resources.filter((r) => r.type !== "pulumi:pulumi:Stack"));
   if (pulumi === undefined) throw new Error("program did not load");
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];

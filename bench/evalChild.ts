@@ -1,0 +1,179 @@
+// One measurement in a fresh process: the program (index.ts) or the floor (the same custom resources
+// registered in a flat loop) under Pulumi's mock engine. Run by bench/run.ts, never directly:
+//   node -r ts-node/register/transpile-only bench/evalChild.ts JOB.json
+// JOB.json: EvalJob. The result goes to job.resultPath as JSON (stdout is left to Pulumi's logging).
+import * as fs from "fs";
+import * as path from "path";
+import { performance } from "perf_hooks";
+import type * as pulumiType from "@pulumi/pulumi";
+
+export type EvalMode = "program" | "floor";
+
+export interface EvalJob {
+  mode: EvalMode;
+  /** Config keyed `openclaw-hosting:key`, values encoded as Pulumi encodes them. */
+  config: Record<string, string>;
+  secretKeys: string[];
+  /** program: write every registration (type, name, inputs) here. */
+  capturePath?: string;
+  /** floor: the custom resources to register, as captured from the program. */
+  floorSpecPath?: string;
+  /** Registrations the run must reach; checked, so a run that stops early is an error, not a fast result. */
+  expectedRegistrations?: number;
+  resultPath: string;
+}
+
+export interface CapturedRegistration {
+  type: string;
+  name: string;
+  custom: boolean;
+  /** The provider reference the program passed (a docker provider URN), if any. */
+  provider: string;
+  inputs: Record<string, unknown>;
+  secretInputs: string[];
+}
+
+export interface EvalResult {
+  mode: EvalMode;
+  /** From the first line of the program (or floor loop) until every registration is done and outputs resolved. */
+  evalMs: number;
+  /** The synchronous part: require(index) (or the floor loop) returning. */
+  syncMs: number;
+  /** Loading Pulumi, the provider SDKs, ts-node and the program's modules before the clock starts. */
+  warmupMs: number;
+  registrations: number;
+  customRegistrations: number;
+  /** process.resourceUsage().maxRSS at the end, in MB. */
+  rssMb: number;
+  heapUsedMb: number;
+}
+
+const REPO_ROOT = path.resolve(__dirname, "..");
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const PASSWORD_TYPE = "random:index/randomPassword:RandomPassword";
+
+function unwrapSecrets(raw: Record<string, unknown>): { inputs: Record<string, unknown>; secretInputs: string[] } {
+  const secretInputs = new Set<string>();
+  const unwrap = (value: unknown, field: string): unknown => {
+    if (Array.isArray(value)) return value.map((v) => unwrap(v, field));
+    if (value !== null && typeof value === "object") {
+      const obj = value as Record<string, unknown>;
+      if (SECRET_SIG in obj) {
+        secretInputs.add(field);
+        return unwrap(obj.value, field);
+      }
+      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrap(v, field)]));
+    }
+    return value;
+  };
+  const inputs = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, unwrap(v, k)]));
+  return { inputs, secretInputs: [...secretInputs] };
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as EvalJob;
+  const warmStart = performance.now();
+
+  // Same warm-up in both modes, so the floor pays the same module loading and RSS baseline.
+  const pulumi: typeof pulumiType = require("@pulumi/pulumi");
+  const docker = require("@pulumi/docker");
+  const random = require("@pulumi/random");
+  const command = require("@pulumi/command");
+  const cloudflare = require("@pulumi/cloudflare");
+  void [docker.Provider, docker.Container, docker.Volume, docker.Network, random.RandomPassword];
+  void [command.local.Command, command.remote.Command, cloudflare.DnsRecord];
+  for (const dir of ["core", "components"]) {
+    for (const file of fs.readdirSync(path.join(REPO_ROOT, dir)).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")).sort()) {
+      require(path.join(REPO_ROOT, dir, file));
+    }
+  }
+  const settings: { waitForRPCs(): Promise<void> } = require("@pulumi/pulumi/runtime/settings");
+
+  pulumi.runtime.setAllConfig(job.config, job.secretKeys);
+  let registrations = 0;
+  let customRegistrations = 0;
+  const captured: CapturedRegistration[] = [];
+  const capture = job.capturePath !== undefined;
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registrations++;
+        if (args.custom === true) customRegistrations++;
+        if (capture) {
+          const { inputs, secretInputs } = unwrapSecrets(args.inputs as Record<string, unknown>);
+          captured.push({ type: args.type, name: args.name, custom: args.custom === true, provider: args.provider ?? "", inputs, secretInputs });
+        }
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === PASSWORD_TYPE) state.result = `token-of-${args.name}`;
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args) => args.inputs,
+    },
+    "openclaw-hosting",
+    "bench",
+    false,
+  );
+
+  // Pulumi's base classes are abstract; the floor needs nothing beyond them.
+  class FloorResource extends pulumi.CustomResource {}
+  class FloorProvider extends pulumi.ProviderResource {}
+  let floorSpec: CapturedRegistration[] = [];
+  if (job.mode === "floor") {
+    if (job.floorSpecPath === undefined) throw new Error("floor needs floorSpecPath");
+    floorSpec = (JSON.parse(fs.readFileSync(job.floorSpecPath, "utf8")) as CapturedRegistration[]).filter((r) => r.custom);
+  }
+  const warmupMs = performance.now() - warmStart;
+
+  // ---- the clock runs from here until every registration has reached the mock monitor ----
+  const start = performance.now();
+  let syncMs = 0;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    if (job.mode === "program") {
+      const stack = require(path.join(REPO_ROOT, "index"));
+      syncMs = performance.now() - start;
+      return stack;
+    }
+    // The floor: the same custom resources with the same (already resolved) inputs, no program logic.
+    const providers = new Map<string, pulumiType.ProviderResource>();
+    for (const r of floorSpec) {
+      const inputs: Record<string, unknown> = { ...r.inputs };
+      for (const key of r.secretInputs) inputs[key] = pulumi.secret(inputs[key]);
+      if (r.type.startsWith("pulumi:providers:")) {
+        providers.set(r.type, new FloorProvider(r.type.slice("pulumi:providers:".length), r.name, inputs));
+        continue;
+      }
+      const providerType = /::(pulumi:providers:[^:]+)::/.exec(r.provider)?.[1];
+      const provider = providerType !== undefined ? providers.get(providerType) : undefined;
+      new FloorResource(r.type, r.name, inputs, provider !== undefined ? { provider } : {});
+    }
+    syncMs = performance.now() - start;
+    return {};
+  });
+  await settings.waitForRPCs();
+  const evalMs = performance.now() - start;
+  // ---- clock stops ----
+
+  if (job.expectedRegistrations !== undefined && registrations !== job.expectedRegistrations) {
+    throw new Error(`${job.mode}: ${registrations} registrations, expected ${job.expectedRegistrations}`);
+  }
+  if (job.capturePath !== undefined) fs.writeFileSync(job.capturePath, JSON.stringify(captured));
+  const result: EvalResult = {
+    mode: job.mode,
+    evalMs,
+    syncMs,
+    warmupMs,
+    registrations,
+    customRegistrations,
+    rssMb: process.resourceUsage().maxRSS / 1024,
+    heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
+  };
+  fs.writeFileSync(job.resultPath, JSON.stringify(result));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`evalChild: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Runtime environment for integration tests: a private Docker engine (Debian's docker.io) plus
+# Caddy, and the local stand-in OpenClaw gateway image. No image registry is needed.
+#
+#   scripts/runtime-env.sh install       # apt-get install what is missing (idempotent)
+#   eval "$(scripts/runtime-env.sh start)"   # start (or reuse) the private dockerd, export DOCKER_HOST
+#   scripts/runtime-env.sh build-image   # build openclaw-standin:test into that engine
+#   scripts/runtime-env.sh status        # print state; exit 0 when the engine answers
+#   scripts/runtime-env.sh stop          # stop that dockerd (and only it)
+#
+# Everything lives under dedicated directories (override with the env vars below):
+#   OPENCLAW_TEST_STATE  (/var/lib/openclaw-test)  data-root, logs
+#   OPENCLAW_TEST_RUN    (/run/openclaw-test)      exec-root, socket, pidfile
+#   OPENCLAW_TEST_STORAGE_DRIVER  force a storage driver (default: overlay2, falling back to vfs)
+#   OPENCLAW_TEST_START_TIMEOUT   seconds to wait for the engine (default 60)
+# Only `start` writes to stdout (the export line), so `eval "$(... start)"` is safe; all
+# diagnostics go to stderr.
+set -euo pipefail
+
+STATE_DIR="${OPENCLAW_TEST_STATE:-/var/lib/openclaw-test}"
+RUN_DIR="${OPENCLAW_TEST_RUN:-/run/openclaw-test}"
+DATA_ROOT="$STATE_DIR/docker"
+EXEC_ROOT="$RUN_DIR/exec"
+SOCK="$RUN_DIR/docker.sock"
+PIDFILE="$RUN_DIR/dockerd.pid"
+LOG_DIR="$STATE_DIR/log"
+LOG_FILE="$LOG_DIR/dockerd.log"
+DRIVER_FILE="$STATE_DIR/storage-driver"
+START_TIMEOUT="${OPENCLAW_TEST_START_TIMEOUT:-60}"
+STOP_TIMEOUT="${OPENCLAW_TEST_STOP_TIMEOUT:-30}"
+DOCKER_HOST_VALUE="unix://$SOCK"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar)
+
+log() { printf '[runtime-env] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
+
+pkg_installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]
+}
+
+cmd_install() {
+  need_root
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
+  # The image build copies the host's node; only install Debian's nodejs when there is none.
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "all packages present: ${PACKAGES[*]}"
+  else
+    log "installing: ${missing[*]}"
+    local need_update=0
+    for p in "${missing[@]}"; do
+      # No candidate => package lists are missing or stale.
+      if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then need_update=1; fi
+    done
+    if [ "$need_update" = 1 ]; then
+      log "apt-get update (package lists lack a candidate)"
+      DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+    fi
+    # Keep the distro services (docker, containerd, caddy) from being started by postinst:
+    # a temporary policy-rc.d if none exists (Debian's documented mechanism).
+    local policy=/usr/sbin/policy-rc.d created_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; created_policy=1
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >&2
+    if [ "$created_policy" = 1 ]; then rm -f "$policy"; trap - EXIT; fi
+  fi
+  disable_distro_services
+  log "install: ok"
+}
+
+systemd_running() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
+
+# Is PID alive and is its executable NAME?
+pid_is() {
+  local pid="$1" name="$2"
+  [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]
+}
+
+our_pid() {
+  local pid
+  [ -s "$PIDFILE" ] || return 1
+  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+  pid_is "$pid" dockerd || return 1
+  # Make sure it is *our* dockerd (pid reuse, or a pidfile from another setup).
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--pidfile $PIDFILE" || return 1
+  echo "$pid"
+}
+
+# Stop and disable the Debian-packaged services so they do not compete for docker0, the
+# iptables DOCKER chains, ports 80/443 or the caddy admin port 2019.
+disable_distro_services() {
+  if systemd_running; then
+    local u
+    for u in docker.socket docker.service containerd.service caddy.service caddy-api.service; do
+      if systemctl list-unit-files "$u" >/dev/null 2>&1; then
+        systemctl disable --now "$u" >/dev/null 2>&1 || true
+      fi
+    done
+    return 0
+  fi
+  # No systemd (containers, firecracker VMs): stop an init.d-started docker if there is one.
+  local dpid
+  if [ -s /var/run/docker.pid ]; then
+    dpid="$(cat /var/run/docker.pid 2>/dev/null || true)"
+    if pid_is "$dpid" dockerd && [ -x /etc/init.d/docker ]; then
+      log "stopping Debian docker service (pid $dpid)"
+      /etc/init.d/docker stop >&2 || true
+    fi
+  fi
+  # Debian's caddy unit runs `caddy run --environ --config /etc/caddy/Caddyfile`; without
+  # systemd only a hand-started copy can exist. Stop exactly that one, by pid.
+  local p cmd
+  for p in /proc/[0-9]*; do
+    [ "$(cat "$p/comm" 2>/dev/null || true)" = caddy ] || continue
+    cmd="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null || true)"
+    case "$cmd" in
+      *"--config /etc/caddy/Caddyfile"*)
+        log "stopping distro-config caddy pid ${p#/proc/}: $cmd"
+        kill -TERM "${p#/proc/}" 2>/dev/null || true ;;
+    esac
+  done
+}
+
+foreign_dockerds() {
+  local p mine
+  mine="$(our_pid || true)"
+  for p in /proc/[0-9]*; do
+    [ "$(cat "$p/comm" 2>/dev/null || true)" = dockerd ] || continue
+    [ "${p#/proc/}" = "$mine" ] && continue
+    echo "${p#/proc/}: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null || true)"
+  done
+}
+
+engine_answers() { docker -H "$DOCKER_HOST_VALUE" info >/dev/null 2>&1; }
+
+launch_dockerd() {
+  local driver="$1"
+  mkdir -p "$DATA_ROOT" "$EXEC_ROOT" "$LOG_DIR" "$RUN_DIR"
+  rm -f "$SOCK"
+  {
+    echo "===== $(date -Is) starting dockerd (storage driver $driver) ====="
+  } >>"$LOG_FILE"
+  # setsid: own session, so the engine survives the calling shell and job control.
+  # A system containerd on /run/containerd would be used by dockerd if running; separate
+  # containerd namespaces keep our containers apart from anything else in it.
+  setsid dockerd \
+    --data-root "$DATA_ROOT" \
+    --exec-root "$EXEC_ROOT" \
+    --host "$DOCKER_HOST_VALUE" \
+    --pidfile "$PIDFILE" \
+    --storage-driver "$driver" \
+    --containerd-namespace openclaw-test \
+    --containerd-plugins-namespace openclaw-test-plugins \
+    --log-level info \
+    </dev/null >>"$LOG_FILE" 2>&1 &
+  local launcher=$!
+  local deadline=$((SECONDS + START_TIMEOUT)) i=0
+  while [ "$SECONDS" -lt "$deadline" ] && [ "$i" -lt $((START_TIMEOUT * 4)) ]; do
+    i=$((i + 1))
+    if engine_answers; then
+      echo "$driver" >"$DRIVER_FILE"
+      return 0
+    fi
+    if ! kill -0 "$launcher" 2>/dev/null; then
+      log "dockerd exited early (storage driver $driver); last log lines:"
+      tail -n 15 "$LOG_FILE" >&2 || true
+      return 1
+    fi
+    sleep 0.25
+  done
+  log "dockerd did not answer within ${START_TIMEOUT}s; stopping it"
+  kill -TERM "$launcher" 2>/dev/null || true
+  i=0; while kill -0 "$launcher" 2>/dev/null && [ "$i" -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
+  kill -KILL "$launcher" 2>/dev/null || true
+  return 2
+}
+
+cmd_start() {
+  need_root
+  command -v dockerd >/dev/null || die "dockerd not installed: run '$0 install'"
+  local t0=$SECONDS pid
+  if pid="$(our_pid)"; then
+    local i=0
+    while ! engine_answers && [ "$i" -lt $((START_TIMEOUT * 4)) ]; do sleep 0.25; i=$((i + 1)); done
+    engine_answers || die "our dockerd (pid $pid) runs but does not answer on $SOCK; see $LOG_FILE"
+    log "reusing running dockerd pid $pid ($(cat "$DRIVER_FILE" 2>/dev/null || echo '?'))"
+    echo "export DOCKER_HOST=$DOCKER_HOST_VALUE"
+    return 0
+  fi
+  disable_distro_services
+  local others
+  others="$(foreign_dockerds)"
+  if [ -n "$others" ]; then
+    die "another dockerd is running and would fight over docker0/iptables; stop it first:
+$others"
+  fi
+  # cgroup v2-only hosts need the memory controller delegated; v1/hybrid works as is.
+  if [ ! -d /sys/fs/cgroup/memory ] && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+    log "warning: no memory cgroup found; --memory limits will not work"
+  fi
+  local drivers=()
+  if [ -n "${OPENCLAW_TEST_STORAGE_DRIVER:-}" ]; then
+    drivers=("$OPENCLAW_TEST_STORAGE_DRIVER")
+  elif [ -s "$DRIVER_FILE" ]; then
+    drivers=("$(cat "$DRIVER_FILE")")   # data-root was initialised with this one
+  else
+    drivers=(overlay2 vfs)
+  fi
+  local d
+  for d in "${drivers[@]}"; do
+    if launch_dockerd "$d"; then
+      log "dockerd up (pid $(cat "$PIDFILE"), storage driver $d) in $((SECONDS - t0))s; log: $LOG_FILE"
+      echo "export DOCKER_HOST=$DOCKER_HOST_VALUE"
+      return 0
+    fi
+  done
+  die "could not start dockerd; see $LOG_FILE"
+}
+
+cmd_stop() {
+  need_root
+  local pid i=0
+  if ! pid="$(our_pid)"; then
+    log "no dockerd of ours is running"
+    rm -f "$PIDFILE"
+    return 0
+  fi
+  log "stopping dockerd pid $pid"
+  kill -TERM "$pid"
+  local limit=$((STOP_TIMEOUT * 4))
+  while pid_is "$pid" dockerd && [ "$i" -lt "$limit" ]; do sleep 0.25; i=$((i + 1)); done
+  if pid_is "$pid" dockerd; then
+    log "dockerd did not stop within ${STOP_TIMEOUT}s; SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 1
+  fi
+  # dockerd's managed containerd normally exits with it; stop a leftover one (ours only).
+  local cpid
+  if [ -s "$EXEC_ROOT/containerd/containerd.pid" ]; then
+    cpid="$(cat "$EXEC_ROOT/containerd/containerd.pid" 2>/dev/null || true)"
+    if pid_is "$cpid" containerd; then
+      kill -TERM "$cpid" 2>/dev/null || true
+      i=0; while pid_is "$cpid" containerd && [ "$i" -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
+    fi
+  fi
+  rm -f "$PIDFILE"
+  log "stopped"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(our_pid)" && engine_answers; then
+    log "running: pid $pid, DOCKER_HOST=$DOCKER_HOST_VALUE, driver $(cat "$DRIVER_FILE" 2>/dev/null || echo '?')"
+    echo "export DOCKER_HOST=$DOCKER_HOST_VALUE"
+    return 0
+  fi
+  log "not running"
+  return 1
+}
+
+cmd_build_image() {
+  need_root
+  engine_answers || die "engine not running on $SOCK: run '$0 start' first"
+  DOCKER_HOST="$DOCKER_HOST_VALUE" bash "$REPO_ROOT/test/integration/gateway-image/build.sh" "$@"
+}
+
+main() {
+  local cmd="${1:-}"; shift || true
+  case "$cmd" in
+    install) cmd_install "$@" ;;
+    start) cmd_start "$@" ;;
+    stop) cmd_stop "$@" ;;
+    status) cmd_status "$@" ;;
+    build-image) cmd_build_image "$@" ;;
+    *) echo "usage: $0 {install|start|stop|status|build-image [--force]}" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,189 @@
+import * as path from "path";
+import { GATEWAY_PORT } from "../../core/gateway";
+import { ProgramFailure, REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram, ProgramRun } from "../support/program";
+import { writeRoster } from "../support/roster";
+
+const sampleRoster = path.join(REPO_ROOT, "tenants");
+const sampleKeys = { alice: fakeKey("alice"), bob: fakeKey("bob") };
+
+describe("the program under Pulumi's mock engine, with the sample roster", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys }));
+  });
+
+  test("one TenantInstance per roster entry, and one container per active tenant", () => {
+    expect(ofType(run, TYPES.tenant).map((r) => r.name).sort()).toEqual(["alice", "bob", "carol"]);
+    expect(ofType(run, TYPES.container).map((r) => r.inputs.name).sort()).toEqual(["openclaw-alice", "openclaw-bob"]);
+  });
+
+  test("every container carries the full hardening profile", () => {
+    const containers = ofType(run, TYPES.container);
+    expect(containers.length).toBe(2);
+    for (const c of containers) {
+      const i = c.inputs;
+      expect(i.readOnly).toBe(true);
+      expect(i.capabilities).toEqual({ drops: ["ALL"] });
+      expect(i.securityOpts).toEqual(["no-new-privileges:true"]);
+      expect(i.init).toBe(true);
+      expect(i.restart).toBe("unless-stopped");
+      expect(i.user).toBe("1000:1000");
+      expect(i.memorySwap).toBe(i.memory);
+      expect(i.memoryReservation as number).toBeLessThan(i.memory as number);
+      expect((i.tmpfs as Record<string, string>)["/tmp"]).toMatch(/size=\d+m/);
+      expect((i.tmpfs as Record<string, string>)["/tmp"]).toContain("mode=1777");
+      expect(i.logDriver).toBe("json-file");
+      expect(i.logOpts).toEqual({ "max-size": "10m", "max-file": "3" });
+      expect(i.wait).toBe(true);
+      const health = i.healthcheck as { tests: string[] };
+      expect(health.tests.join(" ")).toContain("/healthz");
+      expect(health.tests.join(" ")).toContain("j.ok===true");
+      expect(i.networkMode).toBe(i.name);
+      expect(i.networksAdvanced).toBeUndefined();
+      expect(c.options.deleteBeforeReplace).toBe(true);
+      const labels = Object.fromEntries((i.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+      expect(labels["managed-by"]).toBe("openclaw-hosting");
+      expect(`openclaw-${labels["openclaw.tenant"]}`).toBe(i.name);
+    }
+  });
+
+  test("memory, CPUs and the V8 heap cap follow the tier", () => {
+    const bob = ofType(run, TYPES.container).find((c) => c.inputs.name === "openclaw-bob");
+    expect(bob?.inputs.memory).toBe(384);
+    expect(bob?.inputs.cpus).toBe("0.5");
+    const envs = bob?.inputs.envs as string[];
+    const heap = Number(/--max-old-space-size=(\d+)/.exec(envs.join(" "))?.[1]);
+    expect(heap).toBeGreaterThan(0);
+    expect(heap).toBeLessThan(384);
+  });
+
+  test("ports are unique, from the pool, and published on 127.0.0.1 only", () => {
+    const ports = ofType(run, TYPES.container).flatMap((c) => c.inputs.ports as { internal: number; external: number; ip: string }[]);
+    expect(ports.length).toBe(2);
+    for (const p of ports) {
+      expect(p.ip).toBe("127.0.0.1");
+      expect(p.internal).toBe(GATEWAY_PORT);
+      expect(p.external).toBeGreaterThanOrEqual(18800);
+      expect(p.external).toBeLessThanOrEqual(18899);
+    }
+    expect(new Set(ports.map((p) => p.external)).size).toBe(2);
+  });
+
+  test("the gateway token and API key reach the container only as secrets", () => {
+    for (const c of ofType(run, TYPES.container)) {
+      expect(c.secretInputs).toContain("envs");
+      const envs = c.inputs.envs as string[];
+      const tenant = String(c.inputs.name).replace("openclaw-", "");
+      expect(envs).toContain(`OPENCLAW_GATEWAY_TOKEN=token-of-${tenant}-gateway-token`);
+      expect(envs.some((e) => e.endsWith(fakeKey(tenant)))).toBe(true);
+    }
+    expect(ofType(run, TYPES.container).find((c) => c.inputs.name === "openclaw-bob")?.inputs.envs).toContain(`OPENAI_API_KEY=${fakeKey("bob")}`);
+    expect(run.secretOutputs).toEqual(["gatewayTokens"]);
+    const plain = JSON.stringify({ ...run.outputs, gatewayTokens: undefined });
+    expect(plain).not.toContain("token-of-");
+    expect(plain).not.toContain("test-key-for");
+  });
+
+  test("the gateway trusts exactly its own bridge gateway and allows its own origin", () => {
+    const alice = ofType(run, TYPES.container).find((c) => c.inputs.name === "openclaw-alice");
+    const network = ofType(run, TYPES.network).find((n) => n.inputs.name === "openclaw-alice");
+    const gateway = (network?.inputs.ipamConfigs as { gateway: string }[])[0].gateway;
+    const settingsEnv = (alice?.inputs.envs as string[]).find((e) => e.startsWith("OPENCLAW_HOSTING_SETTINGS="));
+    const settings = JSON.parse(String(settingsEnv).split("=").slice(1).join("=")) as { path: string; value: unknown }[];
+    const byPath = Object.fromEntries(settings.map((s) => [s.path, s.value]));
+    expect(byPath["gateway.trustedProxies"]).toEqual([gateway, `::ffff:${gateway}`]);
+    expect(byPath["gateway.controlUi.allowedOrigins"]).toEqual(["https://alice.claw.example.com"]);
+    expect(byPath["gateway.mode"]).toBe("local");
+  });
+
+  test("every tenant, suspended ones included, keeps two retained volumes for both state folders", () => {
+    const volumes = ofType(run, TYPES.volume);
+    expect(volumes.map((v) => v.inputs.name).sort()).toEqual([
+      "openclaw-alice-credentials", "openclaw-alice-state", "openclaw-bob-credentials", "openclaw-bob-state",
+      "openclaw-carol-credentials", "openclaw-carol-state",
+    ]);
+    for (const v of volumes) expect(v.options.retainOnDelete).toBe(true);
+    const alice = ofType(run, TYPES.container).find((c) => c.inputs.name === "openclaw-alice");
+    expect(alice?.inputs.volumes).toEqual([
+      { volumeName: "openclaw-alice-state", containerPath: "/home/node/.openclaw" },
+      { volumeName: "openclaw-alice-credentials", containerPath: "/home/node/.config/openclaw" },
+    ]);
+    expect(alice?.inputs.removeVolumes).toBe(false);
+  });
+
+  test("each tenant has its own bridge network with a distinct subnet", () => {
+    const networks = ofType(run, TYPES.network);
+    expect(networks.length).toBe(3);
+    const subnets = networks.map((n) => (n.inputs.ipamConfigs as { subnet: string }[])[0].subnet);
+    expect(new Set(subnets).size).toBe(3);
+  });
+
+  test("every child resource is parented to its component", () => {
+    for (const r of run.resources) {
+      if ([TYPES.container, TYPES.volume, TYPES.network, TYPES.token].includes(r.type as never)) expect(r.options.parentName).toBe("TenantInstance");
+      if (r.type === TYPES.localCommand) expect(r.options.parentName).toBe("Edge");
+    }
+  });
+
+  test("the edge command installs the rendered Caddyfile through the repo's script, on stdin", () => {
+    const [edge] = ofType(run, TYPES.localCommand);
+    expect(edge.inputs.stdin).toBe(run.outputs.caddyfile);
+    expect(String(edge.inputs.create)).toContain("caddy validate");
+    expect(String(edge.inputs.create)).toContain("'/etc/caddy/Caddyfile' 'localhost:2019'");
+    expect(edge.inputs.triggers).toBeUndefined();
+    expect(String(run.outputs.caddyfile)).not.toContain("token-of-");
+  });
+
+  test("outputs: a map per tenant, the list of URLs, and the rendered Caddyfile", () => {
+    const tenants = run.outputs.tenants as Record<string, { url: string; port: number; tier: string; state: string }>;
+    expect(Object.keys(tenants).sort()).toEqual(["alice", "bob", "carol"]);
+    expect(tenants.carol).toMatchObject({ url: "https://carol.claw.example.com", tier: "heavy", state: "suspended" });
+    expect(run.outputs.urls).toEqual(["https://alice.claw.example.com", "https://bob.claw.example.com", "https://carol.claw.example.com"]);
+    expect(String(run.outputs.caddyfile)).toContain(`reverse_proxy 127.0.0.1:${tenants.alice.port}`);
+  });
+
+  test("no DNS record when DNS is not configured", () => {
+    expect(ofType(run, TYPES.dnsRecord)).toEqual([]);
+  });
+});
+
+describe("optional parts of the stack", () => {
+  test("with dns set, one DNS-only wildcard A record with a full name and ttl 300", async () => {
+    const run = await runProgram(
+      baseConfig(sampleRoster, { apiKeys: sampleKeys, serverIp: "203.0.113.10", dns: { zoneId: "0123456789abcdef0123456789abcdef" } }),
+    );
+    const records = ofType(run, TYPES.dnsRecord);
+    expect(records.length).toBe(1);
+    expect(records[0].inputs).toMatchObject({
+      zoneId: "0123456789abcdef0123456789abcdef", name: "*.claw.example.com", type: "A", content: "203.0.113.10", ttl: 300, proxied: false,
+    });
+    expect(String(records[0].inputs.comment)).toContain("openclaw-hosting");
+  });
+
+  test("with ssh set, Docker goes over ssh:// and the edge command runs over SSH", async () => {
+    const run = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, ssh: { host: "203.0.113.10", user: "deploy" } }));
+    const provider = run.resources.find((r) => r.type === "pulumi:providers:docker");
+    expect(provider?.inputs.host).toBe("ssh://deploy@203.0.113.10:22");
+    expect(ofType(run, TYPES.localCommand)).toEqual([]);
+    const [remote] = ofType(run, TYPES.remoteCommand);
+    expect(remote.inputs.connection).toMatchObject({ host: "203.0.113.10", user: "deploy", port: 22 });
+    expect(remote.inputs.stdin).toBe(run.outputs.caddyfile);
+  });
+
+  test("a suspended tenant keeps its token, network and volumes but has no container", async () => {
+    const dir = writeRoster([{ name: "alice", state: "suspended" }]);
+    const run = await runProgram(baseConfig(dir));
+    expect(ofType(run, TYPES.container)).toEqual([]);
+    expect(ofType(run, TYPES.volume).length).toBe(2);
+    expect(ofType(run, TYPES.token).length).toBe(1);
+    expect(String(run.outputs.caddyfile)).toContain("alice.claw.example.com is suspended");
+  });
+
+  test("a bad roster registers nothing and names every problem", async () => {
+    const dir = writeRoster([{ name: "alice", tier: "huge" as never }, { name: "bob" }]);
+    const failure = await runProgram(baseConfig(dir)).then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(ProgramFailure);
+    expect((failure as ProgramFailure).message).toMatch(/tenant "alice", field tier: [\s\S]*tenant "bob", field apiKeys: is active but has no API key/);
+    expect((failure as ProgramFailure).registered).toEqual([]);
+  });
+});
