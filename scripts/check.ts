@@ -1,0 +1,70 @@
+// npm run check [-- --stack dev] [-- --roster DIR]: validates a roster offline (no Pulumi CLI, no
+// network), prints the tenant table with totals, and exits 1 listing every problem found.
+import * as fs from "fs";
+import * as path from "path";
+import { checkHosting } from "../core/check";
+import { readRosterDir } from "../core/load";
+import { HostingInputError, formatProblem } from "../core/problems";
+import { readStackFile } from "../core/stackFile";
+
+const REPO = path.resolve(__dirname, "..");
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c >= 2 && c !== 3 && c !== 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd()).join("\n");
+}
+
+function main(): number {
+  const stack = option("stack") ?? "dev";
+  const stackPath = path.join(REPO, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(stackPath)) {
+    console.error(`check: no stack file ${stackPath} (use --stack NAME)`);
+    return 1;
+  }
+  const { raw } = readStackFile(fs.readFileSync(stackPath, "utf8"));
+  const rosterOverride = option("roster");
+  if (rosterOverride !== undefined) raw.rosterDir = path.resolve(process.cwd(), rosterOverride);
+  const keysInFile = raw.apiKeys !== undefined;
+
+  let checked;
+  try {
+    checked = checkHosting(raw, (dir) => readRosterDir(path.resolve(REPO, dir)));
+  } catch (err) {
+    if (!(err instanceof HostingInputError)) throw err;
+    checked = { problems: err.problems, warnings: [] };
+  }
+  // Keys are set with `pulumi config set --secret`; a stack file without any cannot be checked for them.
+  const problems = checked.problems.filter((p) => keysInFile || p.field !== "apiKeys");
+  const missingKeys = checked.problems.filter((p) => !keysInFile && p.field === "apiKeys").map((p) => p.tenant);
+
+  if (checked.plan !== undefined) {
+    const rows = [["TENANT", "URL", "PORT", "TIER", "STATE", "MEMORY", "CPUS"]];
+    for (const t of checked.plan.tenants) {
+      rows.push([t.name, t.url, String(t.port), t.tier, t.state, `${t.memoryMb} MB`, t.cpus.toFixed(1)]);
+    }
+    const active = checked.plan.tenants.filter((t) => t.state === "active");
+    const memory = active.reduce((sum, t) => sum + t.memoryMb, 0);
+    const cpus = active.reduce((sum, t) => sum + t.cpus, 0);
+    rows.push([`TOTAL ${checked.plan.tenants.length}`, `${active.length} active`, "", "", "", `${memory} MB`, cpus.toFixed(1)]);
+    console.log(`Stack ${stack}, roster ${rosterOverride ?? checked.config?.rosterDir}\n`);
+    console.log(table(rows));
+  }
+  for (const w of checked.warnings) console.log(`warning: ${formatProblem(w)}`);
+  if (missingKeys.length > 0) {
+    console.log(`note: Pulumi.${stack}.yaml holds no apiKeys; pulumi up will require one for: ${missingKeys.join(", ")}`);
+  }
+  if (problems.length > 0) {
+    console.error(`\n${problems.length} problem(s):`);
+    for (const p of problems) console.error(`  - ${formatProblem(p)}`);
+    return 1;
+  }
+  console.log("\nroster OK");
+  return 0;
+}
+
+process.exit(main());

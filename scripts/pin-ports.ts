@@ -1,0 +1,47 @@
+// npm run pin-ports [-- --stack dev] [-- --roster DIR]: writes every tenant's current port into its
+// roster file, so that no later edit can move anyone. Comments and field order are kept.
+import * as fs from "fs";
+import * as path from "path";
+import { parseDocument } from "yaml";
+import { checkHosting } from "../core/check";
+import { readRosterDir } from "../core/load";
+import { formatProblem } from "../core/problems";
+import { ROSTER_FILE } from "../core/roster";
+import { readStackFile } from "../core/stackFile";
+
+const REPO = path.resolve(__dirname, "..");
+const option = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+
+function main(): number {
+  const stack = option("stack") ?? "dev";
+  const { raw } = readStackFile(fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8"));
+  const rosterDir = path.resolve(REPO, option("roster") ?? raw.rosterDir ?? "tenants");
+  raw.rosterDir = rosterDir;
+  const checked = checkHosting(raw, () => readRosterDir(rosterDir));
+  // Missing API keys do not matter for ports; anything else does.
+  const problems = checked.problems.filter((p) => p.field !== "apiKeys");
+  if (checked.plan === undefined || problems.length > 0) {
+    for (const p of problems) console.error(`  - ${formatProblem(p)}`);
+    return 1;
+  }
+  const ports = new Map(checked.plan.tenants.map((t) => [t.name, t.port]));
+  let pinned = 0;
+  for (const file of fs.readdirSync(rosterDir).filter((f) => ROSTER_FILE.test(f)).sort()) {
+    const name = ROSTER_FILE.exec(file)?.[1] ?? "";
+    const full = path.join(rosterDir, file);
+    const doc = parseDocument(fs.readFileSync(full, "utf8"));
+    const port = ports.get(name);
+    if (port === undefined || doc.get("port") !== undefined) continue;
+    doc.set("port", port);
+    fs.writeFileSync(full, doc.toString());
+    console.log(`pinned ${name} to ${port}`);
+    pinned++;
+  }
+  console.log(`${pinned} tenant(s) pinned; every tenant in ${path.relative(process.cwd(), rosterDir) || "."} now has a fixed port`);
+  return 0;
+}
+
+process.exit(main());
