@@ -51,6 +51,18 @@ export function fakeKey(tenant: string): string {
  * and captures every resource registration. Config values are encoded as Pulumi encodes them.
  */
 export async function runProgram(config: Record<string, unknown>): Promise<ProgramRun> {
+  // Pulumi records a stack trace for every promise and resource; jest's source-mapped traces make
+  // that cost most of a run, so a short plain trace (three frames) is used while the program runs.
+  const savedPrepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = (err, frames) => `${String(err)}\n${frames.slice(0, 3).map((f) => `    at ${f.toString()}`).join("\n")}`;
+  try {
+    return await runProgramWithTraces(config);
+  } finally {
+    Error.prepareStackTrace = savedPrepare;
+  }
+}
+
+async function runProgramWithTraces(config: Record<string, unknown>): Promise<ProgramRun> {
   const resources: CapturedResource[] = [];
   let stackModule: Record<string, unknown> = {};
   let pulumi: typeof pulumiType | undefined;
