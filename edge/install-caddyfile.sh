@@ -26,6 +26,8 @@ chmod 0644 "$new"
 if ! caddy validate --config "$new" --adapter caddyfile >"$new.log" 2>&1; then
   cat "$new.log" >&2; rm -f -- "$new.log"
   echo "openclaw-hosting: the new Caddyfile is invalid; the live file and Caddy were not touched" >&2
+  # The most likely cause on an older server: stream_close_delay needs Caddy 2.7 or newer.
+  echo "openclaw-hosting: (this needs Caddy >= 2.7; the server has $(caddy version 2>/dev/null | cut -d' ' -f1))" >&2
   exit 1
 fi
 rm -f -- "$new.log"

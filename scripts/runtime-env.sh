@@ -73,8 +73,38 @@ cmd_install() {
       -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >&2
     if [ "$created_policy" = 1 ]; then rm -f "$policy"; trap - EXIT; fi
   fi
+  ensure_modern_caddy
   disable_distro_services
   log "install: ok"
+}
+
+# The edge needs Caddy >= 2.7 (`stream_close_delay`, which keeps WebSockets open across reloads).
+# Bookworm ships 2.6.2; Debian's trixie-backports has a current one that runs on bookworm's libc.
+# Its lists go to a private apt directory, so the machine's own sources stay untouched.
+caddy_is_modern() {
+  local v
+  v="$(caddy version 2>/dev/null | sed -E 's/^v?([0-9]+)\.([0-9]+).*/\1 \2/')" || return 1
+  set -- $v
+  [ "${1:-0}" -gt 2 ] || { [ "${1:-0}" -eq 2 ] && [ "${2:-0}" -ge 7 ]; }
+}
+
+ensure_modern_caddy() {
+  if caddy_is_modern; then log "caddy $(caddy version | cut -d' ' -f1) is >= 2.7"; return 0; fi
+  log "caddy $(caddy version 2>/dev/null | cut -d' ' -f1) is older than 2.7: installing Debian's trixie-backports caddy"
+  local dir; dir="$(mktemp -d)"
+  mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+  echo "deb http://deb.debian.org/debian trixie-backports main" >"$dir/sources.list"
+  local apt_opts=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache")
+  apt-get "${apt_opts[@]}" update -q >&2
+  (cd "$dir" && apt-get "${apt_opts[@]}" download caddy >&2)
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; created_policy=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$dir"/caddy_*.deb >&2
+  [ "$created_policy" = 1 ] && rm -f "$policy"
+  rm -rf "$dir"
+  caddy_is_modern || die "caddy is still older than 2.7 after the upgrade"
+  log "caddy $(caddy version | cut -d' ' -f1) installed"
 }
 
 systemd_running() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }

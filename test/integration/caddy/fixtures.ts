@@ -7,6 +7,7 @@ import { HostingPlan, planHosting } from "../../../core/plan";
 import { formatProblem } from "../../../core/problems";
 import { parseRoster } from "../../../core/roster";
 import { parseStackConfig } from "../../../core/stackConfig";
+import { parseDocument } from "yaml";
 import { CapturedResource, ProgramRun, REPO_ROOT, TYPES, baseConfig, fakeKey } from "../../support/program";
 import { CaddySandbox, portIsFree } from "../support/caddy";
 
@@ -24,17 +25,17 @@ export function testStackConfig(options: {
   rosterDir: string;
   sandbox: CaddySandbox;
   ports: EdgePorts;
-  portPool: { start: number; end: number };
+  /** Omitted: the program's default pool (the one the sample roster's pins are in). */
+  portPool?: { start: number; end: number };
   activeTenants: readonly string[];
-  adminAddress?: string;
 }): Record<string, unknown> {
   return baseConfig(options.rosterDir, {
     domain: TEST_DOMAIN,
-    portPool: options.portPool,
+    ...(options.portPool !== undefined ? { portPool: options.portPool } : {}),
     apiKeys: Object.fromEntries(options.activeTenants.map((name) => [name, fakeKey(name)])),
     caddy: {
       caddyfilePath: options.sandbox.caddyfilePath,
-      adminAddress: options.adminAddress ?? `127.0.0.1:${options.ports.admin}`,
+      adminAddress: `127.0.0.1:${options.ports.admin}`,
       localCerts: true,
       ports: { http: options.ports.http, https: options.ports.https },
       storageDir: options.sandbox.storageDir,
@@ -53,10 +54,26 @@ export function planFor(rawConfig: Record<string, unknown>): HostingPlan {
   return plan;
 }
 
-export function copySampleRoster(dir: string): string[] {
+/** The pool the program uses when a stack sets none; the sample roster's pinned ports lie in it. */
+export function defaultPortPool(): { start: number; end: number } {
+  const parsed = parseStackConfig({ domain: TEST_DOMAIN, image: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820", caddy: { localCerts: true } });
+  if (parsed.config === undefined) throw new Error(parsed.problems.map(formatProblem).join("\n"));
+  return parsed.config.portPool;
+}
+
+/**
+ * Copies the sample roster into `dir`. With `portShift`, pinned ports move by that much (same
+ * slots in a pool moved by the same amount), so a live test can use a range nothing else binds.
+ */
+export function copySampleRoster(dir: string, portShift = 0): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const files = fs.readdirSync(SAMPLE_ROSTER_DIR).filter((f) => /\.ya?ml$/.test(f));
-  for (const file of files) fs.copyFileSync(path.join(SAMPLE_ROSTER_DIR, file), path.join(dir, file));
+  for (const file of files) {
+    const doc = parseDocument(fs.readFileSync(path.join(SAMPLE_ROSTER_DIR, file), "utf8"));
+    const port = doc.get("port");
+    if (typeof port === "number") doc.set("port", port + portShift);
+    fs.writeFileSync(path.join(dir, file), doc.toString());
+  }
   return files.map((f) => f.replace(/\.ya?ml$/, ""));
 }
 
@@ -86,22 +103,23 @@ export function generateRoster(dir: string, count: number): { names: string[]; a
 }
 
 /**
- * Finds a port pool in 20000-31999 (below Linux's ephemeral range, so it cannot collide with the
- * kernel-chosen Caddy ports) in which the ports `names` would get are free to bind. Bounded tries.
+ * Tries pools of 100 ports at random in 20000-31999 (below Linux's ephemeral range, so never one of
+ * the kernel-chosen Caddy ports) until `accept` says the ports it needs are free. Bounded tries.
  */
-export async function choosePortPool(
-  rawConfigFor: (pool: { start: number; end: number }) => Record<string, unknown>,
-  names: readonly string[],
-): Promise<{ start: number; end: number }> {
+export async function choosePortPool(accept: (pool: { start: number; end: number }) => Promise<boolean>): Promise<{ start: number; end: number }> {
   for (let attempt = 0; attempt < 10; attempt++) {
-    const start = 20_000 + 100 * Math.floor(Math.random() * 115);
+    const start = 20_000 + 100 * Math.floor(Math.random() * 120);
     const pool = { start, end: start + 99 };
-    const plan = planFor(rawConfigFor(pool));
-    const ports = plan.tenants.filter((t) => names.includes(t.name)).map((t) => t.port);
-    const free = await Promise.all(ports.map(portIsFree));
-    if (free.every(Boolean)) return pool;
+    if (await accept(pool)) return pool;
   }
   throw new Error("no port pool with free backend ports found in 10 tries");
+}
+
+/** True when every port `names` get in `plan` can be bound on 127.0.0.1 now. */
+export async function planPortsFree(plan: HostingPlan, names: readonly string[]): Promise<boolean> {
+  const ports = plan.tenants.filter((t) => names.includes(t.name)).map((t) => t.port);
+  if (ports.length !== names.length) throw new Error(`plan lacks some of ${names.join(", ")}`);
+  return (await Promise.all(ports.map(portIsFree))).every(Boolean);
 }
 
 /** The edge's command resource exactly as the program registered it. */
@@ -118,16 +136,4 @@ export function edgeCommandOf(run: ProgramRun): EdgeCommand {
   if (!Array.isArray(interpreter) || !interpreter.every((w): w is string => typeof w === "string")) throw new Error("edge command has no interpreter");
   if (typeof create !== "string" || typeof stdin !== "string") throw new Error("edge command has no create/stdin string");
   return { interpreter, create, stdin };
-}
-
-/**
- * Caddy 2.6.x (Debian bookworm's package) has no `stream_close_delay`; it arrived in 2.7.0. When the
- * installed Caddy rejects it, the live tests drop just those lines so routing and the reload script
- * can still be exercised; the validate tests and the WebSocket test use the rendering as is.
- */
-export function withoutStreamCloseDelay(caddyfile: string): string {
-  return caddyfile
-    .split("\n")
-    .filter((line) => !/^\s*stream_close_delay\s/.test(line))
-    .join("\n");
 }

@@ -8,6 +8,7 @@ import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import * as tls from "tls";
 import { WebSocket, WebSocketServer } from "ws";
 
 export const CADDY_BIN = process.env.CADDY_BIN ?? "/usr/bin/caddy";
@@ -158,16 +159,27 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** `promise`'s value, or "timeout" after `ms`; the timer is cleared either way (no stray handle). */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Ends a child process by its pid: SIGTERM, then SIGKILL, each wait bounded. */
 export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const within = (ms: number): Promise<boolean> =>
-    Promise.race([exited.then(() => true), sleep(ms).then(() => false)]);
+  const exited = new Promise<true>((resolve) => child.once("exit", () => resolve(true)));
   if (child.pid !== undefined) process.kill(child.pid, "SIGTERM");
-  if (await within(graceMs)) return;
+  if ((await within(exited, graceMs)) === true) return;
   if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-  if (!(await within(2_000))) throw new Error(`process ${child.pid} did not exit after SIGKILL`);
+  if ((await within(exited, 2_000)) !== true) throw new Error(`process ${child.pid} did not exit after SIGKILL`);
 }
 
 export interface HttpResult {
@@ -199,6 +211,23 @@ export interface HttpsTarget {
   timeoutMs?: number;
 }
 
+/** A failed request; `reusedSocket` tells whether it went out on a kept-alive connection. */
+export interface RequestFailure extends Error {
+  code?: string;
+  reusedSocket?: boolean;
+}
+
+/**
+ * True for the one failure HTTP/1.1 clients are allowed to retry without knowing whether the
+ * server saw the request (RFC 9112 section 9.3.1): an idempotent request sent on a reused idle
+ * connection that the server closed at the same moment, before any byte of a response. Browsers
+ * and curl retry these once, transparently; Node's http client does not.
+ */
+export function isStaleKeepAliveReset(err: unknown): boolean {
+  const e = err as RequestFailure;
+  return e.reusedSocket === true && (e.code === "ECONNRESET" || e.code === "EPIPE");
+}
+
 /** GET https://host/path, connecting to 127.0.0.1:port (like `curl --resolve host:port:127.0.0.1`). */
 export function httpsGet(target: HttpsTarget): Promise<HttpResult> {
   const { host, port, ca, agent } = target;
@@ -218,7 +247,10 @@ export function httpsGet(target: HttpsTarget): Promise<HttpResult> {
       (res) => collect(res, resolve, reject),
     );
     req.on("timeout", () => req.destroy(new Error(`GET https://${host}${target.path ?? "/"} timed out`)));
-    req.on("error", reject);
+    req.on("error", (err: RequestFailure) => {
+      err.reusedSocket = req.reusedSocket;
+      reject(err);
+    });
     req.end();
   });
 }
@@ -298,6 +330,8 @@ export interface EchoBackend {
   port: number;
   /** WebSocket connections currently open on the backend. */
   openSockets(): number;
+  /** Errors seen on the backend's side of WebSocket connections (e.g. invalid frames from the proxy). */
+  socketErrors(): string[];
   close(): Promise<void>;
 }
 
@@ -319,7 +353,10 @@ export function startEchoBackend(name: string, port: number): Promise<EchoBacken
   });
   server.keepAliveTimeout = 60_000;
   const wss = new WebSocketServer({ server });
+  const socketErrors: string[] = [];
   wss.on("connection", (socket) => {
+    // A protocol error from the proxy side must not crash the test run; it is recorded instead.
+    socket.on("error", (err: Error & { code?: string }) => socketErrors.push(err.code ?? err.message));
     socket.on("message", (data, isBinary) => {
       socket.send(isBinary ? data : `${name}:${data.toString()}`);
     });
@@ -332,11 +369,12 @@ export function startEchoBackend(name: string, port: number): Promise<EchoBacken
         name,
         port,
         openSockets: () => wss.clients.size,
+        socketErrors: () => [...socketErrors],
         close: async () => {
           for (const client of wss.clients) client.terminate();
-          await new Promise<void>((r) => wss.close(() => r()));
+          await within(new Promise<void>((r) => wss.close(() => r())), 2_000);
           server.closeAllConnections();
-          await Promise.race([new Promise<void>((r) => server.close(() => r())), sleep(2_000)]);
+          await within(new Promise<void>((r) => server.close(() => r())), 2_000);
         },
       });
     });
@@ -345,11 +383,10 @@ export function startEchoBackend(name: string, port: number): Promise<EchoBacken
 
 /** Opens a WebSocket to wss://host/path through Caddy at 127.0.0.1:port, bounded by `timeoutMs`. */
 export function openWebSocket(target: HttpsTarget, timeoutMs = 5_000): Promise<WebSocket> {
-  const socket = new WebSocket(`wss://127.0.0.1:${target.port}${target.path ?? "/"}`, {
-    servername: target.host,
-    headers: { host: target.host },
-    ca: target.ca,
+  const socket = new WebSocket(`wss://${target.host}:${target.port}${target.path ?? "/"}`, {
     handshakeTimeout: timeoutMs,
+    // Connect to 127.0.0.1 whatever the name resolves to; SNI and certificate check use the name.
+    createConnection: () => tls.connect({ host: "127.0.0.1", port: target.port, servername: target.host, ca: target.ca }),
   });
   return new Promise((resolve, reject) => {
     socket.once("open", () => {
