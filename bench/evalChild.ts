@@ -21,6 +21,8 @@ export interface EvalJob {
   /** Registrations the run must reach; checked, so a run that stops early is an error, not a fast result. */
   expectedRegistrations?: number;
   resultPath: string;
+  /** Diagnostics and input-only runs: Error.stackTraceLimit while the program runs (Node's default is 10). */
+  stackTraceLimit?: number;
 }
 
 export interface CapturedRegistration {
@@ -80,8 +82,6 @@ async function main(): Promise<void> {
   const random = require("@pulumi/random");
   const command = require("@pulumi/command");
   const cloudflare = require("@pulumi/cloudflare");
-  void [docker.Provider, docker.Container, docker.Volume, docker.Network, random.RandomPassword];
-  void [command.local.Command, command.remote.Command, cloudflare.DnsRecord];
   for (const dir of ["core", "components"]) {
     for (const file of fs.readdirSync(path.join(REPO_ROOT, dir)).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")).sort()) {
       require(path.join(REPO_ROOT, dir, file));
@@ -89,6 +89,7 @@ async function main(): Promise<void> {
   }
   const settings: { waitForRPCs(): Promise<void> } = require("@pulumi/pulumi/runtime/settings");
 
+  if (job.stackTraceLimit !== undefined) Error.stackTraceLimit = job.stackTraceLimit;
   pulumi.runtime.setAllConfig(job.config, job.secretKeys);
   let registrations = 0;
   let customRegistrations = 0;
@@ -114,9 +115,19 @@ async function main(): Promise<void> {
     false,
   );
 
-  // Pulumi's base classes are abstract; the floor needs nothing beyond them.
+  // The SDK class of each type the program registers; anything else falls back to a bare CustomResource.
+  type SdkClass = new (name: string, args: Record<string, unknown>, opts?: pulumiType.CustomResourceOptions) => pulumiType.CustomResource;
+  const sdkClasses: Record<string, SdkClass> = {
+    "pulumi:providers:docker": docker.Provider,
+    "docker:index/container:Container": docker.Container,
+    "docker:index/volume:Volume": docker.Volume,
+    "docker:index/network:Network": docker.Network,
+    "random:index/randomPassword:RandomPassword": random.RandomPassword,
+    "command:local:Command": command.local.Command,
+    "command:remote:Command": command.remote.Command,
+    "cloudflare:index/dnsRecord:DnsRecord": cloudflare.DnsRecord,
+  };
   class FloorResource extends pulumi.CustomResource {}
-  class FloorProvider extends pulumi.ProviderResource {}
   let floorSpec: CapturedRegistration[] = [];
   if (job.mode === "floor") {
     if (job.floorSpecPath === undefined) throw new Error("floor needs floorSpecPath");
@@ -133,18 +144,20 @@ async function main(): Promise<void> {
       syncMs = performance.now() - start;
       return stack;
     }
-    // The floor: the same custom resources with the same (already resolved) inputs, no program logic.
-    const providers = new Map<string, pulumiType.ProviderResource>();
+    // The floor: the same custom resources, built with the same SDK classes and the same (already
+    // resolved) inputs, in one flat loop: no components, no parents, no outputs, no program logic.
+    let provider: pulumiType.ProviderResource | undefined;
     for (const r of floorSpec) {
       const inputs: Record<string, unknown> = { ...r.inputs };
       for (const key of r.secretInputs) inputs[key] = pulumi.secret(inputs[key]);
-      if (r.type.startsWith("pulumi:providers:")) {
-        providers.set(r.type, new FloorProvider(r.type.slice("pulumi:providers:".length), r.name, inputs));
-        continue;
+      const Sdk = sdkClasses[r.type];
+      if (r.type === "pulumi:providers:docker") {
+        provider = new Sdk(r.name, inputs) as pulumiType.ProviderResource;
+      } else if (Sdk !== undefined) {
+        new Sdk(r.name, inputs, r.provider.includes("::pulumi:providers:docker::") && provider !== undefined ? { provider } : {});
+      } else {
+        new FloorResource(r.type, r.name, inputs);
       }
-      const providerType = /::(pulumi:providers:[^:]+)::/.exec(r.provider)?.[1];
-      const provider = providerType !== undefined ? providers.get(providerType) : undefined;
-      new FloorResource(r.type, r.name, inputs, provider !== undefined ? { provider } : {});
     }
     syncMs = performance.now() - start;
     return {};

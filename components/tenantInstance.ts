@@ -35,7 +35,12 @@ export class TenantInstance extends pulumi.ComponentResource {
       { label: "openclaw.tenant", value: plan.name },
       { label: "managed-by", value: MANAGED_BY },
     ];
-    const labels = [...stableLabels, { label: "openclaw.tier", value: plan.tier }];
+    // `npm run status` reads these to report on a tenant without the roster at hand.
+    const labels = [
+      ...stableLabels,
+      { label: "openclaw.tier", value: plan.tier },
+      { label: "openclaw.url", value: plan.url },
+    ];
 
     // No keepers: the token must survive image upgrades, re-tiering and suspension.
     const token = new random.RandomPassword(`${name}-gateway-token`, { length: 48, special: false }, { parent: this });
