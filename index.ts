@@ -1,8 +1,10 @@
 // openclaw-hosting: one isolated OpenClaw gateway per tenant, behind Caddy, with automatic HTTPS.
 import * as pulumi from "@pulumi/pulumi";
+import { RetainedData, listRetainedData } from "./core/retainedData";
 import { Edge } from "./components/edge";
 import { loadHostingInputs } from "./components/hostingInputs";
 import { serverAccess } from "./components/server";
+import { TenantDataDeletion } from "./components/tenantDataDeletion";
 import { TenantInstance } from "./components/tenantInstance";
 import { WildcardDns } from "./components/wildcardDns";
 
@@ -29,7 +31,13 @@ if (config.dns !== undefined && config.serverIp !== undefined) {
   new WildcardDns("dns", { zoneId: config.dns.zoneId, domain: config.domain, serverIp: config.serverIp, proxied: config.dns.proxied });
 }
 
-// 6. What operators read after `pulumi up`.
+// 6. Data of departed tenants: kept and listed, deleted only when `deleteData` names them.
+for (const tenant of config.deleteData) new TenantDataDeletion(tenant, { tenant, connection: server.connection });
+const previous = new pulumi.StackReference("previous-deployment", {
+  name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+});
+
+// 7. What operators read after `pulumi up`.
 export const tenants = Object.fromEntries(
   plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, tier: t.tier, state: t.state }]),
 );
@@ -38,3 +46,13 @@ export const gatewayTokens = pulumi.secret(
   pulumi.all(Object.fromEntries(instances.map((instance, i) => [plan.tenants[i].name, instance.gatewayToken]))),
 );
 export const caddyfile = plan.caddyfile;
+export const retainedData = pulumi
+  .all([previous.getOutput("tenants"), previous.getOutput("retainedData")])
+  .apply(([before, kept]) =>
+    listRetainedData(
+      Object.keys((before ?? {}) as Record<string, unknown>),
+      (kept ?? []) as RetainedData[],
+      plan.tenants.map((t) => t.name),
+      config.deleteData,
+    ),
+  );

@@ -1,7 +1,7 @@
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
+import { ServerConnection, serverCommand } from "./serverCommand";
 
 /** The install script, shipped inline so the same file runs on this machine and over SSH. */
 export const INSTALL_SCRIPT_PATH = path.join(__dirname, "..", "edge", "install-caddyfile.sh");
@@ -12,7 +12,7 @@ export interface EdgeArgs {
   caddyfilePath: string;
   adminAddress: string;
   /** Set for a remote server; absent means Caddy runs where `pulumi up` runs. */
-  connection?: command.types.input.remote.ConnectionArgs;
+  connection?: ServerConnection;
 }
 
 /** Quotes one word for a POSIX shell. */
@@ -45,11 +45,7 @@ export class Edge extends pulumi.ComponentResource {
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openclaw:hosting:Edge", name, {}, opts);
     const create = installCommand(fs.readFileSync(INSTALL_SCRIPT_PATH, "utf8"), args.caddyfilePath, args.adminAddress);
-    if (args.connection !== undefined) {
-      new command.remote.Command(`${name}-caddyfile`, { connection: args.connection, create, stdin: args.caddyfile }, { parent: this });
-    } else {
-      new command.local.Command(`${name}-caddyfile`, { create, stdin: args.caddyfile, interpreter: ["/bin/bash", "-c"] }, { parent: this });
-    }
+    serverCommand(`${name}-caddyfile`, { create, stdin: args.caddyfile }, args.connection, { parent: this });
     this.caddyfile = args.caddyfile;
     this.registerOutputs({ caddyfile: this.caddyfile });
   }

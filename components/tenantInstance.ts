@@ -5,6 +5,7 @@ import {
   CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR,
 } from "../core/gateway";
 import { TenantPlan } from "../core/plan";
+import { tenantVolumes } from "../core/retainedData";
 
 export const MANAGED_BY = "openclaw-hosting";
 
@@ -46,14 +47,15 @@ export class TenantInstance extends pulumi.ComponentResource {
     const token = new random.RandomPassword(`${name}-gateway-token`, { length: 48, special: false }, { parent: this });
 
     // Deleting a tenant's data is a separate, explicit act (see README): never a side effect of an edit.
+    const [stateVolume, credentialsVolume] = tenantVolumes(plan.name);
     const volumes = [
-      { key: "state", path: STATE_DIR },
-      { key: "credentials", path: CREDENTIALS_DIR },
-    ].map(({ key, path }) => ({
+      { key: "state", path: STATE_DIR, volumeName: stateVolume },
+      { key: "credentials", path: CREDENTIALS_DIR, volumeName: credentialsVolume },
+    ].map(({ key, path, volumeName }) => ({
       path,
       volume: new docker.Volume(
         `${name}-${key}`,
-        { name: `openclaw-${plan.name}-${key}`, labels: stableLabels },
+        { name: volumeName, labels: stableLabels },
         { parent: this, retainOnDelete: true },
       ),
     }));

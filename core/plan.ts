@@ -1,4 +1,5 @@
 import { EdgeSite, renderCaddyfile } from "./caddyfile";
+import { Utilisation, checkCapacity, utilisation } from "./capacity";
 import { GatewaySetting, gatewaySettings, heapCapMb, trustedProxies } from "./gateway";
 import { allocatePorts } from "./portPool";
 import { Problem } from "./problems";
@@ -32,6 +33,7 @@ export interface HostingPlan {
   problems: Problem[];
   /** Not wrong, but worth a look (e.g. an API key for a tenant that is not in the roster). */
   warnings: Problem[];
+  utilisation: Utilisation;
 }
 
 /**
@@ -85,6 +87,15 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     });
   }
 
+  for (const name of config.deleteData) {
+    if (names.has(name)) {
+      problems.push({ tenant: name, field: "deleteData", message: "is still in the roster; remove its file first (deleting data never happens to a live tenant)" });
+    }
+  }
+  const sized = tenants.map((t) => ({ ...t, pinned: roster.find((r) => r.name === t.name)?.port !== undefined }));
+  if (config.server !== undefined) problems.push(...checkCapacity(sized, config.server));
+  else warnings.push({ field: "server", message: "is not set, so capacity is not checked; set server.memoryMb and server.cpus" });
+
   const sites: EdgeSite[] = tenants.map((t) => ({ host: t.host, port: t.port, state: t.state }));
   const { caddy } = config;
   const caddyfile = renderCaddyfile(sites, {
@@ -96,5 +107,5 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     httpsPort: caddy.ports?.https,
     storageDir: caddy.storageDir,
   });
-  return { tenants, caddyfile, problems, warnings };
+  return { tenants, caddyfile, problems, warnings, utilisation: utilisation(sized, config.server) };
 }

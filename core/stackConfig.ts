@@ -80,6 +80,15 @@ export const StackConfigSchema = z
     caddy: Caddy.prefault({}),
     ssh: Ssh.optional(),
     tenantNetworks: Cidr4.default("10.231.0.0/16"),
+    server: z
+      .strictObject({
+        memoryMb: z.number().int().min(512, { error: "must be at least 512 (MB)" }),
+        cpus: z.number().positive(),
+        overcommit: z.number().min(1, { error: "must be at least 1" }).max(4, { error: "must be at most 4" }).default(1.5),
+      })
+      .optional(),
+    /** Tenants whose retained volumes this stack deletes: the explicit, reviewed act of deleting data. */
+    deleteData: z.array(TenantName).default([]),
   })
   .refine((c) => c.dns === undefined || c.serverIp !== undefined, {
     error: "is required when dns is set (the wildcard record points at it)",

@@ -53,6 +53,17 @@ function main(): number {
     rows.push([`TOTAL ${checked.plan.tenants.length}`, `${active.length} active`, "", "", "", `${memory} MB`, cpus.toFixed(1)]);
     console.log(`Stack ${stack}, roster ${rosterOverride ?? checked.config?.rosterDir}\n`);
     console.log(table(rows));
+    const use = checked.plan.utilisation;
+    const server = checked.config?.server;
+    if (server !== undefined) {
+      const allowedMb = Math.floor(server.memoryMb * server.overcommit);
+      const allowedCpus = Math.round(server.cpus * server.overcommit * 100) / 100;
+      console.log(
+        `\nCapacity: memory limits ${use.memoryLimitMb} of ${allowedMb} MB allowed (${use.memoryPercent}%), ` +
+          `CPUs ${use.cpus} of ${allowedCpus} (${use.cpuPercent}%); server ${server.memoryMb} MB, ${server.cpus} CPUs, overcommit ${server.overcommit}`,
+      );
+    }
+    console.log(`Recommended server for this roster: ${use.recommended.memoryGb} GB memory, ${use.recommended.cpus} CPUs (reservations ${use.memoryReservedMb} MB + 1 GB for the system)`);
   }
   for (const w of checked.warnings) console.log(`warning: ${formatProblem(w)}`);
   if (missingKeys.length > 0) {

@@ -179,6 +179,23 @@ describe("optional parts of the stack", () => {
     expect(String(run.outputs.caddyfile)).toContain("alice.claw.example.com is suspended");
   });
 
+  test("a removed tenant's volumes stay, are listed as retained data, and go only through deleteData", async () => {
+    const previous = { tenants: { alice: {}, bob: {}, carol: {}, dave: {} }, retainedData: [] };
+    const removed = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys }), previous);
+    expect(removed.outputs.retainedData).toEqual([{ tenant: "dave", volumes: ["openclaw-dave-state", "openclaw-dave-credentials"] }]);
+    expect(ofType(removed, TYPES.localCommand).map((c) => c.name)).toEqual(["edge-caddyfile"]);
+
+    const deleting = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, deleteData: ["dave"] }), {
+      tenants: { alice: {}, bob: {}, carol: {} },
+      retainedData: removed.outputs.retainedData,
+    });
+    expect(deleting.outputs.retainedData).toEqual([]);
+    const deletion = ofType(deleting, TYPES.localCommand).find((c) => c.name === "dave-volumes");
+    expect(String(deletion?.inputs.create)).toContain("docker volume rm");
+    expect(String(deletion?.inputs.create)).toContain("openclaw-dave-state openclaw-dave-credentials");
+    expect(deletion?.options.parentName).toBe("TenantDataDeletion");
+  });
+
   test("a bad roster registers nothing and names every problem", async () => {
     const dir = writeRoster([{ name: "alice", tier: "huge" as never }, { name: "bob" }]);
     const failure = await runProgram(baseConfig(dir)).then(() => undefined, (err: unknown) => err);

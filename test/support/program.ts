@@ -50,19 +50,19 @@ export function fakeKey(tenant: string): string {
  * Runs index.ts under Pulumi's mock engine with the given config, in a fresh module registry,
  * and captures every resource registration. Config values are encoded as Pulumi encodes them.
  */
-export async function runProgram(config: Record<string, unknown>): Promise<ProgramRun> {
+export async function runProgram(config: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Promise<ProgramRun> {
   // Pulumi records a stack trace for every promise and resource; jest's source-mapped traces make
   // that cost most of a run, so a short plain trace (three frames) is used while the program runs.
   const savedPrepare = Error.prepareStackTrace;
   Error.prepareStackTrace = (err, frames) => `${String(err)}\n${frames.slice(0, 3).map((f) => `    at ${f.toString()}`).join("\n")}`;
   try {
-    return await runProgramWithTraces(config);
+    return await runProgramWithTraces(config, previousOutputs);
   } finally {
     Error.prepareStackTrace = savedPrepare;
   }
 }
 
-async function runProgramWithTraces(config: Record<string, unknown>): Promise<ProgramRun> {
+async function runProgramWithTraces(config: Record<string, unknown>, previousOutputs: Record<string, unknown>): Promise<ProgramRun> {
   const resources: CapturedResource[] = [];
   let stackModule: Record<string, unknown> = {};
   let pulumi: typeof pulumiType | undefined;
@@ -83,6 +83,8 @@ async function runProgramWithTraces(config: Record<string, unknown>): Promise<Pr
           resources.push({ type: args.type, name: args.name, inputs, secretInputs, options: opts });
           const state: Record<string, unknown> = { ...args.inputs };
           if (args.type === "random:index/randomPassword:RandomPassword") state.result = `token-of-${args.name}`;
+          // The program reads its own last deployment's outputs (tenants, retainedData).
+          if (args.type === "pulumi:pulumi:StackReference") state.outputs = previousOutputs;
           return { id: `${args.name}-id`, state };
         },
         call: (args) => args.inputs,
@@ -90,6 +92,7 @@ async function runProgramWithTraces(config: Record<string, unknown>): Promise<Pr
       PROJECT,
       "test",
       false,
+      "organization",
     );
     const runtime = pulumi.runtime;
     await runtime.runInPulumiStack(async () => {

@@ -56,6 +56,9 @@ const cases: Case[] = [
   ["tier reservation above limit", { ...goodConfig, tiers: JSON.stringify({ light: { reservationMb: 500 } }) }, goodRoster, "config tiers.light.reservationMb: 500 MB exceeds the memory limit of 384 MB"],
   ["unknown config key", { ...goodConfig, portpool: JSON.stringify({ start: 1, end: 2 }) }, goodRoster, "config portpool: unknown field"],
   ["network block too small for the pool", { ...goodConfig, tenantNetworks: "10.231.0.0/24" }, goodRoster, "config tenantNetworks: 10.231.0.0/24 holds 16 tenant subnets (/28) but the port pool has 100 ports"],
+  ["roster over the server's capacity", { ...goodConfig, server: JSON.stringify({ memoryMb: 512, cpus: 4, overcommit: 1 }) }, goodRoster, "config server.memoryMb: the 2 active tenants need 896 MB of memory limits, over the 512 MB allowed (512 MB x overcommit 1) by 384 MB. Tenants added since the last pin-ports: alice, bob."],
+  ["overcommit out of range", { ...goodConfig, server: JSON.stringify({ memoryMb: 4096, cpus: 4, overcommit: 10 }) }, goodRoster, "config server.overcommit: must be at most 4"],
+  ["deleting data of a live tenant", { ...goodConfig, deleteData: JSON.stringify(["bob"]) }, goodRoster, 'tenant "bob", field deleteData: is still in the roster'],
   ["config object is not JSON", { ...goodConfig, caddy: "{acmeEmail: ops}" }, goodRoster, "config caddy: "],
 ];
 

@@ -1,0 +1,24 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+
+export type ServerConnection = command.types.input.remote.ConnectionArgs;
+
+export interface ServerCommandArgs {
+  create: string;
+  stdin?: pulumi.Input<string>;
+}
+
+/**
+ * A shell command on the server: run here when Docker and Caddy are local, over SSH otherwise.
+ * Both paths run the same script text through bash.
+ */
+export function serverCommand(
+  name: string,
+  args: ServerCommandArgs,
+  connection: ServerConnection | undefined,
+  opts: pulumi.CustomResourceOptions,
+): command.local.Command | command.remote.Command {
+  return connection === undefined
+    ? new command.local.Command(name, { ...args, interpreter: ["/bin/bash", "-c"] }, opts)
+    : new command.remote.Command(name, { ...args, connection }, opts);
+}

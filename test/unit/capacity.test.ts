@@ -1,0 +1,45 @@
+import { SizedTenant, checkCapacity, utilisation } from "../../core/capacity";
+
+const tenant = (name: string, memoryMb: number, cpus: number, pinned = true, state: "active" | "suspended" = "active"): SizedTenant => ({
+  name, state, memoryMb, reservationMb: Math.floor(memoryMb * 0.75), cpus, pinned,
+});
+
+describe("capacity", () => {
+  const server = { memoryMb: 4096, cpus: 2, overcommit: 1.5 };
+
+  test("a roster within the overcommitted server passes", () => {
+    expect(checkCapacity([tenant("a", 1024, 1), tenant("b", 1024, 1)], server)).toEqual([]);
+  });
+
+  test("suspended tenants do not count", () => {
+    const roster = [tenant("a", 4096, 2), tenant("b", 4096, 2, true, "suspended")];
+    expect(checkCapacity(roster, server)).toEqual([]);
+    expect(utilisation(roster, server).memoryLimitMb).toBe(4096);
+  });
+
+  test("over the limit says by how much and which tenants were added", () => {
+    const roster = [tenant("a", 4096, 1), tenant("b", 1024, 1), tenant("newbie", 1024, 0.5, false), tenant("other", 512, 0.5, false)];
+    const problems = checkCapacity(roster, server);
+    expect(problems).toEqual([
+      {
+        field: "server.memoryMb",
+        message:
+          "the 4 active tenants need 6656 MB of memory limits, over the 6144 MB allowed (4096 MB x overcommit 1.5) by 512 MB. " +
+          "Tenants added since the last pin-ports: newbie, other.",
+      },
+    ]);
+  });
+
+  test("CPUs are checked too", () => {
+    const problems = checkCapacity([tenant("a", 512, 2), tenant("b", 512, 1.5)], server);
+    expect(problems.map((p) => p.field)).toEqual(["server.cpus"]);
+    expect(problems[0].message).toContain("need 3.5 CPUs, over the 3 allowed (2 x overcommit 1.5) by 0.5");
+  });
+
+  test("utilisation and a recommended server size", () => {
+    const use = utilisation([tenant("a", 1024, 1), tenant("b", 1024, 1)], server);
+    expect(use).toMatchObject({ activeTenants: 2, memoryLimitMb: 2048, memoryReservedMb: 1536, cpus: 2, memoryPercent: 33, cpuPercent: 67 });
+    // reservations 1536 MB + 1024 MB system = 2560 MB -> the 4 GB size; 2 CPUs / 1.5 -> 2 CPUs
+    expect(use.recommended).toEqual({ memoryGb: 4, cpus: 2 });
+  });
+});
