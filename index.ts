@@ -11,6 +11,11 @@ import { WildcardDns } from "./components/wildcardDns";
 // 1. Read the stack config and the roster; any problem stops here, before anything changes.
 const { config, plan, apiKeys } = loadHostingInputs(__dirname);
 
+// Pulumi records a stack trace for every promise it creates, most of the cost of evaluating this
+// program under ts-node's source maps (bench: 58 s -> 12 s at 1,000 tenants). Resource source
+// positions are unaffected. OPENCLAW_FULL_STACKS=1 restores full traces for debugging.
+if (process.env.OPENCLAW_FULL_STACKS !== "1") Error.stackTraceLimit = 0;
+
 // 2. The server the tenants run on.
 const server = serverAccess(config.ssh);
 

@@ -79,6 +79,8 @@ export function rawConfig(rosterDir: string, tenants: readonly BenchTenant[], ex
     portPool: PORT_POOL,
     tenantNetworks: TENANT_NETWORKS,
     caddy: { acmeEmail: "ops@example.com" },
+    // Big enough for 10,000 tenants, so the capacity check runs (and passes) at every size.
+    server: { memoryMb: 4_000_000, cpus: 8_000 },
     apiKeys: apiKeysFor(tenants),
     ...extra,
   };

@@ -4,10 +4,10 @@ import * as random from "@pulumi/random";
 import {
   CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR,
 } from "../core/gateway";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
 import { TenantPlan } from "../core/plan";
 import { tenantVolumes } from "../core/retainedData";
 
-export const MANAGED_BY = "openclaw-hosting";
 
 export interface TenantInstanceArgs {
   /** The tenant's plan from the pure core; it depends on no other tenant. */
@@ -33,14 +33,14 @@ export class TenantInstance extends pulumi.ComponentResource {
     // Volume and network labels force replacement when changed, so they carry only what never
     // changes for a tenant; the tier label lives on the container alone.
     const stableLabels = [
-      { label: "openclaw.tenant", value: plan.name },
-      { label: "managed-by", value: MANAGED_BY },
+      { label: TENANT_LABEL, value: plan.name },
+      { label: MANAGED_BY_LABEL, value: MANAGED_BY_VALUE },
     ];
     // `npm run status` reads these to report on a tenant without the roster at hand.
     const labels = [
       ...stableLabels,
-      { label: "openclaw.tier", value: plan.tier },
-      { label: "openclaw.url", value: plan.url },
+      { label: TIER_LABEL, value: plan.tier },
+      { label: URL_LABEL, value: plan.url },
     ];
 
     // No keepers: the token must survive image upgrades, re-tiering and suspension.

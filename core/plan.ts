@@ -92,7 +92,8 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       problems.push({ tenant: name, field: "deleteData", message: "is still in the roster; remove its file first (deleting data never happens to a live tenant)" });
     }
   }
-  const sized = tenants.map((t) => ({ ...t, pinned: roster.find((r) => r.name === t.name)?.port !== undefined }));
+  const pinnedNames = new Set(roster.filter((r) => r.port !== undefined).map((r) => r.name));
+  const sized = tenants.map((t) => ({ ...t, pinned: pinnedNames.has(t.name) }));
   if (config.server !== undefined) problems.push(...checkCapacity(sized, config.server));
   else warnings.push({ field: "server", message: "is not set, so capacity is not checked; set server.memoryMb and server.cpus" });
 

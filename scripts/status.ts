@@ -8,10 +8,11 @@ import * as http from "http";
 import * as path from "path";
 import { Duplex } from "stream";
 import Docker from "dockerode";
+import { DockerTarget, UsageError, parseDockerHost, sshDialArgs } from "../core/dockerHost";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../core/labels";
 import {
-  DockerTarget, EXIT_UNREACHABLE, InspectSchema, EXIT_USAGE, MANAGED_BY_LABEL, MANAGED_BY_VALUE, StatusOptions, TenantInput, USAGE,
-  UsageError, buildReport, discoverTenants, exitCodeFor, parseDockerHost, parseStatusArgs, renderJson, renderTable,
-  sshDialArgs, tenantStatus,
+  EXIT_UNREACHABLE, InspectSchema, EXIT_USAGE, StatusOptions, TenantInput, USAGE,
+  buildReport, discoverTenants, exitCodeFor, parseStatusArgs, renderJson, renderTable, tenantStatus,
 } from "../core/status";
 
 /**

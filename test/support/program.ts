@@ -54,11 +54,13 @@ export async function runProgram(config: Record<string, unknown>, previousOutput
   // Pulumi records a stack trace for every promise and resource; jest's source-mapped traces make
   // that cost most of a run, so a short plain trace (three frames) is used while the program runs.
   const savedPrepare = Error.prepareStackTrace;
+  const savedLimit = Error.stackTraceLimit; // index.ts lowers it; jest's own reports want it back
   Error.prepareStackTrace = (err, frames) => `${String(err)}\n${frames.slice(0, 3).map((f) => `    at ${f.toString()}`).join("\n")}`;
   try {
     return await runProgramWithTraces(config, previousOutputs);
   } finally {
     Error.prepareStackTrace = savedPrepare;
+    Error.stackTraceLimit = savedLimit;
   }
 }
 

@@ -1,10 +1,11 @@
 // `npm run status`, the pure core: fixtures have the shapes Docker 20.10 returned for a tenant
 // container (inspect, and stats?stream=false on a cgroup v1 host, recorded on the test engine) and
 // the cgroup v2 shape of the same daemon (no percpu_usage, memory.stat keys: anon, file, inactive_file, ...).
+import { DockerTarget, UsageError, parseDockerHost, sshDialArgs } from "../../core/dockerHost";
 import {
-  DockerTarget, StatusReport, TenantInput, UsageError, buildReport, cpuPercent, discoverTenants, exitCodeFor,
-  flagReasons, memoryLimitBytes, memoryPercent, memoryUsedBytes, parseDockerHost, parseStatusArgs, renderJson,
-  renderTable, sshDialArgs, tenantStatus, InspectSchema, StatsSchema,
+  StatusReport, TenantInput, buildReport, cpuPercent, discoverTenants, exitCodeFor,
+  flagReasons, memoryLimitBytes, memoryPercent, memoryUsedBytes, parseStatusArgs, renderJson,
+  renderTable, tenantStatus, InspectSchema, StatsSchema,
 } from "../../core/status";
 
 const MiB = 1024 * 1024;
