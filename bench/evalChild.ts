@@ -147,12 +147,16 @@ async function main(): Promise<void> {
   let syncMs = 0;
   await pulumi.runtime.runInPulumiStack(async () => {
     if (job.mode === "program") {
-      const stack = require(path.join(REPO_ROOT, "index"));
+      // index.ts exports its program as a function (`export =`), as `pulumi up` runs it.
+      const program = require(path.join(REPO_ROOT, "index")) as () => Promise<Record<string, unknown>>;
+      const stack = await program();
       syncMs = performance.now() - start;
       return stack;
     }
     // The floor: the same custom resources, built with the same SDK classes and the same (already
     // resolved) inputs, in one flat loop: no components, no parents, no outputs, no program logic.
+    // Same process conditions as the program, which lowers the stack-trace limit on its first lines.
+    if (job.stackTraceLimit === undefined && process.env.OPENCLAW_FULL_STACKS !== "1") Error.stackTraceLimit = 0;
     let provider: pulumiType.ProviderResource | undefined;
     for (const r of floorSpec) {
       const inputs: Record<string, unknown> = { ...r.inputs };

@@ -111,7 +111,9 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
       return undefined;
     });
     try {
-      stackModule = await import(path.join(REPO_ROOT, "index"));
+      // index.ts exports its program as a function (`export =`), as `pulumi up` runs it.
+      const program = require(path.join(REPO_ROOT, "index")) as () => Promise<Record<string, unknown>>;
+      stackModule = await program();
     } catch (err) {
       failure = err;
     }
