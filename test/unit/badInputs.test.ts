@@ -2,6 +2,9 @@ import { checkHosting } from "../../core/check";
 import { formatProblem } from "../../core/problems";
 import { RosterFile } from "../../core/roster";
 
+/** Shaped like a provider key, assembled here so no key-shaped string sits in the repository. */
+const FAKE_KEY = ["sk", "ant", "abcdefghijklmnopqrstuvwxyz"].join("-");
+
 const goodConfig = {
   domain: "claw.example.com",
   image: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
@@ -36,7 +39,7 @@ const cases: Case[] = [
   ["duplicate pinned ports", goodConfig, [{ file: "alice.yaml", text: "tier: light\nport: 18810\n" }, { file: "bob.yaml", text: "tier: light\nport: 18810\n" }], 'tenant "alice", field port: 18810 is pinned by more than one tenant: alice, bob'],
   ["moving image tag on a tenant", goodConfig, withFile("bob.yaml", "tier: light\nimage: ghcr.io/openclaw/openclaw:latest\n"), 'tenant "bob", field image: must be pinned to a dated tag'],
   ["secret-looking env name", goodConfig, withFile("bob.yaml", "tier: light\nenv:\n  SLACK_TOKEN: abc\n"), 'tenant "bob", field env.SLACK_TOKEN: looks like a secret'],
-  ["secret-looking env value", goodConfig, withFile("bob.yaml", "tier: light\nenv:\n  NOTE: sk-ant-abcdefghijklmnopqrstuvwxyz\n"), 'tenant "bob", field env.NOTE: looks like a secret key'],
+  ["secret-looking env value", goodConfig, withFile("bob.yaml", `tier: light\nenv:\n  NOTE: ${FAKE_KEY}\n`), 'tenant "bob", field env.NOTE: looks like a secret key'],
   ["env overriding a managed variable", goodConfig, withFile("bob.yaml", "tier: light\nenv:\n  NODE_OPTIONS: --inspect\n"), 'tenant "bob", field env.NODE_OPTIONS: is set by openclaw-hosting itself'],
   ["env value not a string", goodConfig, withFile("bob.yaml", "tier: light\nenv:\n  OPENCLAW_TZ: 5\n"), 'tenant "bob", field env.OPENCLAW_TZ: must be a string'],
   ["duplicate tenant across .yaml and .yml", goodConfig, [...goodRoster, { file: "bob.yml", text: "tier: light\n" }], 'tenant "bob", field name: is defined twice, in bob.yaml and bob.yml'],
@@ -89,7 +92,7 @@ describe("bad rosters and bad configs fail with a message naming the tenant and 
   });
 
   test("no message ever contains an API key", () => {
-    const secret = "sk-ant-THIS-MUST-NOT-LEAK-0123456789";
+    const secret = `${FAKE_KEY}-THIS-MUST-NOT-LEAK`;
     const config = { ...goodConfig, apiKeys: JSON.stringify({ alice: secret, "Not A Name": secret, bob: 42 }) };
     const found = messages(config, withFile("bob.yaml", `tier: light\nenv:\n  NOTE: ${secret}\n`));
     expect(found.length).toBeGreaterThan(0);

@@ -1,15 +1,10 @@
-import { spawnSync } from "child_process";
 import * as path from "path";
+import { ScriptRun, runTsScript } from "../support/cli";
 import { REPO_ROOT } from "../support/program";
 import { writeRoster } from "../support/roster";
 
-function check(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(
-    process.execPath,
-    [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "check.ts"), ...args],
-    { cwd: REPO_ROOT, encoding: "utf8", timeout: 60000 },
-  );
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function check(...args: string[]): ScriptRun {
+  return runTsScript(path.join(REPO_ROOT, "scripts", "check.ts"), args);
 }
 
 describe("npm run check", () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -7,6 +7,7 @@ import { TenantPlan, planHosting } from "../../core/plan";
 import { parseRoster } from "../../core/roster";
 import { diffRosters, formatDiffMarkdown, formatDiffText, isEmptyDiff } from "../../core/rosterDiff";
 import { StackConfig, parseStackConfig } from "../../core/stackConfig";
+import { ScriptRun, runTsScript } from "../support/cli";
 import { REPO_ROOT } from "../support/program";
 
 const parsedConfig = parseStackConfig({
@@ -151,13 +152,8 @@ describe("npm run roster-diff (in a scratch git repository)", () => {
     execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], { cwd, encoding: "utf8" });
   let repo: string;
 
-  function rosterDiff(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const result = spawnSync(
-      process.execPath,
-      [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(repo, "scripts", "roster-diff.ts"), ...args],
-      { cwd: repo, encoding: "utf8", timeout: 60000 },
-    );
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  function rosterDiff(...args: string[]): ScriptRun {
+    return runTsScript(path.join(repo, "scripts", "roster-diff.ts"), args, repo);
   }
 
   beforeAll(() => {
