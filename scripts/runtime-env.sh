@@ -53,15 +53,10 @@ cmd_install() {
     log "all packages present: ${PACKAGES[*]}"
   else
     log "installing: ${missing[*]}"
-    local need_update=0
-    for p in "${missing[@]}"; do
-      # No candidate => package lists are missing or stale.
-      if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then need_update=1; fi
-    done
-    if [ "$need_update" = 1 ]; then
-      log "apt-get update (package lists lack a candidate)"
-      DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-    fi
+    # A new machine's package lists may be missing or stale (a stale one names versions the
+    # mirror no longer has), so refresh them whenever anything has to be installed.
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
     # Keep the distro services (docker, containerd, caddy) from being started by postinst:
     # a temporary policy-rc.d if none exists (Debian's documented mechanism).
     local policy=/usr/sbin/policy-rc.d created_policy=0
