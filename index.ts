@@ -31,7 +31,8 @@ export = async () => {
   new Edge(
     "edge",
     { caddyfile: plan.caddyfile, caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress, connection: server.connection },
-    { dependsOn: instances },
+    // Routes go live once the gateways behind them are healthy.
+    { dependsOn: instances.flatMap((instance) => (instance.gateway !== undefined ? [instance.gateway] : [])) },
   );
 
   // 5. DNS: one wildcard record, only when the stack manages DNS.

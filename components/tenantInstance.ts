@@ -25,7 +25,8 @@ export class TenantInstance extends pulumi.ComponentResource {
   public readonly port: number;
   public readonly gatewayToken: pulumi.Output<string>;
   public readonly volumeNames: pulumi.Output<string>[];
-  public readonly containerName: pulumi.Output<string> | undefined;
+  /** The running gateway; absent while the tenant is suspended. */
+  public readonly gateway: docker.Container | undefined;
 
   constructor(name: string, args: TenantInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openclaw:hosting:TenantInstance", name, {}, opts);
@@ -125,7 +126,7 @@ export class TenantInstance extends pulumi.ComponentResource {
     this.port = plan.port;
     this.gatewayToken = token.result;
     this.volumeNames = volumes.map(({ volume }) => volume.name);
-    this.containerName = container?.name;
+    this.gateway = container;
     this.registerOutputs({ url: this.url, port: this.port, gatewayToken: this.gatewayToken, volumeNames: this.volumeNames });
   }
 }
