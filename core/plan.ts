@@ -20,6 +20,8 @@ export interface TenantPlan {
   memoryMb: number;
   reservationMb: number;
   cpus: number;
+  pidsLimit: number;
+  diskMb: number;
   heapMb: number;
   subnet: string;
   bridgeGateway: string;
@@ -79,6 +81,8 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       memoryMb: size.memoryMb,
       reservationMb: size.reservationMb,
       cpus: size.cpus,
+      pidsLimit: size.pidsLimit,
+      diskMb: size.diskMb,
       heapMb: heapCapMb(size.memoryMb),
       subnet,
       bridgeGateway: gateway,

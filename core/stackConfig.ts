@@ -10,14 +10,18 @@ const TierSize = z.strictObject({
   memoryMb: z.number().int().min(128, { error: "must be at least 128 (MB)" }),
   reservationMb: z.number().int().min(0),
   cpus: z.number().positive().max(64),
+  /** Kernel limit on the tenant's processes and threads (cgroup pids.max). */
+  pidsLimit: z.number().int().min(64, { error: "must be at least 64 (the gateway itself runs dozens of threads)" }).max(65536),
+  /** Disk budget for the tenant's two volumes together, in MB. */
+  diskMb: z.number().int().min(256, { error: "must be at least 256 (MB)" }).max(10_485_760),
 });
 export type TierSize = z.infer<typeof TierSize>;
 
 /** The defaults: OpenClaw peaks near 343 MiB RSS, so light is tight on purpose. */
 export const DEFAULT_TIERS: Record<TierName, TierSize> = {
-  light: { memoryMb: 384, reservationMb: 256, cpus: 0.5 },
-  standard: { memoryMb: 512, reservationMb: 384, cpus: 1.0 },
-  heavy: { memoryMb: 1024, reservationMb: 768, cpus: 2.0 },
+  light: { memoryMb: 384, reservationMb: 256, cpus: 0.5, pidsLimit: 512, diskMb: 2048 },
+  standard: { memoryMb: 512, reservationMb: 384, cpus: 1.0, pidsLimit: 512, diskMb: 5120 },
+  heavy: { memoryMb: 1024, reservationMb: 768, cpus: 2.0, pidsLimit: 1024, diskMb: 10240 },
 };
 
 const Hostname = z
