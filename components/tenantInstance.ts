@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import {
   CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR,
 } from "../core/gateway";
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
+import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
 import { TenantPlan } from "../core/plan";
 import { tenantVolumes } from "../core/retainedData";
 
@@ -42,6 +42,7 @@ export class TenantInstance extends pulumi.ComponentResource {
       ...stableLabels,
       { label: TIER_LABEL, value: plan.tier },
       { label: URL_LABEL, value: plan.url },
+      { label: DISK_BUDGET_LABEL, value: String(plan.diskMb) },
     ];
 
     // No keepers: the token must survive image upgrades, re-tiering and suspension.
