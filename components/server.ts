@@ -19,7 +19,8 @@ export function serverAccess(ssh: StackConfig["ssh"]): ServerAccess {
   if (ssh === undefined) return { docker: new docker.Provider("server", {}), connection: undefined };
   const keyArgs = ssh.privateKeyPath !== undefined ? ["-i", ssh.privateKeyPath] : [];
   const provider = new docker.Provider("server", {
-    host: `ssh://${ssh.user}@${ssh.host}:${ssh.port}`,
+    // An IPv6 address needs brackets in a URL; the schema allows only host names and addresses here.
+    host: `ssh://${ssh.user}@${ssh.host.includes(":") ? `[${ssh.host}]` : ssh.host}:${ssh.port}`,
     sshOpts: [...keyArgs, "-o", "BatchMode=yes"],
   });
   const privateKey = ssh.privateKeyPath !== undefined ? pulumi.secret(fs.readFileSync(ssh.privateKeyPath, "utf8")) : undefined;

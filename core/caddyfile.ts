@@ -1,3 +1,5 @@
+import { Problem } from "./problems";
+
 /** What the edge needs to know about one tenant; nothing secret. */
 export interface EdgeSite {
   host: string;
@@ -21,10 +23,53 @@ export const STREAM_CLOSE_DELAY = "5m";
 const HEADER = "# Managed by openclaw-hosting (pulumi up). Edits here are overwritten; change the roster instead.";
 
 /**
+ * Characters a Caddyfile token of ours may hold. Whitespace ends a token, a newline a directive,
+ * braces open and close blocks and placeholders, quotes and backslashes change tokenisation, `#`
+ * starts a comment and `<<` a heredoc: none of them may come from config or the roster.
+ */
+const SAFE_TOKEN = /^[A-Za-z0-9._~%/:@+=&?[\]-]+$/;
+const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+
+/** Defence in depth: the schemas already allow-list every value; this refuses anything that could change the file's structure. */
+export function caddyfileProblems(sites: readonly EdgeSite[], options: EdgeOptions): Problem[] {
+  const problems: Problem[] = [];
+  const token = (field: string, value: string | undefined, tenant?: string) => {
+    if (value !== undefined && !SAFE_TOKEN.test(value)) {
+      problems.push({ tenant, field, message: "would change the Caddyfile's structure (space, quote, brace, #, backslash or line break); refused" });
+    }
+  };
+  const port = (field: string, value: number | undefined, tenant?: string) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= 65535)) {
+      problems.push({ tenant, field, message: "is not a port number from 1 to 65535" });
+    }
+  };
+  token("caddy.adminAddress", options.adminAddress);
+  token("caddy.acmeEmail", options.acmeEmail);
+  token("caddy.acmeCa", options.acmeCa);
+  token("caddy.storageDir", options.storageDir);
+  port("caddy.ports.http", options.httpPort);
+  port("caddy.ports.https", options.httpsPort);
+  for (const site of sites) {
+    const tenant = site.host.split(".")[0];
+    if (!HOST.test(site.host)) problems.push({ tenant, field: "name", message: "makes a site address that is not a plain host name; refused" });
+    port("port", site.port, tenant);
+  }
+  return problems;
+}
+
+export class CaddyfileError extends Error {
+  constructor(public readonly problems: Problem[]) {
+    super(`refusing to render the Caddyfile: ${problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`);
+  }
+}
+
+/**
  * Renders the whole Caddyfile. Sites are sorted by host so the roster's file order never changes
  * the output, and so one tenant's edit changes only that tenant's block.
  */
 export function renderCaddyfile(sites: readonly EdgeSite[], options: EdgeOptions): string {
+  const problems = caddyfileProblems(sites, options);
+  if (problems.length > 0) throw new CaddyfileError(problems);
   const global = [
     `admin ${options.adminAddress}`,
     options.acmeEmail !== undefined ? `email ${options.acmeEmail}` : undefined,

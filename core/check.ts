@@ -1,7 +1,9 @@
+import type { RosterRead } from "./load";
 import { HostingPlan, planHosting } from "./plan";
 import { Problem } from "./problems";
 import { RosterFile, parseRoster } from "./roster";
 import { StackConfig, parseStackConfig } from "./stackConfig";
+import { plaintextSecretProblems } from "./secrets";
 
 export interface HostingCheck {
   config?: StackConfig;
@@ -15,10 +17,23 @@ export interface HostingCheck {
  * Config and roster checked as one: the program and `npm run check` both call this, so they can
  * never disagree about what is valid. `readRoster` is the only effect, passed in.
  */
-export function checkHosting(rawConfig: Record<string, unknown>, readRoster: (rosterDir: string) => RosterFile[]): HostingCheck {
+export function checkHosting(
+  rawConfig: Record<string, unknown>,
+  readRoster: (rosterDir: string) => RosterFile[] | RosterRead,
+  /** Secret config keys the caller found in plaintext (see plaintextSecretProblems). */
+  plaintextSecrets: readonly string[] = [],
+): HostingCheck {
+  const secretProblems = plaintextSecretProblems(plaintextSecrets);
   const parsed = parseStackConfig(rawConfig);
-  if (parsed.config === undefined) return { problems: parsed.problems, warnings: [] };
-  const roster = parseRoster(readRoster(parsed.config.rosterDir));
+  if (parsed.config === undefined) return { problems: [...secretProblems, ...parsed.problems], warnings: [] };
+  const read = readRoster(parsed.config.rosterDir);
+  const { files, problems: readProblems } = Array.isArray(read) ? { files: read, problems: [] } : read;
+  const roster = parseRoster(files);
   const plan = planHosting(parsed.config, roster.tenants);
-  return { config: parsed.config, plan, problems: [...roster.problems, ...plan.problems], warnings: plan.warnings };
+  return {
+    config: parsed.config,
+    plan,
+    problems: [...secretProblems, ...readProblems, ...roster.problems, ...plan.problems],
+    warnings: plan.warnings,
+  };
 }

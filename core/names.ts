@@ -26,15 +26,56 @@ export const Port = z
 /** Tags that upstream rebuilds weekly: a roster edit must never change what runs without a diff. */
 const MOVING_TAGS = new Set(["latest", "main", "slim", "browser", "latest-slim", "latest-browser", "main-slim", "main-browser"]);
 
-export const ImageRef = z
-  .string({ error: "must be a string" })
-  .regex(/^[a-z0-9][a-z0-9._\/:@-]*$/, { error: "is not an image reference" })
-  .refine(
-    (ref) => {
-      if (ref.includes("@sha256:")) return true;
-      const last = ref.split("/").pop() ?? "";
-      const tag = last.includes(":") ? last.split(":").pop() ?? "" : "";
-      return tag !== "" && !MOVING_TAGS.has(tag);
-    },
-    { error: "must be pinned to a dated tag (e.g. ghcr.io/openclaw/openclaw:2026.8.1-r20260820) or a digest, not a moving tag" },
-  );
+// The distribution reference grammar (github.com/distribution/reference): what a registry accepts.
+const DOMAIN_COMPONENT = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";
+const IMAGE_DOMAIN = new RegExp(`^${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]{1,5})?$`);
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** The registry's limit on a repository name, domain included. */
+export const IMAGE_NAME_MAX = 255;
+
+/** What is wrong with an image reference, in the operator's words; undefined when it is usable and pinned. */
+export function imageProblem(ref: string): string | undefined {
+  if (ref.length > IMAGE_NAME_MAX + 1 + 128 + 1 + 71) return "is too long to be an image reference";
+  const at = ref.indexOf("@");
+  const digest = at >= 0 ? ref.slice(at + 1) : undefined;
+  if (digest !== undefined && !SHA256_DIGEST.test(digest)) {
+    return "has a digest that is not a full sha256 (it must be @sha256: followed by 64 lowercase hex digits)";
+  }
+  const nameAndTag = at >= 0 ? ref.slice(0, at) : ref;
+  const colon = nameAndTag.lastIndexOf(":");
+  const hasTag = colon > nameAndTag.lastIndexOf("/");
+  const name = hasTag ? nameAndTag.slice(0, colon) : nameAndTag;
+  const tag = hasTag ? nameAndTag.slice(colon + 1) : undefined;
+  const parts = name.split("/");
+  const hasDomain = parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost");
+  if (hasDomain && !IMAGE_DOMAIN.test(parts[0])) return "has a registry host that is not a host name (letters, digits, dots, hyphens, optional :port)";
+  if (!(hasDomain ? parts.slice(1) : parts).every((p) => PATH_COMPONENT.test(p))) {
+    return "is not an image reference: the repository must be lowercase letters and digits, separated by . _ - or /";
+  }
+  if (name.length > IMAGE_NAME_MAX) return `has a repository name of ${name.length} characters; registries allow at most ${IMAGE_NAME_MAX}`;
+  if (tag !== undefined && !TAG.test(tag)) {
+    return "has a tag that registries refuse: at most 128 letters, digits, _ . - (not starting with . or -)";
+  }
+  if (digest === undefined && (tag === undefined || MOVING_TAGS.has(tag))) {
+    return "must be pinned to a dated tag (e.g. ghcr.io/openclaw/openclaw:2026.8.1-r20260820) or a digest, not a moving tag";
+  }
+  return undefined;
+}
+
+export const ImageRef = z.string({ error: "must be a string" }).superRefine((ref, ctx) => {
+  const problem = imageProblem(ref);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/** A DNS name: labels of 1-63 letters, digits and inner hyphens, 253 characters in all. */
+export function dnsNameProblem(name: string, max = 253): string | undefined {
+  if (name.length > max) return `is ${name.length} characters; a DNS name here may have at most ${max}`;
+  const long = name.split(".").find((label) => label.length > 63);
+  if (long !== undefined) return `has a label of ${long.length} characters; DNS allows at most 63 between dots`;
+  return undefined;
+}
+
+/** Characters that never belong in a one-line setting: controls, surrogates, line separators, bidi overrides. */
+export const UNSAFE_TEXT = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069\uFEFF]/u;

@@ -1,11 +1,12 @@
-import { EdgeSite, renderCaddyfile } from "./caddyfile";
+import { EdgeOptions, EdgeSite, caddyfileProblems, renderCaddyfile } from "./caddyfile";
 import { Utilisation, checkCapacity, utilisation } from "./capacity";
 import { GatewaySetting, gatewaySettings, heapCapMb, trustedProxies } from "./gateway";
 import { allocatePorts } from "./portPool";
 import { Problem } from "./problems";
 import { PROVIDER_KEY_ENV, Tenant } from "./roster";
-import { StackConfig, TierName, resolveTiers } from "./stackConfig";
-import { checkNetworkCapacity, tenantSubnet } from "./tenantNetworks";
+import { LIMITS } from "./limits";
+import { StackConfig, TierName, caddyPorts, resolveTiers } from "./stackConfig";
+import { checkNetworkCapacity, isPrivateIpv4, tenantSubnet } from "./tenantNetworks";
 
 /** Everything one tenant's resources are built from. Nothing in it depends on another tenant. */
 export interface TenantPlan {
@@ -46,10 +47,15 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   const { tiers, problems } = resolveTiers(config);
   const poolSize = config.portPool.end - config.portPool.start + 1;
   problems.push(...checkNetworkCapacity(config.tenantNetworks, poolSize));
-  const allocation = allocatePorts(roster.map((t) => ({ name: t.name, pinned: t.port })), config.portPool);
+  // Caddy binds its own ports on the same host: a tenant there would keep one of them from starting.
+  const reserved = new Map(caddyPorts(config.caddy).map(([field, port]) => [port, `Caddy's ${field.split(".").pop()} port (${field})`]));
+  const allocation = allocatePorts(roster.map((t) => ({ name: t.name, pinned: t.port })), config.portPool, reserved);
   problems.push(...allocation.problems);
 
   const warnings: Problem[] = [];
+  if (config.dns !== undefined && config.serverIp !== undefined && isPrivateIpv4(config.serverIp)) {
+    warnings.push({ field: "serverIp", message: `${config.serverIp} is a private address (RFC 1918, loopback, CGNAT or link-local): the public DNS record will point where the internet cannot reach, and Let's Encrypt cannot validate` });
+  }
   const names = new Set(roster.map((t) => t.name));
   for (const name of Object.keys(config.apiKeys).sort()) {
     if (!names.has(name)) warnings.push({ field: `apiKeys.${name}`, message: "has no tenant in the roster (left over or misspelt?)" });
@@ -69,6 +75,8 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     const size = tiers[tenant.tier];
     const host = `${tenant.name}.${config.domain}`;
     const { subnet, gateway } = tenantSubnet(config.tenantNetworks, port - config.portPool.start);
+    const settings = gatewaySettings(`https://${host}`, trustedProxies(gateway));
+    problems.push(...kernelEnvProblems(tenant.name, { ...tenant.env, OPENCLAW_HOSTING_SETTINGS: JSON.stringify(settings) }));
     tenants.push({
       name: tenant.name,
       host,
@@ -86,7 +94,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       heapMb: heapCapMb(size.memoryMb),
       subnet,
       bridgeGateway: gateway,
-      settings: gatewaySettings(`https://${host}`, trustedProxies(gateway)),
+      settings,
       env: tenant.env,
     });
   }
@@ -103,7 +111,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
 
   const sites: EdgeSite[] = tenants.map((t) => ({ host: t.host, port: t.port, state: t.state }));
   const { caddy } = config;
-  const caddyfile = renderCaddyfile(sites, {
+  const edge: EdgeOptions = {
     adminAddress: caddy.adminAddress,
     acmeEmail: caddy.acmeEmail,
     acmeCa: caddy.acmeCa,
@@ -111,6 +119,20 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     httpPort: caddy.ports?.http,
     httpsPort: caddy.ports?.https,
     storageDir: caddy.storageDir,
-  });
+  };
+  // The renderer refuses structure-changing text itself; its refusal is a problem like any other.
+  const caddyProblems = caddyfileProblems(sites, edge);
+  problems.push(...caddyProblems);
+  const caddyfile = caddyProblems.length === 0 ? renderCaddyfile(sites, edge) : "";
   return { tenants, caddyfile, problems, warnings, utilisation: utilisation(sized, config.server) };
+}
+
+/** A `NAME=value` string over the kernel's MAX_ARG_STRLEN makes the container fail to start. */
+export function kernelEnvProblems(tenant: string, env: Record<string, string>): Problem[] {
+  return Object.entries(env).flatMap(([name, value]) => {
+    const bytes = Buffer.byteLength(`${name}=${value}`, "utf8");
+    return bytes > LIMITS.kernelEnvStringBytes
+      ? [{ tenant, field: `env.${name}`, message: `is ${bytes} bytes with its name; the kernel refuses an environment string over ${LIMITS.kernelEnvStringBytes} bytes (MAX_ARG_STRLEN)` }]
+      : [];
+  });
 }

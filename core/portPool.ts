@@ -29,7 +29,12 @@ export function fnv1a(text: string): number {
  * almost never an unpinned one (only on a hash collision). `npm run pin-ports` writes the result
  * into the roster, after which no edit can move anyone.
  */
-export function allocatePorts(requests: readonly PortRequest[], pool: PortPool): { ports: Map<string, number>; problems: Problem[] } {
+export function allocatePorts(
+  requests: readonly PortRequest[],
+  pool: PortPool,
+  /** Ports someone else on the host binds (Caddy's), with who: never given to a tenant. */
+  reserved: ReadonlyMap<number, string> = new Map(),
+): { ports: Map<string, number>; problems: Problem[] } {
   const size = pool.end - pool.start + 1;
   const problems: Problem[] = [];
   const owners = new Map<number, string[]>();
@@ -38,6 +43,11 @@ export function allocatePorts(requests: readonly PortRequest[], pool: PortPool):
     if (pinned === undefined) continue;
     if (pinned < pool.start || pinned > pool.end) {
       problems.push({ tenant: name, field: "port", message: `${pinned} is outside the port pool ${pool.start}-${pool.end}` });
+      continue;
+    }
+    const owner = reserved.get(pinned);
+    if (owner !== undefined) {
+      problems.push({ tenant: name, field: "port", message: `${pinned} is ${owner}; pin another port` });
       continue;
     }
     owners.set(pinned, [...(owners.get(pinned) ?? []), name]);
@@ -51,7 +61,7 @@ export function allocatePorts(requests: readonly PortRequest[], pool: PortPool):
     }
   }
 
-  const taken = new Set<number>(owners.keys());
+  const taken = new Set<number>([...owners.keys(), ...[...reserved.keys()].filter((p) => p >= pool.start && p <= pool.end)]);
   const result = new Map<string, number>();
   for (const [port, names] of owners) if (names.length === 1) result.set(names[0], port);
 

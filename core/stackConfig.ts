@@ -1,15 +1,17 @@
 import { z } from "zod";
-import { ImageRef, Port, TenantName } from "./names";
+import { LIMITS } from "./limits";
+import { ImageRef, Port, TenantName, dnsNameProblem } from "./names";
 import { Problem, problemsFromZod } from "./problems";
+import { reservedRangeOverlap } from "./tenantNetworks";
 
 export const TIER_NAMES = ["light", "standard", "heavy"] as const;
 export const TierName = z.enum(TIER_NAMES, { error: `must be one of ${TIER_NAMES.join(", ")}` });
 export type TierName = z.infer<typeof TierName>;
 
 const TierSize = z.strictObject({
-  memoryMb: z.number().int().min(128, { error: "must be at least 128 (MB)" }),
-  reservationMb: z.number().int().min(0),
-  cpus: z.number().positive().max(64),
+  memoryMb: z.number().int().min(128, { error: "must be at least 128 (MB)" }).max(1_048_576, { error: "must be at most 1048576 (MB, 1 TB)" }),
+  reservationMb: z.number().int().min(0).max(1_048_576, { error: "must be at most 1048576 (MB, 1 TB)" }),
+  cpus: z.number().min(0.01, { error: "must be at least 0.01 (the smallest CPU share Docker accepts)" }).max(64),
   /** Kernel limit on the tenant's processes and threads (cgroup pids.max). */
   pidsLimit: z.number().int().min(64, { error: "must be at least 64 (the gateway itself runs dozens of threads)" }).max(65536),
   /** Disk budget for the tenant's two volumes together, in MB. */
@@ -27,8 +29,37 @@ export const DEFAULT_TIERS: Record<TierName, TierSize> = {
 const Hostname = z
   .string()
   .regex(/^(?=.{4,200}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$/, {
-    error: "must be a lowercase domain such as claw.example.com (no scheme, no trailing dot)",
+    error: "must be a lowercase domain such as claw.example.com (no scheme, no trailing dot, at most 200 characters)",
+  })
+  .refine((d) => dnsNameProblem(d) === undefined, { error: "has a label longer than 63 characters (DNS allows at most 63 between dots)" });
+
+/** Text that is written into the Caddyfile or a shell command: an allow-list, so it can never add structure. */
+const AbsolutePath = z
+  .string()
+  .max(LIMITS.pathChars, { error: `must be at most ${LIMITS.pathChars} characters` })
+  .regex(/^\/[A-Za-z0-9._@+\/-]*$/, { error: "must be an absolute path of letters, digits and . _ - @ + / (no spaces, quotes or line breaks)" });
+
+/** A loopback host:port; the port is Caddy's admin port, so tenants must not take it. */
+const AdminAddress = z
+  .string()
+  .regex(/^(localhost|127\.0\.0\.1|\[::1\]):\d{1,5}$/, { error: "must be a loopback host:port, e.g. localhost:2019" })
+  .refine((a) => { const port = adminPort(a); return port >= 1 && port <= 65535; }, { error: "must have a port from 1 to 65535" });
+
+export function adminPort(adminAddress: string): number {
+  return Number(adminAddress.slice(adminAddress.lastIndexOf(":") + 1));
+}
+
+const AcmeCa = z
+  .string()
+  .max(LIMITS.urlChars, { error: `must be at most ${LIMITS.urlChars} characters` })
+  .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%\/=&?+-]*)?$/, {
+    error: "must be an https:// URL of an ACME directory (letters, digits and . _ ~ % / = & ? + -), e.g. https://acme-staging-v02.api.letsencrypt.org/directory",
   });
+
+const AcmeEmail = z
+  .string()
+  .max(254, { error: "must be at most 254 characters" })
+  .regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$/, { error: "must be an email address (letters, digits and . _ % + - before the @)" });
 
 const PortPool = z
   .strictObject({ start: Port, end: Port })
@@ -36,44 +67,93 @@ const PortPool = z
 
 const Caddy = z
   .strictObject({
-    caddyfilePath: z.string().startsWith("/", { error: "must be an absolute path" }).default("/etc/caddy/Caddyfile"),
-    adminAddress: z
-      .string()
-      .regex(/^(localhost|127\.0\.0\.1|\[::1\]):\d{2,5}$/, { error: "must be a loopback host:port, e.g. localhost:2019" })
-      .default("localhost:2019"),
-    acmeEmail: z.email({ error: "must be an email address" }).optional(),
-    acmeCa: z.url({ error: "must be a URL" }).optional(),
+    caddyfilePath: AbsolutePath.default("/etc/caddy/Caddyfile"),
+    adminAddress: AdminAddress.default("localhost:2019"),
+    acmeEmail: AcmeEmail.optional(),
+    acmeCa: AcmeCa.optional(),
     localCerts: z.boolean().default(false),
     ports: z.strictObject({ http: Port.optional(), https: Port.optional() }).optional(),
-    storageDir: z.string().startsWith("/", { error: "must be an absolute path" }).optional(),
+    storageDir: AbsolutePath.optional(),
   })
   .refine((c) => c.localCerts || c.acmeEmail !== undefined, {
     error: "is required unless localCerts is true (Let's Encrypt needs a contact address)",
     path: ["acmeEmail"],
+  })
+  .superRefine((c, ctx) => {
+    // Caddy binds these itself; two of them on one port, and Caddy does not start.
+    const used = new Map<number, string>();
+    for (const [field, port] of caddyPorts(c)) {
+      const other = used.get(port);
+      if (other !== undefined) ctx.addIssue({ code: "custom", path: field.split(".").slice(1), message: `${port} is already Caddy's ${other} port` });
+      else used.set(port, field.split(".").pop() ?? field);
+    }
   });
 
+/** Caddy's own ports (admin, http, https; defaults 2019, 80, 443), by the config field that sets each. */
+export function caddyPorts(caddy: { adminAddress: string; ports?: { http?: number; https?: number } }): [field: string, port: number][] {
+  return [
+    ["caddy.adminAddress", adminPort(caddy.adminAddress)],
+    ["caddy.ports.http", caddy.ports?.http ?? 80],
+    ["caddy.ports.https", caddy.ports?.https ?? 443],
+  ];
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const Ssh = z.strictObject({
-  host: z.string().min(1),
-  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, { error: "must be a Unix user name" }),
+  // A host starting with "-" is read by ssh as an option (-oProxyCommand=... runs a command).
+  host: z
+    .string()
+    .refine((h) => !h.startsWith("-"), { error: "must not start with - (ssh would read it as an option)" })
+    .refine((h) => HOST_NAME.test(h) || z.ipv4().safeParse(h).success || z.ipv6().safeParse(h).success, {
+      error: "must be a host name (letters, digits, dots, hyphens) or an IPv4/IPv6 address",
+    }),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name (lowercase letters, digits, _ and -, at most 32, not starting with -)" }),
   port: z.number().int().min(1).max(65535).default(22),
   /** A key file on the operator's machine; without it, the SSH agent is used. Never the key itself. */
-  privateKeyPath: z.string().optional(),
+  privateKeyPath: z
+    .string()
+    .max(LIMITS.pathChars, { error: `must be at most ${LIMITS.pathChars} characters` })
+    .regex(/^[A-Za-z0-9._@+\/][A-Za-z0-9._@+\/-]*$/, { error: "must be a file path of letters, digits and . _ - @ + / (not starting with -; ~ is not expanded)" })
+    .optional(),
 });
+
+/** A model-provider key as it goes into the container's environment: one printable word. */
+const ApiKey = z
+  .string({ error: "must be a string" })
+  .min(1, { error: "must not be empty" })
+  .max(LIMITS.apiKeyChars, { error: `must be at most ${LIMITS.apiKeyChars} characters` })
+  .regex(/^[\x21-\x7e]+$/, { error: "must be the key alone: printable ASCII without spaces or line breaks" });
+
+/** rosterDir stays inside the project: relative, no "..", a plain folder path (symlinks are checked when it is read). */
+const RosterDir = z
+  .string()
+  .min(1, { error: "must not be empty" })
+  .max(LIMITS.rosterDirChars, { error: `must be at most ${LIMITS.rosterDirChars} characters` })
+  .refine((d) => !d.startsWith("/"), { error: "must be relative to the project (an absolute path may leave it)" })
+  .refine((d) => !d.split("/").includes(".."), { error: "must not contain .. (the roster folder stays inside the project)" })
+  .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/, { error: "must be a folder path of letters, digits and . _ - /" });
 
 const Cidr4 = z
   .cidrv4({ error: "must be an IPv4 CIDR such as 10.231.0.0/16" })
-  .refine((c) => Number(c.split("/")[1]) <= 28, { error: "must be /28 or larger (each tenant gets a /28)" });
+  .refine((c) => Number(c.split("/")[1]) <= 28, { error: "must be /28 or larger (each tenant gets a /28)" })
+  .superRefine((c, ctx) => {
+    const clash = reservedRangeOverlap(c);
+    if (clash !== undefined) ctx.addIssue({ code: "custom", message: `overlaps ${clash.range} (${clash.what}); pick a block such as 10.231.0.0/16` });
+  });
 
 export const StackConfigSchema = z
   .strictObject({
     domain: Hostname,
-    rosterDir: z.string().min(1).default("tenants"),
+    rosterDir: RosterDir.default("tenants"),
     image: ImageRef,
     portPool: PortPool.default({ start: 18800, end: 18899 }),
     tiers: z
       .strictObject({ light: TierSize.partial().optional(), standard: TierSize.partial().optional(), heavy: TierSize.partial().optional() })
       .default({}),
-    apiKeys: z.record(z.string(), z.string().min(1, { error: "must not be empty" })).default({}),
+    apiKeys: z
+      .record(z.string(), ApiKey)
+      .refine((keys) => Object.keys(keys).length <= LIMITS.tenants, { error: `must have at most ${LIMITS.tenants} keys (one per tenant)` })
+      .default({}),
     serverIp: z.ipv4({ error: "must be an IPv4 address" }).optional(),
     dns: z
       .strictObject({
@@ -92,7 +172,7 @@ export const StackConfigSchema = z
       })
       .optional(),
     /** Tenants whose retained volumes this stack deletes: the explicit, reviewed act of deleting data. */
-    deleteData: z.array(TenantName).default([]),
+    deleteData: z.array(TenantName).max(LIMITS.deleteData, { error: `must have at most ${LIMITS.deleteData} entries` }).default([]),
   })
   .refine((c) => c.dns === undefined || c.serverIp !== undefined, {
     error: "is required when dns is set (the wildcard record points at it)",
@@ -121,10 +201,16 @@ export function resolveTiers(config: StackConfig): { tiers: Record<TierName, Tie
  */
 export function parseStackConfig(raw: Record<string, unknown>): { config?: StackConfig; problems: Problem[] } {
   const decoded: Record<string, unknown> = {};
+  const tooLong: Problem[] = [];
   for (const [key, value] of Object.entries(raw)) {
+    if (typeof value === "string" && Buffer.byteLength(value, "utf8") > LIMITS.configValueBytes) {
+      tooLong.push({ field: key, message: `is ${Buffer.byteLength(value, "utf8")} bytes, over the limit of ${LIMITS.configValueBytes} bytes` });
+      continue;
+    }
     decoded[key] = typeof value === "string" && /^[\[{]/.test(value.trim()) ? safeJson(value) : value;
   }
-  const parsed = StackConfigSchema.safeParse(decoded);
+  if (tooLong.length > 0) return { problems: tooLong };
+  const parsed = StackConfigSchema.safeParse(decoded, { reportInput: true });
   if (!parsed.success) return { problems: problemsFromZod(parsed.error, {}) };
   const problems = Object.keys(parsed.data.apiKeys)
     .filter((name) => !TenantName.safeParse(name).success)

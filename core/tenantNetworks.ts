@@ -39,3 +39,47 @@ export function checkNetworkCapacity(cidr: string, poolSize: number): Problem[] 
     ? []
     : [{ field: "tenantNetworks", message: `${cidr} holds ${capacity} tenant subnets (/28) but the port pool has ${poolSize} ports; use a larger block` }];
 }
+
+/**
+ * Ranges a tenant bridge must never overlap: the engine would refuse the network, or a tenant
+ * would shadow addresses the host relies on. Docker's default pools are where it puts the default
+ * bridge (172.17.0.0/16) and every network created without a subnet (compose, other tools).
+ */
+export const RESERVED_RANGES: readonly { range: string; what: string }[] = [
+  { range: "0.0.0.0/8", what: "'this network', not routable" },
+  { range: "127.0.0.0/8", what: "loopback" },
+  { range: "169.254.0.0/16", what: "link-local, where cloud metadata services live" },
+  { range: "172.17.0.0/16", what: "Docker's default bridge" },
+  { range: "172.18.0.0/15", what: "Docker's default address pools (172.17-172.31)" },
+  { range: "172.20.0.0/14", what: "Docker's default address pools (172.17-172.31)" },
+  { range: "172.24.0.0/13", what: "Docker's default address pools (172.17-172.31)" },
+  { range: "192.168.0.0/16", what: "Docker's default address pools (192.168.0.0/16)" },
+  { range: "224.0.0.0/3", what: "multicast and reserved addresses" },
+];
+
+function bounds(cidr: string): [number, number] {
+  const [base, bits] = cidr.split("/");
+  const size = 2 ** (32 - Number(bits));
+  const start = toInt(base) - (toInt(base) % size);
+  return [start, start + size - 1];
+}
+
+/** The first reserved range the block overlaps, if any. */
+export function reservedRangeOverlap(cidr: string): { range: string; what: string } | undefined {
+  const [start, end] = bounds(cidr);
+  return RESERVED_RANGES.find((r) => {
+    const [rs, re] = bounds(r.range);
+    return start <= re && rs <= end;
+  });
+}
+
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "0.0.0.0/8"];
+
+/** True for an address the internet cannot reach (RFC 1918, loopback, CGNAT, link-local). */
+export function isPrivateIpv4(ip: string): boolean {
+  const n = toInt(ip);
+  return PRIVATE_RANGES.some((r) => {
+    const [rs, re] = bounds(r);
+    return n >= rs && n <= re;
+  });
+}

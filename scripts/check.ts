@@ -3,9 +3,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { checkHosting } from "../core/check";
-import { readRosterDir } from "../core/load";
-import { HostingInputError, formatProblem } from "../core/problems";
-import { readStackFile } from "../core/stackFile";
+import { LIMITS } from "../core/limits";
+import { readRoster, readRosterFolder } from "../core/load";
+import { formatProblem } from "../core/problems";
+import { StackFileConfig, readStackFile } from "../core/stackFile";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -26,18 +27,26 @@ function main(): number {
     console.error(`check: no stack file ${stackPath} (use --stack NAME)`);
     return 1;
   }
-  const { raw } = readStackFile(fs.readFileSync(stackPath, "utf8"));
+  // A stack file over its size limit is not read at all.
+  const size = fs.statSync(stackPath).size;
+  const stackFile: StackFileConfig =
+    size > LIMITS.stackFileBytes
+      ? { raw: {}, encrypted: [], plaintextSecrets: [], problems: [{ field: "(stack file)", message: `Pulumi.${stack}.yaml is ${size} bytes, over the limit of ${LIMITS.stackFileBytes} bytes` }] }
+      : readStackFile(fs.readFileSync(stackPath, "utf8"), `Pulumi.${stack}.yaml`);
+  const { raw, plaintextSecrets, problems: fileProblems } = stackFile;
+  // --roster names a folder on this machine explicitly (e.g. a checkout under review), so it is read
+  // wherever it is; the stack's own rosterDir must stay inside the project.
   const rosterOverride = option("roster");
-  if (rosterOverride !== undefined) raw.rosterDir = path.resolve(process.cwd(), rosterOverride);
   const keysInFile = raw.apiKeys !== undefined;
 
-  let checked;
-  try {
-    checked = checkHosting(raw, (dir) => readRosterDir(path.resolve(REPO, dir)));
-  } catch (err) {
-    if (!(err instanceof HostingInputError)) throw err;
-    checked = { problems: err.problems, warnings: [] };
-  }
+  const checked =
+    fileProblems.length > 0
+      ? { problems: fileProblems, warnings: [], plan: undefined, config: undefined }
+      : checkHosting(
+          raw,
+          (dir) => (rosterOverride !== undefined ? readRosterFolder(path.resolve(process.cwd(), rosterOverride)) : readRoster(REPO, dir)),
+          plaintextSecrets,
+        );
   // Keys are set with `pulumi config set --secret`; a stack file without any cannot be checked for them.
   const problems = checked.problems.filter((p) => keysInFile || p.field !== "apiKeys");
   const missingKeys = checked.problems.filter((p) => !keysInFile && p.field === "apiKeys").map((p) => p.tenant);

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
 import { checkHosting } from "../core/check";
-import { readRosterDir } from "../core/load";
+import { readRoster, readRosterFolder } from "../core/load";
 import { formatProblem } from "../core/problems";
 import { ROSTER_FILE } from "../core/roster";
 import { readStackFile } from "../core/stackFile";
@@ -17,16 +17,17 @@ const option = (name: string): string | undefined => {
 
 function main(): number {
   const stack = option("stack") ?? "dev";
-  const { raw } = readStackFile(fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8"));
-  const rosterDir = path.resolve(REPO, option("roster") ?? raw.rosterDir ?? "tenants");
-  raw.rosterDir = rosterDir;
-  const checked = checkHosting(raw, () => readRosterDir(rosterDir));
+  const stackFile = `Pulumi.${stack}.yaml`;
+  const { raw, problems: fileProblems } = readStackFile(fs.readFileSync(path.join(REPO, stackFile), "utf8"), stackFile);
+  const override = option("roster");
+  const checked = checkHosting(raw, (dir) => (override !== undefined ? readRosterFolder(path.resolve(REPO, override)) : readRoster(REPO, dir)));
   // Missing API keys do not matter for ports; anything else does.
-  const problems = checked.problems.filter((p) => p.field !== "apiKeys");
-  if (checked.plan === undefined || problems.length > 0) {
+  const problems = [...fileProblems, ...checked.problems.filter((p) => p.field !== "apiKeys")];
+  if (checked.plan === undefined || checked.config === undefined || problems.length > 0) {
     for (const p of problems) console.error(`  - ${formatProblem(p)}`);
     return 1;
   }
+  const rosterDir = path.resolve(REPO, override ?? checked.config.rosterDir);
   const ports = new Map(checked.plan.tenants.map((t) => [t.name, t.port]));
   let pinned = 0;
   for (const file of fs.readdirSync(rosterDir).filter((f) => ROSTER_FILE.test(f)).sort()) {
