@@ -113,10 +113,17 @@ interface Scenario {
   config: Record<string, string>;
 }
 
-function scenario(root: string, label: string, tenants: BenchTenant[]): Scenario {
-  const rosterDir = path.join(root, `roster-${label}`);
+/** Rosters go inside the project (git-ignored .test-rosters/): the program reads no roster folder outside it. */
+let rosterRoot: string | undefined;
+function scenario(_root: string, label: string, tenants: BenchTenant[]): Scenario {
+  if (rosterRoot === undefined) {
+    fs.mkdirSync(path.join(REPO_ROOT, ".test-rosters"), { recursive: true });
+    rosterRoot = fs.mkdtempSync(path.join(REPO_ROOT, ".test-rosters", "bench-"));
+    tempDirs.push(rosterRoot);
+  }
+  const rosterDir = path.join(rosterRoot, `roster-${label}`);
   writeRoster(rosterDir, tenants);
-  return { label, tenants, rosterDir, config: withProjectPrefix(rawConfig(rosterDir, tenants)) };
+  return { label, tenants, rosterDir, config: withProjectPrefix(rawConfig(path.relative(REPO_ROOT, rosterDir), tenants)) };
 }
 
 async function evalRun(root: string, s: Scenario, mode: EvalMode, extra: Partial<EvalJob>, timeoutMs: number): Promise<EvalResult> {

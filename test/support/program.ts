@@ -33,7 +33,8 @@ export const PROJECT = "openclaw-hosting";
 export function baseConfig(rosterDir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     domain: "claw.example.com",
-    rosterDir,
+    // The program reads only folders inside the project, named relative to it.
+    rosterDir: path.isAbsolute(rosterDir) ? path.relative(REPO_ROOT, rosterDir) : rosterDir,
     image: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
     caddy: { acmeEmail: "ops@example.com" },
     apiKeys: {},

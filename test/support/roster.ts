@@ -10,8 +10,30 @@ export interface TestTenant {
   extra?: string;
 }
 
-/** Writes one YAML file per tenant into a fresh temp folder and returns it. */
-export function writeRoster(tenants: readonly TestTenant[], dir = fs.mkdtempSync(path.join(os.tmpdir(), "roster-"))): string {
+/** Where test rosters live: inside the project, because the program refuses a rosterDir outside it. */
+export const TEST_ROSTERS = path.join(__dirname, "..", "..", ".test-rosters");
+const created: string[] = [];
+
+/** A fresh folder under .test-rosters/ (git-ignored), removed after the test file's tests. */
+export function projectTempDir(label = "roster"): string {
+  fs.mkdirSync(TEST_ROSTERS, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(TEST_ROSTERS, `${label}-`));
+  created.push(dir);
+  return dir;
+}
+if (typeof afterAll === "function") {
+  afterAll(() => {
+    for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** A fresh folder outside the project (os.tmpdir()), for tools that take any folder (`npm run check -- --roster`). */
+export function outsideTempDir(label = "roster"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `${label}-`));
+}
+
+/** Writes one YAML file per tenant into a fresh folder inside the project and returns it. */
+export function writeRoster(tenants: readonly TestTenant[], dir = projectTempDir()): string {
   for (const file of fs.readdirSync(dir)) fs.rmSync(path.join(dir, file));
   for (const t of tenants) {
     const lines = [`tier: ${t.tier ?? "standard"}`, `state: ${t.state ?? "active"}`];

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
+import { projectTempDir } from "../../support/roster";
 import { WebSocket } from "ws";
 import { renderCaddyfile } from "../../../core/caddyfile";
 import { INSTALL_SCRIPT_PATH, installCommand } from "../../../components/edge";
@@ -141,8 +142,9 @@ beforeAll(async () => {
 
   // The sample roster, moved (pins included) to a pool whose ports are free for the whole final
   // roster; adding a tenant moves no pinned tenant and an unpinned one only on a hash collision.
-  rosterDir = path.join(dir, "roster");
-  const everyone = path.join(dir, "roster-final");
+  // Inside the project: the program reads no roster folder outside it.
+  rosterDir = projectTempDir("live-roster");
+  const everyone = projectTempDir("live-final");
   const sample = defaultPortPool();
   pool = await choosePortPool(async (candidate) => {
     for (const d of [rosterDir, everyone]) removeDir(d);

@@ -2,6 +2,7 @@
 // sample roster and for a 200-tenant roster.
 import * as fs from "fs";
 import * as path from "path";
+import { projectTempDir } from "../../support/roster";
 import { runProgram } from "../../support/program";
 import { CaddySandbox, Cleanup, caddyAdapt, caddySandbox, caddyValidate, caddyVersion, freePort, makeTempDir, removeDir } from "../support/caddy";
 import { EdgePorts, SAMPLE_ROSTER_DIR, TEST_DOMAIN, edgeCommandOf, generateRoster, planFor, testStackConfig } from "./fixtures";
@@ -42,7 +43,7 @@ describe("caddy validate accepts the rendered Caddyfile", () => {
   });
 
   test("200-tenant roster; Caddy's adapted config routes all 200 hosts", () => {
-    const rosterDir = path.join(sandbox.dir, "roster-200");
+    const rosterDir = projectTempDir("roster-200");
     const { names, active } = generateRoster(rosterDir, 200);
     const config = testStackConfig({ rosterDir, sandbox, ports, portPool: { start: 20000, end: 20399 }, activeTenants: active });
     const plan = planFor(config);

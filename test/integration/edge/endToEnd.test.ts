@@ -19,7 +19,7 @@ import { WebSocket } from "ws";
 import { renderCaddyfile } from "../../../core/caddyfile";
 import { INSTALL_SCRIPT_PATH, installCommand } from "../../../components/edge";
 import { CapturedResource, ProgramRun, fakeKey, ofType, runProgram, TYPES } from "../../support/program";
-import { writeRoster, TestTenant } from "../../support/roster";
+import { projectTempDir, writeRoster, TestTenant } from "../../support/roster";
 import { EdgeCommand, EdgePorts, TEST_DOMAIN, edgeCommandOf, testStackConfig } from "../caddy/fixtures";
 import {
   CaddySandbox, Cleanup, RunningCaddy, ShellRun, caddySandbox, caddySupportsProxySubdirective, caddyVersion, echo, freePort,
@@ -227,8 +227,8 @@ beforeAll(async () => {
     throw new Error(`${caddyVersion()} rejects stream_close_delay (added in Caddy 2.7.0): run scripts/runtime-env.sh install`);
   }
   ports = { http: await freePort(), https: await freePort(), admin: await freePort() };
-  rosterDir = path.join(dir, "roster");
-  fs.mkdirSync(rosterDir);
+  // Inside the project: the program reads no roster folder outside it.
+  rosterDir = projectTempDir("e2e-roster");
   writeRoster(ROSTER, rosterDir);
 
   // 1. The program under mocks.
