@@ -104,6 +104,6 @@ export function describeValue(value: unknown): string {
 /** Field names come from operators' files: keep them one short line. */
 function shownField(field: string): string {
   const shown = field.replace(/[\p{Cc}\p{Cs}\p{Zl}\p{Zp}]/gu, "?");
-  return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown;
+  return shown.length > 160 ? `${shown.slice(0, 157)}...` : shown;
 }
 const shownKey = shownField;

@@ -13,7 +13,10 @@ export function parseYamlText(text: string, what: string, maxBytes: number): Yam
   if (bytes > maxBytes) return { error: `${what} is ${bytes} bytes, over the limit of ${maxBytes} bytes` };
   try {
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
-    if (doc.errors.length > 0) return { error: `${what} is not valid YAML: ${firstLine(doc.errors[0].message)}` };
+    if (doc.errors.length > 0) {
+      const reason = doc.errors[0].message;
+      return { error: /call stack/i.test(reason) ? `${what} nests too deeply to read` : `${what} is not valid YAML: ${firstLine(reason)}` };
+    }
     let problem: string | undefined;
     visit(doc, {
       Alias() {
@@ -41,7 +44,8 @@ export function parseYamlText(text: string, what: string, maxBytes: number): Yam
     return { value: doc.toJS({ maxAliasCount: 0 }) };
   } catch (err) {
     // Deep nesting can exhaust the stack; whatever it is, it is a problem with the file, not a crash.
-    return { error: `${what} cannot be read as YAML: ${firstLine(err instanceof Error ? err.message : String(err))}` };
+    const reason = err instanceof Error ? err.message : String(err);
+    return { error: /call stack/i.test(reason) ? `${what} nests too deeply to read` : `${what} cannot be read as YAML: ${firstLine(reason)}` };
   }
 }
 
