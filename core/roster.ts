@@ -107,8 +107,9 @@ export function classifyRosterEntry(file: string): RosterEntry {
 
 /** A problem with the roster folder itself, or an entry in it that is not a readable tenant file. */
 export function rosterEntryProblem(file: string, message: string): Problem {
-  const stem = /^(.+)\.ya?ml$/i.exec(file)?.[1] ?? file;
-  return TenantName.safeParse(stem).success ? { tenant: stem, field: "(file)", message } : { field: "rosterDir", message };
+  // Only a file named like a tenant's belongs to that tenant; anything else is the folder's problem.
+  const stem = /^(.+)\.ya?ml$/i.exec(file)?.[1];
+  return stem !== undefined && TenantName.safeParse(stem).success ? { tenant: stem, field: "(file)", message } : { field: "rosterDir", message };
 }
 
 /**

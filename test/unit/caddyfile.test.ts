@@ -1,4 +1,4 @@
-import { EdgeOptions, renderCaddyfile } from "../../core/caddyfile";
+import { CaddyfileError, EdgeOptions, caddyfileProblems, renderCaddyfile } from "../../core/caddyfile";
 
 const options: EdgeOptions = { adminAddress: "localhost:2019", acmeEmail: "ops@example.com", localCerts: false };
 const sites = [
@@ -38,5 +38,34 @@ describe("renderCaddyfile", () => {
     const after = renderCaddyfile(sites.map((s) => (s.host.startsWith("bob") ? { ...s, port: 18850 } : s)), options).split("\n");
     const changed = after.filter((line, i) => line !== before[i]);
     expect(changed).toEqual(["\treverse_proxy 127.0.0.1:18850 {"]);
+  });
+});
+
+describe("the renderer refuses anything that could change the Caddyfile's structure (defence in depth)", () => {
+  const good: EdgeOptions = { adminAddress: "localhost:2019", acmeEmail: "ops@example.com", acmeCa: "https://acme.example.com/directory", localCerts: false, storageDir: "/srv/caddy" };
+  const breakers = ["\n", "\r", " ", "\t", "{", "}", '"', "'", "`", "#", "\\", "<<", ";", "\u0000", "\u2028"];
+  const fields = ["adminAddress", "acmeEmail", "acmeCa", "storageDir"] as const;
+  const cases = fields.flatMap((field) => breakers.map((b) => [field, JSON.stringify(b)] as [typeof field, string]));
+
+  test.each(cases)("caddy.%s with %s", (field, shown) => {
+    const bad = { ...good, [field]: `${good[field]}${JSON.parse(shown) as string}evil.example.com` };
+    expect(caddyfileProblems(sites, bad)).toEqual([expect.objectContaining({ field: `caddy.${field}`, message: expect.stringContaining("structure") })]);
+    expect(() => renderCaddyfile(sites, bad)).toThrow(CaddyfileError);
+  });
+
+  test.each(breakers.map((b) => [JSON.stringify(b)]))("a site host with %s", (shown) => {
+    const bad = [...sites, { host: `dave${JSON.parse(shown) as string}.claw.example.com`, port: 18803, state: "active" as const }];
+    expect(caddyfileProblems(bad, good)).toEqual([expect.objectContaining({ field: "name", message: expect.stringContaining("not a plain host name") })]);
+    expect(() => renderCaddyfile(bad, good)).toThrow(CaddyfileError);
+  });
+
+  test.each([0, -1, 65536, 1.5, Number.NaN])("port %p", (port) => {
+    expect(() => renderCaddyfile([{ host: "dave.claw.example.com", port, state: "active" }], good)).toThrow(CaddyfileError);
+    expect(() => renderCaddyfile(sites, { ...good, httpPort: port })).toThrow(CaddyfileError);
+  });
+
+  test("good values render", () => {
+    expect(caddyfileProblems(sites, good)).toEqual([]);
+    expect(renderCaddyfile(sites, good)).toContain("\tstorage file_system /srv/caddy\n");
   });
 });
