@@ -51,21 +51,26 @@ export function fakeKey(tenant: string): string {
  * Runs index.ts under Pulumi's mock engine with the given config, in a fresh module registry,
  * and captures every resource registration. Config values are encoded as Pulumi encodes them.
  */
-export async function runProgram(config: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Promise<ProgramRun> {
+export async function runProgram(
+  config: Record<string, unknown>,
+  previousOutputs: Record<string, unknown> = {},
+  /** Config keys Pulumi holds as secrets (as `pulumi config set --secret` marks them). */
+  secretKeys: readonly string[] = [`${PROJECT}:apiKeys`],
+): Promise<ProgramRun> {
   // Pulumi records a stack trace for every promise and resource; jest's source-mapped traces make
   // that cost most of a run, so a short plain trace (three frames) is used while the program runs.
   const savedPrepare = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit; // index.ts lowers it; jest's own reports want it back
   Error.prepareStackTrace = (err, frames) => `${String(err)}\n${frames.slice(0, 3).map((f) => `    at ${f.toString()}`).join("\n")}`;
   try {
-    return await runProgramWithTraces(config, previousOutputs);
+    return await runProgramWithTraces(config, previousOutputs, secretKeys);
   } finally {
     Error.prepareStackTrace = savedPrepare;
     Error.stackTraceLimit = savedLimit;
   }
 }
 
-async function runProgramWithTraces(config: Record<string, unknown>, previousOutputs: Record<string, unknown>): Promise<ProgramRun> {
+async function runProgramWithTraces(config: Record<string, unknown>, previousOutputs: Record<string, unknown>, secretKeys: readonly string[]): Promise<ProgramRun> {
   const resources: CapturedResource[] = [];
   let stackModule: Record<string, unknown> = {};
   let pulumi: typeof pulumiType | undefined;
@@ -74,9 +79,10 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
     pulumi = await import("@pulumi/pulumi");
     const encoded: Record<string, string> = {};
     for (const [key, value] of Object.entries(config)) {
-      encoded[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+      // Keys of other namespaces (cloudflare:apiToken) keep theirs.
+      encoded[key.includes(":") ? key : `${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    pulumi.runtime.setAllConfig(encoded, [`${PROJECT}:apiKeys`]);
+    pulumi.runtime.setAllConfig(encoded, [...secretKeys]);
     const options = new Map<string, CapturedResource["options"]>();
     await pulumi.runtime.setMocks(
       {
