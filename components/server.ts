@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
+import { sshDockerHost } from "../core/dockerHost";
 import { StackConfig } from "../core/stackConfig";
 import { EdgeArgs } from "./edge";
 
@@ -19,8 +20,7 @@ export function serverAccess(ssh: StackConfig["ssh"]): ServerAccess {
   if (ssh === undefined) return { docker: new docker.Provider("server", {}), connection: undefined };
   const keyArgs = ssh.privateKeyPath !== undefined ? ["-i", ssh.privateKeyPath] : [];
   const provider = new docker.Provider("server", {
-    // An IPv6 address needs brackets in a URL; the schema allows only host names and addresses here.
-    host: `ssh://${ssh.user}@${ssh.host.includes(":") ? `[${ssh.host}]` : ssh.host}:${ssh.port}`,
+    host: sshDockerHost(ssh.user, ssh.host, ssh.port),
     sshOpts: [...keyArgs, "-o", "BatchMode=yes"],
   });
   const privateKey = ssh.privateKeyPath !== undefined ? pulumi.secret(fs.readFileSync(ssh.privateKeyPath, "utf8")) : undefined;

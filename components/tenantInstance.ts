@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
-  CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR,
+  CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR, containerEnv,
 } from "../core/gateway";
 import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
 import { TenantPlan } from "../core/plan";
@@ -77,14 +77,7 @@ export class TenantInstance extends pulumi.ComponentResource {
     if (plan.state === "active") {
       const envs = pulumi
         .all([token.result, args.apiKey ?? ""])
-        .apply(([gatewayToken, apiKey]) => [
-          `OPENCLAW_GATEWAY_TOKEN=${gatewayToken}`,
-          `${plan.apiKeyEnv}=${apiKey}`,
-          `NODE_OPTIONS=--max-old-space-size=${plan.heapMb}`,
-          "OPENCLAW_DISABLE_BONJOUR=1",
-          `OPENCLAW_HOSTING_SETTINGS=${JSON.stringify(plan.settings)}`,
-          ...Object.entries(plan.env).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`),
-        ]);
+        .apply(([gatewayToken, apiKey]) => containerEnv(plan, gatewayToken, apiKey));
       container = new docker.Container(
         `${name}-gateway`,
         {

@@ -63,3 +63,8 @@ export function sshDialArgs(target: Extract<DockerTarget, { kind: "ssh" }>, conn
     "docker", "system", "dial-stdio",
   ];
 }
+
+/** The DOCKER_HOST of a server reached over SSH; an IPv6 address goes in brackets, as in any URL. */
+export function sshDockerHost(user: string, host: string, port: number): string {
+  return `ssh://${user}@${host.includes(":") ? `[${host}]` : host}:${port}`;
+}

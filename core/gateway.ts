@@ -52,3 +52,26 @@ export function gatewaySettings(origin: string, proxies: readonly string[]): Gat
     { path: "gateway.controlUi.allowedOrigins", value: [origin] },
   ];
 }
+
+export interface ContainerEnvInput {
+  apiKeyEnv: string;
+  heapMb: number;
+  settings: readonly GatewaySetting[];
+  /** The roster's own variables, already validated. */
+  env: Readonly<Record<string, string>>;
+}
+
+/**
+ * The container's environment, `NAME=value` each: the managed variables first, then the roster's
+ * in name order. Every value arrives verbatim: validation, not escaping, keeps structure out.
+ */
+export function containerEnv(plan: ContainerEnvInput, gatewayToken: string, apiKey: string): string[] {
+  return [
+    `OPENCLAW_GATEWAY_TOKEN=${gatewayToken}`,
+    `${plan.apiKeyEnv}=${apiKey}`,
+    `NODE_OPTIONS=--max-old-space-size=${plan.heapMb}`,
+    "OPENCLAW_DISABLE_BONJOUR=1",
+    `OPENCLAW_HOSTING_SETTINGS=${JSON.stringify(plan.settings)}`,
+    ...Object.entries(plan.env).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`),
+  ];
+}
