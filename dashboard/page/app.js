@@ -157,8 +157,11 @@
   // ---- plots (uPlot) ------------------------------------------------------------------------
   function plot(target, title, label, values, t, fmt) {
     const width = Math.max(320, Math.min(560, target.clientWidth || 480));
+    // At least the last ten minutes on the x axis, so a young history is not stretched over years.
+    const now = Date.now() / 1000;
     const opts = {
       title, width, height: 180,
+      scales: { x: { time: true, range: () => [Math.min(t.length > 0 ? t[0] : now, now - 600), now] } },
       series: [{}, { label, stroke: "#2e90fa", width: 1.5, spanGaps: false, value: (u, v) => (v === null ? "-" : fmt(v)) }],
       axes: [{}, { values: (u, vals) => vals.map(fmt), size: 84 }],
     };

@@ -3,7 +3,10 @@
 import {
   DesiredTenant, buildReport, diskUsedOf, redactLine, renderTable, tenantStatus, volumeSizes,
 } from "../../core/status";
+import * as fs from "fs";
+import * as path from "path";
 import { demuxLogs } from "../../engine/collect";
+import { loadDesired } from "../../engine/desired";
 
 const MiB = 1024 * 1024;
 const RULES = { memoryThresholdPercent: 90, diskThresholdPercent: 90 };
@@ -137,5 +140,21 @@ describe("Docker's framed log stream", () => {
   test("frames from stdout and stderr become lines; a TTY stream is plain text", () => {
     expect(demuxLogs(Buffer.concat([frame(1, "one\ntwo "), frame(2, "half\n"), frame(1, "three\n")]))).toEqual(["one", "two half", "three"]);
     expect(demuxLogs(Buffer.from("plain\nlines\n"))).toEqual(["plain", "lines"]);
+  });
+});
+
+describe("the desired state from a stack file and its roster (as npm run check reads them)", () => {
+  test("the dev stack: every roster tenant with its tier, state, memory and disk budget", () => {
+    const repo = path.resolve(__dirname, "..", "..");
+    const d = loadDesired(repo, "dev", "local");
+    const names = fs.readdirSync(path.join(repo, d.rosterDir)).filter((f) => f.endsWith(".yaml")).map((f) => f.replace(/\.yaml$/, "")).sort();
+    expect(d.tenants.map((t) => t.tenant)).toEqual(names);
+    for (const t of d.tenants) {
+      expect(t.server).toBe("local");
+      expect(["light", "standard", "heavy"]).toContain(t.tier);
+      expect(t.memoryMb).toBeGreaterThan(0);
+      expect(t.diskMb).toBeGreaterThan(0);
+    }
+    expect(() => loadDesired(repo, "no-such-stack", "local")).toThrow(/no stack file/);
   });
 });
