@@ -25,6 +25,9 @@ export interface DashboardBench {
   modelMs: number;
   metricsMs: number;
   historyMs: number;
+  /** Median ms per Prometheus scrape: the gauges set from the report, and the text rendered. */
+  scrapeMs: number;
+  scrapeBytes: number;
   samples: number;
   historyLineBytes: number;
   /** History file size for 24 h at one sample a minute, extrapolated from the line size. */
@@ -72,12 +75,21 @@ export async function benchDashboard(log: (line: string) => void, opts: { tenant
       lineBytes = JSON.stringify(line).length + 1;
     }
     if (history.series("tenant", "t0000").t.length !== samples + 3) throw new Error("history did not keep every sample");
+    const scrapes: number[] = [];
+    let scrapeBytes = 0;
+    for (let i = 0; i < 8; i++) {
+      metrics.update(modelFrom(engine), undefined);
+      const t0 = performance.now();
+      scrapeBytes = (await metrics.text()).length;
+      if (i >= 2) scrapes.push(performance.now() - t0);
+    }
     const out: DashboardBench = {
       tenants: n, sampleMs: r2(median(total)), modelMs: r2(median(model)), metricsMs: r2(median(gauges)), historyMs: r2(median(hist)),
+      scrapeMs: r2(median(scrapes)), scrapeBytes,
       samples, historyLineBytes: lineBytes, historyDayMb: r2((lineBytes * 1440) / 1e6),
       pageTenants: opts.pageTenants ?? 100, pageLoadMs: null, pageLoadRunsMs: [], domContentLoadedMs: null,
     };
-    log(`dashboard: ${out.sampleMs} ms per sample at ${n} tenants (model ${out.modelMs}, metrics ${out.metricsMs}, history ${out.historyMs})`);
+    log(`dashboard: ${out.sampleMs} ms per sample at ${n} tenants (model ${out.modelMs}, metrics ${out.metricsMs}, history ${out.historyMs}); a /metrics scrape ${out.scrapeMs} ms`);
 
     if (!fs.existsSync(CHROMIUM)) {
       out.pageSkipped = `${CHROMIUM} not installed`;

@@ -420,6 +420,7 @@ function printHuman(
     const d = dashboard;
     out.push("", `Dashboard: one sample of ${d.tenants} synthetic tenants (Docker API answers -> status model -> Prometheus gauges -> history write), median of ${d.samples}`);
     out.push(`  ${d.sampleMs} ms per sample (model ${d.modelMs}, metrics ${d.metricsMs}, history ${d.historyMs}); history line ${d.historyLineBytes} bytes, ~${d.historyDayMb} MB a day at one sample a minute`);
+    out.push(`  a /metrics scrape at ${d.tenants} tenants: ${d.scrapeMs} ms (${Math.round(d.scrapeBytes / 1024)} KB of text)`);
     out.push(d.pageLoadMs === null
       ? `  page load: skipped (${d.pageSkipped})`
       : `  page load with ${d.pageTenants} tenants in Chromium (navigation -> every row and the server plots drawn): ${d.pageLoadMs} ms median (${d.pageLoadRunsMs.join(", ")}); DOMContentLoaded ${d.domContentLoadedMs} ms`);

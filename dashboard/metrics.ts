@@ -1,6 +1,7 @@
 /**
  * /metrics in Prometheus' text format (prom-client, its own registry: no process metrics of the
- * dashboard mixed in unless asked). Set from the latest report on every refresh.
+ * dashboard mixed in). The gauges are set from the latest report when Prometheus scrapes, not on
+ * every refresh: a scrape every 30 s costs less than setting 10,000 labelled values every 10 s.
  */
 import { Gauge, Registry } from "prom-client";
 import { DesiredTenant, StatusReport } from "../core/status";
@@ -24,12 +25,18 @@ export class TenantMetrics {
   private readonly scrapeAge = new Gauge({ name: "openclaw_dashboard_report_age_seconds", help: "age of the report these figures come from", registers: [this.registry] });
   private readonly refreshMs = new Gauge({ name: "openclaw_dashboard_refresh_duration_seconds", help: "how long the last refresh of every tenant took", registers: [this.registry] });
   private reportAt = 0;
+  private pending: { report: StatusReport; desired: readonly DesiredTenant[] | undefined } | null = null;
 
   private gauge(name: string, help: string): Gauge<(typeof LABELS)[number]> {
     return new Gauge({ name, help, labelNames: LABELS, registers: [this.registry] });
   }
 
+  /** Remembers the report; the gauges follow at the next scrape. */
   update(report: StatusReport, desired: readonly DesiredTenant[] | undefined): void {
+    this.pending = { report, desired };
+  }
+
+  private apply(report: StatusReport, desired: readonly DesiredTenant[] | undefined): void {
     for (const g of Object.values(this.g)) g.reset();
     for (const t of report.tenants) {
       const l = { tenant: t.tenant, server: t.server, tier: t.tier ?? "" };
@@ -49,6 +56,10 @@ export class TenantMetrics {
   }
 
   async text(now = Date.now()): Promise<string> {
+    if (this.pending !== null) {
+      this.apply(this.pending.report, this.pending.desired);
+      this.pending = null;
+    }
     if (this.reportAt > 0) this.scrapeAge.set((now - this.reportAt) / 1000);
     return this.registry.metrics();
   }

@@ -32,8 +32,10 @@ export async function collect(docker: Docker, opts: CollectOptions): Promise<Ten
     withTimeout("listing volumes", opts.timeoutMs, docker.listVolumes({ filters })),
   ]);
   const onEngine = discoverTenants(containers, volumes.Volumes);
-  const names = tenantsToReport(onEngine.map((t) => t.tenant), opts.desired, opts.only);
-  const tenants = discoverTenants(containers, volumes.Volumes, names);
+  // A second pass only when a roster or --only adds names the engine may not have.
+  const tenants = opts.desired === undefined && opts.only === undefined
+    ? onEngine
+    : discoverTenants(containers, volumes.Volumes, tenantsToReport(onEngine.map((t) => t.tenant), opts.desired, opts.only));
   const desired = new Map((opts.desired ?? []).map((d) => [d.tenant, d]));
   return pool(tenants, opts.concurrency, async (t): Promise<TenantInput> => {
     const input: TenantInput = {
