@@ -86,11 +86,10 @@ export function parseDashboardArgs(argv: readonly string[], env: NodeJS.ProcessE
       raw[name] = true;
       continue;
     }
-    let value: string | undefined = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
     if (eq < 0) i++;
     if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new UsageError(`--${name} needs a value`);
     raw[name] = value;
-    value = undefined;
   }
   const parsed = DashboardArgsSchema.safeParse(raw);
   if (!parsed.success) {
