@@ -5,7 +5,7 @@
  *   model.ts      rows per tenant, summary per server    desired.ts  the roster's side (from the plan)
  *   table.ts      the CLI's table and JSON               args.ts     the CLI's options
  *   redact.ts     secrets out of log lines (dashboard)
- * No I/O here: status/engine.ts does the Docker calls for both views.
+ * No I/O here: engine/ does the Docker calls for both views (npm run status, npm run dashboard).
  */
 export * from "./dockerApi";
 export * from "./metrics";
