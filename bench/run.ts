@@ -3,7 +3,7 @@
 //   --reps N      timed repetitions at 10 and 100 tenants (default 3)
 //   --big-reps N  timed repetitions at 1,000 tenants (default 1: one program run there takes about a minute)
 //   --diagnose    also time program and floor at 1,000 tenants with Error.stackTraceLimit = 0 (the proposed fix)
-//   --only LIST   run only these parts: core,blast,eval,caddy (comma-separated; default all)
+//   --only LIST   run only these parts: core,blast,eval,caddy,dashboard (comma-separated; default all)
 //   --no-caddy    skip the Caddy part
 //   --caddy PATH  use this caddy binary (default: caddy on PATH)
 // Every measurement of the program runs in a fresh child process (bench/evalChild.ts, bench/coreChild.ts).
@@ -15,6 +15,7 @@ import { performance } from "perf_hooks";
 import { allocatePorts } from "../core/portPool";
 import { EDGE_COMMAND, BlastVerdict, diffRegistrations, judge } from "./blast";
 import { CaddyResult, benchCaddy, cleanupCaddySync } from "./caddy";
+import { DashboardBench, benchDashboard } from "./dashboard";
 import type { CoreJob, CoreSizeResult } from "./coreChild";
 import type { CapturedRegistration, EvalJob, EvalMode, EvalResult } from "./evalChild";
 import {
@@ -38,7 +39,7 @@ function numArg(name: string, fallback: number): number {
 const REPS = numArg("--reps", 3);
 const BIG_REPS = numArg("--big-reps", 1);
 const DIAGNOSE = args.includes("--diagnose");
-const ALL_SECTIONS = ["core", "blast", "eval", "caddy"] as const;
+const ALL_SECTIONS = ["core", "blast", "eval", "caddy", "dashboard"] as const;
 const SECTIONS = new Set<string>(args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "").split(",") : ALL_SECTIONS);
 if (args.includes("--no-caddy")) SECTIONS.delete("caddy");
 for (const section of SECTIONS) if (!(ALL_SECTIONS as readonly string[]).includes(section)) throw new Error(`--only takes ${ALL_SECTIONS.join(",")}`);
@@ -282,7 +283,14 @@ async function main(): Promise<void> {
     report.caddy = caddy;
   }
 
-  // 7. Targets.
+  // 7. The dashboard: sampling cost at 1,000 tenants, page load with 100 in Chromium.
+  let dashboard: DashboardBench | undefined;
+  if (SECTIONS.has("dashboard")) {
+    dashboard = await benchDashboard(log);
+    report.dashboard = dashboard;
+  }
+
+  // 8. Targets.
   const targets: Target[] = [];
   if (SECTIONS.has("eval")) {
     const e = (n: number) => evalResults[String(n)];
@@ -332,7 +340,7 @@ async function main(): Promise<void> {
   if (JSON_MODE) {
     process.stdout.write(JSON.stringify(report) + "\n");
   } else {
-    printHuman(report, evalResults, core, blastVerdicts, caddy, targets);
+    printHuman(report, evalResults, core, blastVerdicts, caddy, targets, dashboard);
   }
 }
 
@@ -375,7 +383,7 @@ function table(rows: string[][]): string {
 
 function printHuman(
   report: Record<string, unknown>, evalResults: Record<string, EvalSize>, core: Record<string, CoreSizeResult> | undefined,
-  blast: Record<string, BlastVerdict>, caddy: CaddyResult | undefined, targets: Target[],
+  blast: Record<string, BlastVerdict>, caddy: CaddyResult | undefined, targets: Target[], dashboard?: DashboardBench,
 ): void {
   const out: string[] = [];
   const m = report.machine as Record<string, unknown>;
@@ -414,6 +422,15 @@ function printHuman(
     );
     if (caddy.certsReadyMs !== undefined) out.push(`  local certificates for ${caddy.loadSites} sites ready after ${caddy.certsReadyMs} ms`);
     for (const edit of caddy.compatibilityEdits) out.push(`  NOTE: ${edit}`);
+  }
+  if (dashboard !== undefined) {
+    const d = dashboard;
+    out.push("", `Dashboard: one sample of ${d.tenants} synthetic tenants (Docker API answers -> status model -> Prometheus gauges -> history write), median of ${d.samples}`);
+    out.push(`  ${d.sampleMs} ms per sample (model ${d.modelMs}, metrics ${d.metricsMs}, history ${d.historyMs}); history line ${d.historyLineBytes} bytes, ~${d.historyDayMb} MB a day at one sample a minute`);
+    out.push(`  a /metrics scrape at ${d.tenants} tenants: ${d.scrapeMs} ms (${Math.round(d.scrapeBytes / 1024)} KB of text)`);
+    out.push(d.pageLoadMs === null
+      ? `  page load: skipped (${d.pageSkipped})`
+      : `  page load with ${d.pageTenants} tenants in Chromium (navigation -> every row and the server plots drawn): ${d.pageLoadMs} ms median (${d.pageLoadRunsMs.join(", ")}); DOMContentLoaded ${d.domContentLoadedMs} ms`);
   }
   out.push("", "Targets");
   out.push(table([["", "target", "measured", "verdict"], ...targets.map((t) => [t.name, t.target, t.measured, t.ok === null ? "skipped" : t.ok ? "met" : "MISSED"])]));

@@ -32,7 +32,8 @@ DOCKER_HOST_VALUE="unix://$SOCK"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 
-PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar)
+# chromium: the dashboard's browser tests (driven by playwright-core, no browser download).
+PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar chromium)
 
 log() { printf '[runtime-env] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -314,10 +314,10 @@ describe("the report", () => {
     const text = renderTable(sample());
     const lines = text.split("\n");
     expect(lines[0]).toBe("Engine unix:///var/run/docker.sock, 2026-11-23T23:30:00.000Z (1042 ms)");
-    expect(lines[2]).toMatch(/^TENANT\s+STATE\s+HEALTH\s+MEMORY\s+MEM%\s+CPU%\s+RESTARTS\s+URL$/);
-    expect(text).toMatch(/alice\s+running\s+healthy\s+280\.0 MiB \/ 512\.0 MiB\s+54\.7%\s+30\.0%\s+0\s+https:\/\/alice\.claw\.example\.com$/m);
-    expect(text).toMatch(/carol\s+running\s+unhealthy\s+490\.0 MiB \/ 512\.0 MiB\s+95\.7%\s+20\.0%\s+0\s+https:\/\/carol\.claw\.example\.com\s+FLAGGED$/m);
-    expect(text).toMatch(/frank\s+no container - data kept\s+none\s+-\s+-\s+-\s+-\s+-$/m);
+    expect(lines[2]).toMatch(/^TENANT\s+STATE\s+HEALTH\s+MEMORY\s+MEM%\s+CPU%\s+RESTARTS\s+DISK\s+URL$/);
+    expect(text).toMatch(/alice\s+running\s+healthy\s+280\.0 MiB \/ 512\.0 MiB\s+54\.7%\s+30\.0%\s+0\s+-\s+https:\/\/alice\.claw\.example\.com$/m);
+    expect(text).toMatch(/carol\s+running\s+unhealthy\s+490\.0 MiB \/ 512\.0 MiB\s+95\.7%\s+20\.0%\s+0\s+-\s+https:\/\/carol\.claw\.example\.com\s+FLAGGED$/m);
+    expect(text).toMatch(/frank\s+no container - data kept\s+none\s+-\s+-\s+-\s+-\s+-\s+-$/m);
     expect(text).toContain("3 tenant(s), 2 running, 1 without a container, 1 flagged");
     expect(text).toContain("  FLAGGED carol: unhealthy; memory at 96% of its 512.0 MiB limit (>= 90%)");
   });
@@ -337,9 +337,9 @@ describe("the report", () => {
 
 describe("options", () => {
   test("defaults and every option, both --x v and --x=v", () => {
-    expect(parseStatusArgs([])).toEqual({ json: false, memoryThresholdPercent: 90, timeoutMs: 10000, help: false });
-    expect(parseStatusArgs(["--json", "--only", "alice,bob", "--only=carol", "--memory-threshold", "85", "--timeout=2500"]))
-      .toEqual({ json: true, only: ["alice", "bob", "carol"], memoryThresholdPercent: 85, timeoutMs: 2500, help: false });
+    expect(parseStatusArgs([])).toEqual({ json: false, memoryThresholdPercent: 90, diskThresholdPercent: 90, timeoutMs: 10000, help: false });
+    expect(parseStatusArgs(["--json", "--only", "alice,bob", "--only=carol", "--memory-threshold", "85", "--timeout=2500", "--disk-threshold=80", "--stack", "dev"]))
+      .toEqual({ json: true, only: ["alice", "bob", "carol"], memoryThresholdPercent: 85, diskThresholdPercent: 80, stack: "dev", timeoutMs: 2500, help: false });
     expect(parseStatusArgs(["-h"]).help).toBe(true);
   });
 
@@ -352,6 +352,8 @@ describe("options", () => {
     [["--memory-threshold", "0"], "--memory-threshold must be a percent in (0, 100]"],
     [["--memory-threshold", "abc"], "--memory-threshold must be a percent in (0, 100]"],
     [["--timeout", "5"], "--timeout must be milliseconds between 100 and 600000"],
+    [["--disk-threshold", "101"], "--disk-threshold must be a percent in (0, 100]"],
+    [["--stack", "../etc"], "--stack must be a stack name (Pulumi.<name>.yaml)"],
   ])("%j is a usage error", (argv, msg) => {
     expect(() => parseStatusArgs(argv)).toThrow(new UsageError(msg));
   });

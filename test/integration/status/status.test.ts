@@ -10,6 +10,8 @@
  *                filled to ~94 % of a small (64 MiB) limit
  *   st-stopped  stopped by hand (`docker stop`)          -> exited, flagged
  *   st-gone     volumes only (removed tenant)            -> "no container", not flagged
+ *   st-disk     3.75 MiB written into its state volume   -> >= 90 % of its 4 MiB disk budget, flagged
+ *                (label openclaw.disk-budget-mb=4)
  *
  * Own names (st-*), ports (18950-18960) and subnets (10.232.x.0/28), plus a test label on every
  * object, so it never touches what other suites create on the same engine. Everything is removed
@@ -22,6 +24,7 @@ import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
 import { GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, gatewaySettings, heapCapMb, trustedProxies } from "../../../core/gateway";
+import { DISK_BUDGET_LABEL } from "../../../core/labels";
 import { StatsSchema, StatusReport, memoryUsedBytes } from "../../../core/status";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -41,6 +44,8 @@ interface Tenant {
   memoryMb: number;
   /** TEST-ONLY health timing (the program's 30 s interval would make the suite wait minutes); null = no check. */
   health: "fast" | null;
+  /** The disk budget label (MB), as the program sets it from the tier's diskMb. */
+  diskBudgetMb?: number;
 }
 
 const TENANTS: Tenant[] = [
@@ -50,7 +55,10 @@ const TENANTS: Tenant[] = [
   // could push a deliberately full container over its limit.
   { name: "st-full", port: 18952, octet: 2, memoryMb: 64, health: null },
   { name: "st-stopped", port: 18953, octet: 3, memoryMb: 512, health: "fast" },
+  { name: "st-disk", port: 18954, octet: 4, memoryMb: 512, health: null, diskBudgetMb: 4 },
 ];
+/** What st-disk writes into its state volume: 60 x 64 KiB = 3.75 MiB, 94 % of its 4 MiB budget. */
+const DISK_FILL = { bs: 65536, count: 60 };
 const VOLUME_ONLY = "st-gone";
 const ALL = [...TENANTS.map((t) => t.name), VOLUME_ONLY];
 
@@ -133,7 +141,10 @@ async function createTenant(t: Tenant): Promise<void> {
       "OPENCLAW_DISABLE_BONJOUR=1",
       `OPENCLAW_HOSTING_SETTINGS=${JSON.stringify(gatewaySettings(url, trustedProxies(gateway)))}`,
     ],
-    Labels: labels(t.name, { "openclaw.tier": "standard", "openclaw.url": url }),
+    Labels: labels(t.name, {
+      "openclaw.tier": "standard", "openclaw.url": url,
+      ...(t.diskBudgetMb === undefined ? {} : { [DISK_BUDGET_LABEL]: String(t.diskBudgetMb) }),
+    }),
     ExposedPorts: { [`${GATEWAY_PORT}/tcp`]: {} },
     Healthcheck: healthcheck,
     HostConfig: {
@@ -233,6 +244,9 @@ beforeAll(async () => {
   expect(fillMb).toBeLessThan(64); // the program's /tmp is 64 MiB
   expect(await execIn("openclaw-st-full", ["dd", "if=/dev/zero", "of=/tmp/fill", "bs=1048576", `count=${fillMb}`])).toBe(0);
 
+  // st-disk: a bounded write into its state volume (the gateway's own data lives there).
+  expect(await execIn("openclaw-st-disk", ["dd", "if=/dev/zero", "of=/home/node/.openclaw/fill", `bs=${DISK_FILL.bs}`, `count=${DISK_FILL.count}`])).toBe(0);
+
   await waitFor("st-hung unhealthy", 30000, 250, async () => ((await healthOf("openclaw-st-hung")) === "unhealthy" ? true : undefined));
 }, 180000);
 
@@ -247,7 +261,7 @@ describe("npm run status against the real engine", () => {
     const report = parse(run);
     const by = new Map(report.tenants.map((t) => [t.tenant, t]));
     expect(report.tenants.map((t) => t.tenant)).toEqual(ALL);
-    expect(report.flagged.map((f) => f.tenant).sort()).toEqual(["st-full", "st-hung", "st-stopped"]);
+    expect(report.flagged.map((f) => f.tenant).sort()).toEqual(["st-disk", "st-full", "st-hung", "st-stopped"]);
 
     const ok = by.get("st-ok")!;
     expect(ok).toMatchObject({
@@ -273,6 +287,20 @@ describe("npm run status against the real engine", () => {
     }
     expect(ok.memoryPercent!).toBeLessThan(90);
 
+    const disk = by.get("st-disk")!;
+    const written = DISK_FILL.bs * DISK_FILL.count;
+    expect(disk.diskBudgetBytes).toBe(4 * MiB);
+    expect(disk.diskUsedBytes!).toBeGreaterThanOrEqual(written);
+    expect(disk.diskUsedBytes!).toBeLessThan(written + 256 * 1024); // the write, plus what the gateway keeps there
+    expect(disk.flags).toEqual([expect.stringMatching(/^disk at (9\d|1\d\d)% of its 4.0 MiB budget \(>= 90%\)$/)]);
+    expect(ok.diskBudgetBytes).toBeNull();
+    expect(ok.diskUsedBytes).not.toBeNull();
+    expect(report.servers.map((s) => s.server)).toEqual(["local"]);
+    const t0 = Date.now();
+    await docker.df();
+    console.log(`GET /system/df (sizes every volume on the engine): ${Date.now() - t0} ms`);
+    console.log(`st-disk: ${written} bytes written, status reports ${disk.diskUsedBytes} of ${disk.diskBudgetBytes} (${disk.diskPercent!.toFixed(1)}%)`);
+
     expect(by.get("st-stopped")).toMatchObject({ state: "exited", health: "none", exitCode: 0, memoryUsedBytes: null, flags: ["exited (exit code 0)"] });
     expect(by.get("st-gone")).toMatchObject({
       state: "no container", container: null, flags: [], volumes: ["openclaw-st-gone-credentials", "openclaw-st-gone-state"],
@@ -283,12 +311,14 @@ describe("npm run status against the real engine", () => {
   test("the table: a row per tenant, the flagged ones listed with their reasons; exit 1", async () => {
     const run = await status([ONLY]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^TENANT\s+STATE\s+HEALTH\s+MEMORY\s+MEM%\s+CPU%\s+RESTARTS\s+URL$/m);
-    expect(run.stdout).toMatch(/^st-ok\s+running\s+healthy\s+[\d.]+ MiB \/ 512\.0 MiB\s+[\d.]+%\s+[\d.]+%\s+0\s+https:\/\/st-ok\.claw\.example\.test$/m);
+    expect(run.stdout).toMatch(/^TENANT\s+STATE\s+HEALTH\s+MEMORY\s+MEM%\s+CPU%\s+RESTARTS\s+DISK\s+URL$/m);
+    expect(run.stdout).toMatch(/^st-ok\s+running\s+healthy\s+[\d.]+ MiB \/ 512\.0 MiB\s+[\d.]+%\s+[\d.]+%\s+0\s+[\d.]+ MiB\s+https:\/\/st-ok\.claw\.example\.test$/m);
+    expect(run.stdout).toMatch(/^st-disk\s+running\s+none\s+.*\s+3\.\d MiB \/ 4\.0 MiB\s+https:\/\/st-disk\.claw\.example\.test\s+FLAGGED$/m);
+    expect(run.stdout).toMatch(/^ {2}FLAGGED st-disk: disk at (9\d|1\d\d)% of its 4\.0 MiB budget \(>= 90%\)$/m);
     expect(run.stdout).toMatch(/^st-hung\s+running\s+unhealthy\s+.*FLAGGED$/m);
     expect(run.stdout).toMatch(/^st-stopped\s+exited\s+.*FLAGGED$/m);
     expect(run.stdout).toMatch(/^st-gone\s+no container - data kept\s+none/m);
-    expect(run.stdout).toContain("5 tenant(s), 3 running, 1 without a container, 3 flagged");
+    expect(run.stdout).toContain("6 tenant(s), 4 running, 1 without a container, 4 flagged");
     expect(run.stdout).toContain("  FLAGGED st-hung: unhealthy");
     expect(run.stdout).toContain("  FLAGGED st-stopped: exited (exit code 0)");
     expect(run.stdout).toMatch(/^ {2}FLAGGED st-full: memory at \d+% of its 64.0 MiB limit/m);

@@ -1,0 +1,44 @@
+/** The CLI's two views of a report: an aligned table for people, JSON for scripts. */
+import { formatBytes } from "./metrics";
+import { StatusReport, TenantStatus } from "./model";
+
+export function renderJson(report: StatusReport): string {
+  return JSON.stringify(report, null, 2);
+}
+
+function pct(v: number | null): string {
+  return v === null ? "-" : `${v.toFixed(1)}%`;
+}
+
+export function diskCell(t: TenantStatus): string {
+  if (t.diskUsedBytes === null) return "-";
+  if (t.diskBudgetBytes === null) return formatBytes(t.diskUsedBytes);
+  return `${formatBytes(t.diskUsedBytes)} / ${formatBytes(t.diskBudgetBytes)}`;
+}
+
+export function renderTable(report: StatusReport): string {
+  const header = ["TENANT", "STATE", "HEALTH", "MEMORY", "MEM%", "CPU%", "RESTARTS", "DISK", "URL", ""];
+  const rows = report.tenants.map((t) => [
+    t.tenant,
+    t.state === "no container" ? "no container - data kept" : t.state,
+    t.health,
+    t.memoryUsedBytes === null ? "-" : `${formatBytes(t.memoryUsedBytes)} / ${t.memoryLimitBytes === null ? "?" : formatBytes(t.memoryLimitBytes)}`,
+    pct(t.memoryPercent),
+    pct(t.cpuPercent),
+    t.restartCount === null ? "-" : String(t.restartCount),
+    diskCell(t),
+    t.url ?? "-",
+    t.flags.length > 0 ? "FLAGGED" : "",
+  ]);
+  const all = [header, ...rows];
+  const right = new Set([3, 4, 5, 6, 7]);
+  const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
+  const lines = all.map((r) => r.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd());
+  const out = [`Engine ${report.engine}, ${report.checkedAt} (${report.elapsedMs} ms)`, "", ...lines, ""];
+  if (report.tenants.length === 0) out.splice(2, lines.length, "no tenants found (nothing labelled managed-by=openclaw-hosting)");
+  const s = report.summary;
+  out.push(`${s.tenants} tenant(s), ${s.running} running, ${s.noContainer} without a container, ${s.flagged} flagged`);
+  for (const f of report.flagged) out.push(`  FLAGGED ${f.tenant}: ${f.reasons.join("; ")}`);
+  for (const t of report.tenants) for (const n of t.notes) if (!n.startsWith("no container:")) out.push(`  note ${t.tenant}: ${n}`);
+  return out.join("\n");
+}

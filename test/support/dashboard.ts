@@ -1,0 +1,119 @@
+/**
+ * A synthetic engine for the dashboard: Docker API answers (list, inspect, stats, system df) of the
+ * shapes the real engine returns, for any number of tenants, and a fixed Source that serves the
+ * model built from them. Used by the bench (1,000-tenant sampling cost, 100-tenant page load) and
+ * the dashboard's server tests.
+ */
+import {
+  StatusReport, TenantInput, buildReport, discoverTenants, redactLines, tenantStatus, volumeSizes,
+} from "../../core/status";
+import { Source, TenantDetail } from "../../dashboard/source";
+
+const MiB = 1024 * 1024;
+
+export interface SyntheticEngine {
+  containers: unknown[];
+  volumes: unknown[];
+  inspects: Map<string, unknown>;
+  stats: Map<string, unknown>;
+  df: unknown;
+}
+
+export const tenantName = (i: number): string => `t${String(i).padStart(4, "0")}`;
+
+/** n tenants: most running and healthy; every 17th unhealthy, every 23rd near its memory limit, every 31st stopped, every 37th near its disk budget. */
+export function syntheticEngine(n: number, seed = 1): SyntheticEngine {
+  const containers: unknown[] = [];
+  const volumes: unknown[] = [];
+  const inspects = new Map<string, unknown>();
+  const stats = new Map<string, unknown>();
+  const dfVolumes: unknown[] = [];
+  let r = seed;
+  const rand = (): number => ((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < n; i++) {
+    const t = tenantName(i);
+    const tier = i % 3 === 0 ? "light" : i % 3 === 1 ? "standard" : "heavy";
+    const limit = (tier === "light" ? 512 : tier === "standard" ? 1024 : 2048) * MiB;
+    const budget = tier === "light" ? 1024 : tier === "standard" ? 2048 : 4096;
+    const labels = {
+      "managed-by": "openclaw-hosting", "openclaw.tenant": t, "openclaw.tier": tier,
+      "openclaw.url": `https://${t}.claw.example.com`, "openclaw.disk-budget-mb": String(budget),
+    };
+    const stopped = i % 31 === 30;
+    const id = `${t}${"0".repeat(59)}`.slice(0, 64);
+    containers.push({ Id: id, Names: [`/openclaw-${t}`], Labels: labels, State: stopped ? "exited" : "running", Image: "ghcr.io/openclaw/openclaw:2026.9.1" });
+    for (const key of ["state", "credentials"]) {
+      const name = `openclaw-${t}-${key}`;
+      volumes.push({ Name: name, Driver: "local", Labels: { "managed-by": "openclaw-hosting", "openclaw.tenant": t }, Mountpoint: `/var/lib/docker/volumes/${name}/_data`, Scope: "local" });
+      const size = key === "credentials" ? 4096 : i % 37 === 36 ? Math.floor(budget * MiB * 0.95) : Math.floor(budget * MiB * rand() * 0.5);
+      dfVolumes.push({ Name: name, Driver: "local", Labels: {}, Mountpoint: "", Scope: "local", UsageData: { Size: size, RefCount: 1 } });
+    }
+    const health = i % 17 === 16 ? "unhealthy" : "healthy";
+    inspects.set(id, {
+      Id: id, Name: `/openclaw-${t}`, RestartCount: i % 29 === 28 ? 3 : 0,
+      State: {
+        Status: stopped ? "exited" : "running", Running: !stopped, Paused: false, Restarting: false, OOMKilled: false, ExitCode: stopped ? 137 : 0,
+        StartedAt: new Date(Date.now() - (i + 1) * 3600e3).toISOString(),
+        Health: { Status: stopped ? "unhealthy" : health, FailingStreak: health === "unhealthy" ? 3 : 0, Log: [{ Start: new Date().toISOString(), End: new Date().toISOString(), ExitCode: health === "unhealthy" ? 1 : 0, Output: "" }] },
+      },
+      Config: { Image: "ghcr.io/openclaw/openclaw:2026.9.1", Labels: labels },
+      HostConfig: { Memory: limit, MemoryReservation: limit * 0.75, NanoCpus: tier === "heavy" ? 2e9 : 1e9 },
+    });
+    if (!stopped) {
+      const used = i % 23 === 22 ? limit * 0.95 : limit * (0.2 + rand() * 0.5);
+      const busy = rand() * 4e8;
+      stats.set(id, {
+        read: new Date().toISOString(), preread: new Date(Date.now() - 1000).toISOString(),
+        cpu_stats: { cpu_usage: { total_usage: 5e10 + busy }, system_cpu_usage: 4e12 + 2e9, online_cpus: 2 },
+        precpu_stats: { cpu_usage: { total_usage: 5e10 }, system_cpu_usage: 4e12, online_cpus: 2 },
+        memory_stats: { usage: Math.floor(used + 8 * MiB), limit, stats: { inactive_file: 8 * MiB, anon: Math.floor(used), file: 10 * MiB } },
+      });
+    }
+  }
+  return { containers, volumes, inspects, stats, df: { LayersSize: 0, Images: [], Containers: [], Volumes: dfVolumes, BuildCache: [] } };
+}
+
+/** What the engine source does with one round of API answers: discovery, sizes, the model, the report. */
+export function modelFrom(engine: SyntheticEngine, now = Date.now()): StatusReport {
+  const sizes = volumeSizes(engine.df);
+  const rules = { memoryThresholdPercent: 90, diskThresholdPercent: 90 };
+  const tenants = discoverTenants(engine.containers, engine.volumes).map((d) => {
+    const input: TenantInput = { tenant: d.tenant, server: "local", volumes: d.volumes, volumeSizes: sizes };
+    if (d.container !== null) {
+      input.inspect = engine.inspects.get(d.container.id);
+      input.stats = engine.stats.get(d.container.id);
+    }
+    return tenantStatus(input, rules);
+  });
+  return buildReport(tenants, {
+    engine: "synthetic", checkedAt: new Date(now).toISOString(), memoryThresholdPercent: 90, diskThresholdPercent: 90, elapsedMs: 0,
+    capacity: { local: { memoryMb: 64 * 1024, cpus: 16, overcommit: 1.5 } },
+  });
+}
+
+/** A Source that serves a fixed report (and synthetic, redacted logs). */
+export class StaticSource implements Source {
+  readonly desired = null;
+  private readonly listeners = new Set<(r: StatusReport) => void>();
+  constructor(private report: StatusReport) {}
+  current(): StatusReport {
+    return this.report;
+  }
+  set(report: StatusReport): void {
+    this.report = report;
+    for (const l of this.listeners) l(report);
+  }
+  subscribe(listener: (report: StatusReport) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  async detail(tenant: string): Promise<TenantDetail | null> {
+    const row = this.report.tenants.find((t) => t.tenant === tenant);
+    if (row === undefined) return null;
+    return {
+      tenant, healthLog: [], diskMeasuredAt: null, error: null,
+      volumes: row.volumes.map((name) => ({ name, sizeBytes: null })),
+      logs: redactLines([`${tenant} gateway listening`, `OPENCLAW_GATEWAY_TOKEN=${tenant}-not-a-real-token-123`]),
+    };
+  }
+}
