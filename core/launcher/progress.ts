@@ -17,27 +17,27 @@ const VERB: Record<string, string> = {
   "delete-replaced": "removing the old", read: "reading", refresh: "refreshing",
 };
 
-/** The tenant a resource belongs to: the name of the TenantInstance in its URN's type chain. */
-export function tenantOfUrn(urn: string): string | undefined {
+/**
+ * The tenant a resource belongs to: a TenantInstance's own name, or, for a resource inside one,
+ * the longest known tenant name its own name starts with (children are named `<tenant>-...`;
+ * tenant names may hold hyphens, so the known names decide).
+ */
+export function tenantOfUrn(urn: string, known: Iterable<string> = []): string | undefined {
   // urn:pulumi:STACK::PROJECT::parentType$childType::name
   const parts = urn.split("::");
   if (parts.length < 4) return undefined;
   const types = parts[2].split("$");
   const name = parts.slice(3).join("::");
   if (types[types.length - 1] === TENANT_TYPE) return name;
-  if (types.includes(TENANT_TYPE)) {
-    // Children are named `<tenant>-...`; the component's own name is the tenant.
-    const m = /^(openclaw-)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(gateway-token|state|credentials|network)$/.exec(name);
-    if (m !== null) return m[2];
-    return /^openclaw-([a-z0-9-]+)$/.exec(name)?.[1];
-  }
-  return undefined;
+  if (!types.includes(TENANT_TYPE)) return undefined;
+  return [...known].filter((t) => name.startsWith(`${t}-`)).sort((a, b) => b.length - a.length)[0];
 }
 
 export interface ProgressState {
   /** Resources whose step finished, by op. */
   done: Record<string, number>;
   started: number;
+  /** Every TenantInstance the engine has mentioned, changed or not. */
   tenantsSeen: string[];
   failures: string[];
   errors: string[];
@@ -67,9 +67,9 @@ export function onEngineEvent(state: ProgressState, event: ProgressEvent, previe
   if (event.resourcePreEvent !== undefined && (preview || event.resourcePreEvent.planning !== true)) {
     const { op, urn, type } = event.resourcePreEvent.metadata;
     state.started++;
-    const tenant = tenantOfUrn(urn);
+    const tenant = tenantOfUrn(urn, state.tenantsSeen);
+    if (type === TENANT_TYPE && tenant !== undefined && !state.tenantsSeen.includes(tenant)) state.tenantsSeen.push(tenant);
     if (op !== "same" && type === TENANT_TYPE && tenant !== undefined) {
-      state.tenantsSeen.push(tenant);
       lines.push(`  tenant ${tenant}: ${verb(op)}`);
     } else if (op !== "same" && type === "docker:index/container:Container" && tenant !== undefined) {
       lines.push(`  tenant ${tenant}: ${verb(op)} its container${preview ? "" : " (waits until the gateway is healthy)"}`);
@@ -85,7 +85,7 @@ export function onEngineEvent(state: ProgressState, event: ProgressEvent, previe
   }
   if (event.resOpFailedEvent !== undefined) {
     const { op, urn } = event.resOpFailedEvent.metadata;
-    const tenant = tenantOfUrn(urn);
+    const tenant = tenantOfUrn(urn, state.tenantsSeen);
     const what = `${op} failed: ${urn.split("::").slice(-1)[0]}${tenant !== undefined ? ` (tenant ${tenant})` : ""}`;
     state.failures.push(what);
     lines.push(`  ! ${what}`);

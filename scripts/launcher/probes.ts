@@ -12,7 +12,7 @@ import { DockerFacts, ImageFacts, PortFacts } from "../../core/launcher/prerequi
 export function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`)), ms);
     timer.unref();
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
