@@ -24,6 +24,7 @@ import { readRosterDir } from "../core/load";
 import { HostingInputError, formatProblem } from "../core/problems";
 import { StackConfig } from "../core/stackConfig";
 import { PROJECT, readStackFile } from "../core/stackFile";
+import { CaddyStartError, startCaddyForStack } from "./launcher/caddy";
 import { CliInstallError, ensureCli, pulumiOnPath } from "./launcher/pulumiCli";
 import { WantedPort, caddyAdminAnswers, message, probeCaddyVersion, probeDocker, probeImage, probePorts, withTimeout } from "./launcher/probes";
 import Docker from "dockerode";
@@ -148,27 +149,6 @@ async function startProjectEngineIfOurs(checked: Checked, justInstalled = false)
   return true;
 }
 
-/** For a local stack: Caddy must answer on its admin address before the edge reloads it. */
-function ensureCaddyRunning(config: StackConfig, stateDir: string): void {
-  const bootstrap = path.join(stateDir, "caddy-bootstrap.Caddyfile");
-  // After a reboot, start from the routes the stack installed last; on a first run, from none.
-  const configFile = fs.existsSync(config.caddy.caddyfilePath) ? config.caddy.caddyfilePath : bootstrap;
-  if (configFile === bootstrap) fs.writeFileSync(bootstrap, `{\n\tadmin ${config.caddy.adminAddress}\n}\n`);
-  // Its own session (setsid), so closing this terminal does not stop it; its output goes to a log file,
-  // since the Caddy it leaves running would otherwise hold this process's pipes open.
-  const logFile = path.join(stateDir, "caddy.log");
-  const log = fs.openSync(logFile, "a");
-  const r = spawnSync("setsid", ["caddy", "start", "--config", configFile, "--adapter", "caddyfile", "--pidfile", path.join(stateDir, "caddy.pid")], {
-    timeout: 60000, stdio: ["ignore", log, log],
-  });
-  fs.closeSync(log);
-  if (r.status !== 0) {
-    const tail = fs.readFileSync(logFile, "utf8").trim().split("\n").slice(-3).join("\n  ");
-    throw new Stop(`npm start: could not start Caddy (log ${logFile}):\n  ${tail}`);
-  }
-  say(`  started Caddy (admin ${config.caddy.adminAddress}, config ${configFile}); stop it with: caddy stop --address ${config.caddy.adminAddress}`);
-}
-
 async function pullImage(docker: Docker, ref: string): Promise<void> {
   say(`  pulling ${ref} ...`);
   const stream = await docker.pull(ref);
@@ -288,7 +268,14 @@ async function main(argv: readonly string[]): Promise<number> {
   // 4. The machine's own services for a local stack, then the update.
   const config = inputs.config;
   if (apply && action === "up" && config !== undefined && config.ssh === undefined) {
-    if (!checked.caddyRunning) ensureCaddyRunning(config, stateDir);
+    if (!checked.caddyRunning) {
+      try {
+        say(`  ${startCaddyForStack(config, stateDir)}`);
+      } catch (err) {
+        if (err instanceof CaddyStartError) throw new Stop(`npm start: ${err.message}`);
+        throw err;
+      }
+    }
     const image = checked.results.find((r) => r.name === "image");
     if (checked.docker !== undefined && image !== undefined && !/is on the engine$/.test(image.message)) await pullImage(checked.docker, config.image);
   }

@@ -1,0 +1,183 @@
+// npm start's prerequisite checks against the real-runtime suite's engine and Caddy: what passes,
+// what fails and what the user is told; then the launcher itself, as a user runs it, up to the
+// point this machine allows (no Pulumi CLI can be downloaded here).
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+import Docker from "dockerode";
+import { checkCaddy, checkDocker, checkImage, checkPorts } from "../../../core/launcher/prerequisites";
+import { caddyAdminAnswers, probeCaddyVersion, probeDocker, probeImage, probePorts } from "../../../scripts/launcher/probes";
+import { Cleanup, freePort, makeTempDir, removeDir } from "../support/caddy";
+import { DOCKER_SOCKET } from "../support/docker";
+
+const REPO = path.resolve(__dirname, "..", "..", "..");
+const ENGINE = `unix://${DOCKER_SOCKET}`;
+const STANDIN = "openclaw-standin:test";
+const LABEL = { "openclaw-hosting.test": "launcher" };
+
+/** Runs `npm start` the way npm does (ts-node), bounded, with the given environment. */
+function runLauncher(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(REPO, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", "scripts/start.ts", ...args], {
+    cwd: REPO, env, encoding: "utf8", timeout: timeoutMs,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function listen(port: number, host: string): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen({ port, host, exclusive: true }, () => resolve(server));
+  });
+}
+
+describe("npm start's prerequisite checks on the real engine and Caddy", () => {
+  const cleanup = new Cleanup();
+  let dir: string;
+  beforeAll(() => {
+    dir = makeTempDir("launcher");
+    cleanup.add("temp dir", () => removeDir(dir));
+  });
+  afterAll(() => cleanup.run());
+
+  it("the engine answers: ok, naming where and which version", async () => {
+    const { facts } = await probeDocker(ENGINE, "/nonexistent");
+    const r = checkDocker(facts);
+    expect(r.ok).toBe(true);
+    expect(r.message).toMatch(new RegExp(`^Docker engine: answers at ${ENGINE} \\(Docker \\d+\\.\\d+`));
+  });
+
+  it.each([["unix:///nonexistent/docker.sock"], ["tcp://127.0.0.1:PORT"]])("a bogus DOCKER_HOST (%s): the named fix, quickly", async (template) => {
+    const host = template.replace("PORT", String(await freePort()));
+    const started = Date.now();
+    const { facts } = await probeDocker(host, "/nonexistent");
+    const r = checkDocker(facts);
+    expect(r.ok).toBe(false);
+    expect(r.fix).toBe(`DOCKER_HOST=${host} points at an engine that does not answer: start that engine, correct DOCKER_HOST, or unset it to use the local one`);
+    expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
+  it("the installed Caddy passes the version check; an old one does not", () => {
+    const version = probeCaddyVersion();
+    expect(version).toBeDefined();
+    expect(checkCaddy({ versionText: version })).toMatchObject({ ok: true, message: expect.stringMatching(/^Caddy: v?2\.\d+\.\d+ \(>= 2\.7\)$/) });
+    const fake = path.join(dir, "caddy-2.6");
+    fs.writeFileSync(fake, "#!/bin/sh\necho 'v2.6.2 h1:mxmyrO2mlPanGDpnnB5Nj8YR7mGNnDMEqA4ZvdF15W8='\n", { mode: 0o755 });
+    expect(checkCaddy({ versionText: probeCaddyVersion(fake) })).toMatchObject({ ok: false, installable: true });
+    expect(checkCaddy({ versionText: probeCaddyVersion(path.join(dir, "no-such-caddy")) }).message).toBe("Caddy: not installed (no `caddy` on PATH)");
+  });
+
+  it("a Caddy admin API is recognised (so its ports count as the stack's Caddy)", async () => {
+    const admin = `127.0.0.1:${await freePort()}`;
+    expect(await caddyAdminAnswers(admin)).toBe(false);
+    const config = path.join(dir, "admin.Caddyfile");
+    fs.writeFileSync(config, `{\n\tadmin ${admin}\n}\n`);
+    const child = spawn("caddy", ["run", "--config", config, "--adapter", "caddyfile"], { stdio: "ignore", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+    cleanup.add("caddy", () => void child.kill());
+    let answers = false;
+    for (let i = 0; i < 100 && !answers; i++) {
+      answers = await caddyAdminAnswers(admin);
+      if (!answers) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(answers).toBe(true);
+    child.kill();
+  });
+
+  it("a port someone holds is reported busy with its purpose; a tenant's own container's port is not", async () => {
+    const taken = await freePort();
+    const server = await listen(taken, "127.0.0.1");
+    cleanup.add("listener", () => new Promise<void>((r) => server.close(() => r())));
+    const docker = new Docker({ socketPath: DOCKER_SOCKET });
+    const own = await freePort();
+    const container = await docker.createContainer({
+      name: "openclaw-launchertest", Image: STANDIN, Labels: LABEL,
+      HostConfig: { PortBindings: { "18789/tcp": [{ HostIp: "127.0.0.1", HostPort: String(own) }] } },
+      ExposedPorts: { "18789/tcp": {} },
+    });
+    cleanup.add("container", () => container.remove({ force: true }));
+    await container.start();
+    const free = await freePort();
+    const facts = await probePorts([
+      { port: taken, purpose: "tenant alice", host: "127.0.0.1", ownHolder: "openclaw-alice" },
+      { port: own, purpose: "tenant launchertest", host: "127.0.0.1", ownHolder: "openclaw-launchertest" },
+      { port: free, purpose: "Caddy https", host: "0.0.0.0" },
+    ], docker);
+    expect(facts).toEqual([
+      { port: taken, purpose: "tenant alice", busy: true },
+      { port: own, purpose: "tenant launchertest", busy: true, heldByOwn: "openclaw-launchertest" },
+      { port: free, purpose: "Caddy https", busy: false },
+    ]);
+    const r = checkPorts(facts);
+    expect(r.ok).toBe(false);
+    expect(r.message).toBe(`Ports: in use by another program: ${taken} (tenant alice)`);
+    expect(r.fix).toContain(`give alice another port`);
+  });
+
+  it("the image: present on the engine, or the registry's refusal (a loopback registry nobody serves)", async () => {
+    const docker = new Docker({ socketPath: DOCKER_SOCKET });
+    expect(checkImage(await probeImage(docker, STANDIN))).toMatchObject({ ok: true, message: `Image: ${STANDIN} is on the engine` });
+    const ref = `127.0.0.1:${await freePort()}/openclaw/openclaw:2026.8.1-r20260820`;
+    const r = checkImage(await probeImage(docker, ref, 15_000));
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(new RegExp(`^Image: ${ref.replace(/[.]/g, "\\.")} is not on the engine and cannot be pulled \\(.+\\)$`));
+  });
+});
+
+describe("npm start as a user runs it", () => {
+  const cleanup = new Cleanup();
+  let home: string;
+  beforeAll(() => {
+    home = makeTempDir("launcher-home");
+    cleanup.add("home", () => removeDir(home));
+  });
+  afterAll(() => cleanup.run());
+
+  const baseEnv = (): NodeJS.ProcessEnv => ({
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", // no pulumi on it
+    HOME: home,
+    LANG: "C.UTF-8",
+    OPENCLAW_TEST_STATE: "/nonexistent", // never start the shared engine from here
+  });
+
+  it("a bogus DOCKER_HOST: exit 1, the failure and its fix, nothing changed", () => {
+    const r = runLauncher([], { ...baseEnv(), DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("npm start: 1 prerequisite(s) missing; nothing was changed:");
+    expect(r.stderr).toContain("  x Docker engine: no answer at unix:///nonexistent/docker.sock");
+    expect(r.stderr).toContain("    fix: DOCKER_HOST=unix:///nonexistent/docker.sock points at an engine that does not answer");
+    expect(r.stdout).not.toContain("Pulumi:");
+  });
+
+  it("a bad option: exit 64 and the usage", () => {
+    const r = runLauncher(["--stack"], baseEnv());
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain("npm start: --stack needs a name");
+    expect(r.stderr).toContain("usage: npm start");
+  });
+
+  it("the dev stack on this engine: every check passes, then no CLI on PATH -> installing it, and an offline download fails clearly", async () => {
+    const docker = new Docker({ socketPath: DOCKER_SOCKET });
+    // The dev stack's image, stood in for by the local gateway image (tagging sends nothing anywhere).
+    await docker.getImage(STANDIN).tag({ repo: "ghcr.io/openclaw/openclaw", tag: "2026.8.1-r20260820" });
+    cleanup.add("tag", () => docker.getImage("ghcr.io/openclaw/openclaw:2026.8.1-r20260820").remove());
+    const stateBefore = fs.existsSync(path.join(REPO, ".pulumi-state"));
+    const devFileBefore = fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8");
+    const started = Date.now();
+    const r = runLauncher([], { ...baseEnv(), DOCKER_HOST: ENGINE, NODE_OPTIONS: `--require ${path.join(__dirname, "offline-fetch.js")}` });
+    const elapsed = Date.now() - started;
+    console.log(`npm start (dev, offline CLI download): exit ${r.status} in ${elapsed} ms\n--- stdout ---\n${r.stdout}--- stderr ---\n${r.stderr}`);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`  ok Docker engine: answers at ${ENGINE} \\(Docker `));
+    expect(r.stdout).toMatch(/  ok Caddy: v?2\.\d+\.\d+ \(>= 2\.7\)/);
+    expect(r.stdout).toContain("  ok Ports: free on 127.0.0.1: 8080, 8443, 2019, 18879, 18844");
+    expect(r.stdout).toContain("  ok Image: ghcr.io/openclaw/openclaw:2026.8.1-r20260820 is on the engine");
+    expect(r.stdout).toContain(`Pulumi: no pulumi on PATH: installing Pulumi CLI 3.270.0 (the SDK's version) into ${home}/.pulumi/versions/3.270.0`);
+    expect(r.stderr).toContain(`npm start: could not install the Pulumi CLI 3.270.0 into ${home}/.pulumi/versions/3.270.0: Failed to download https://get.pulumi.com/install.sh: fetch failed`);
+    expect(r.stderr).toContain("fix: this needs the internet (get.pulumi.com)");
+    // Nothing was changed: no state folder, no passphrase, no stack file edit, no Caddy.
+    expect(fs.existsSync(path.join(REPO, ".pulumi-state"))).toBe(stateBefore);
+    expect(fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8")).toBe(devFileBefore);
+    expect(await caddyAdminAnswers("localhost:2019")).toBe(false);
+  });
+});
