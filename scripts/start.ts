@@ -208,7 +208,6 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const r of checked.results) if (r.ok) say(`  ok ${r.message}`);
   const install = decideInstall(checked.results, { install: options.install, isRoot: isRoot() });
   if (install.reason !== undefined) say(`  ${install.reason}`);
-  if (!install.run && options.install && !isRoot() && checked.results.some((r) => !r.ok && r.installable)) return 1;
   if (install.run) {
     if (!runtimeEnv("install").ok) throw new Stop("npm start: scripts/runtime-env.sh install failed (see above); nothing else was changed");
     checked = await checkPrerequisites(inputs, action, apply);
