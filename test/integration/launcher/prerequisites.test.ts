@@ -181,3 +181,82 @@ describe("npm start as a user runs it", () => {
     expect(await caddyAdminAnswers("localhost:2019")).toBe(false);
   });
 });
+
+describe("npm start past its checks, with a stand-in Pulumi CLI on PATH", () => {
+  const cleanup = new Cleanup();
+  let dir: string;
+  let fakeDir: string;
+  beforeAll(async () => {
+    dir = makeTempDir("launcher-fake");
+    cleanup.add("dir", () => removeDir(dir));
+    fakeDir = path.join(dir, "bin");
+    fs.mkdirSync(fakeDir);
+    fs.writeFileSync(path.join(fakeDir, "pulumi"), `#!/bin/sh\nexec '${process.execPath}' '${path.join(__dirname, "fake-pulumi.js")}' "$@"\n`, { mode: 0o755 });
+    const docker = new Docker({ socketPath: DOCKER_SOCKET });
+    await docker.getImage(STANDIN).tag({ repo: "ghcr.io/openclaw/openclaw", tag: "2026.8.1-r20260820" });
+    cleanup.add("tag", () => docker.getImage("ghcr.io/openclaw/openclaw:2026.8.1-r20260820").remove());
+    // The Caddy the dev stack reloads, already running (so the launcher starts none of its own).
+    const config = path.join(dir, "admin.Caddyfile");
+    fs.writeFileSync(config, "{\n\tadmin localhost:2019\n}\n");
+    const child = spawn("caddy", ["run", "--config", config, "--adapter", "caddyfile"], { stdio: "ignore", env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+    cleanup.add("caddy", () => void child.kill());
+    for (let i = 0; i < 100 && !(await caddyAdminAnswers("localhost:2019")); i++) await new Promise((r) => setTimeout(r, 100));
+  });
+  afterAll(() => cleanup.run());
+
+  const run = (state: string, extra: NodeJS.ProcessEnv = {}) => {
+    const stateDir = path.join(dir, state);
+    fs.mkdirSync(stateDir);
+    fs.writeFileSync(path.join(stateDir, "passphrase"), "test passphrase\n", { mode: 0o600 });
+    const env = {
+      PATH: `${fakeDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+      HOME: dir, LANG: "C.UTF-8", OPENCLAW_TEST_STATE: "/nonexistent", DOCKER_HOST: ENGINE, FAKE_PULUMI_DIR: stateDir,
+      // The user's own backend and passphrase, so nothing is written into the project here.
+      PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(stateDir, "passphrase"),
+      ...extra,
+    };
+    const r = runLauncher([], env);
+    const calls = fs.readFileSync(path.join(stateDir, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { args: string[]; env: Record<string, string> });
+    return { ...r, calls, stateDir };
+  };
+
+  it("creates the dev stack, sets the placeholder keys as secrets, runs up with readable progress and prints the tenants", () => {
+    const r = run("ok");
+    console.log(`npm start with a stand-in CLI:\n--- stdout ---\n${r.stdout}--- stderr ---\n${r.stderr}`);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("  ok Ports: free on 127.0.0.1: 8080, 8443, 2019, 18879, 18844; in use by this stack already: 2019 (caddy)");
+    expect(r.stdout).toContain("Pulumi: using the pulumi on PATH (v3.200.0)");
+    expect(r.stdout).toContain(`  backend file://${r.stateDir} (from PULUMI_BACKEND_URL)`);
+    expect(r.stdout).toContain("  dev stack: alice, bob got a placeholder model key");
+    // Progress from engine events, not raw logs.
+    expect(r.stdout).toContain("  tenant alice: creating\n  tenant alice: creating its container (waits until the gateway is healthy)\n");
+    expect(r.stdout).toContain("  edge: installing the Caddyfile and reloading Caddy");
+    expect(r.stdout).toContain("  done in 42 s: 9 create");
+    expect(r.stdout).toContain("alice   https://alice.claw.localhost:8443  18879  standard  active");
+    expect(r.stdout).toContain("carol   https://carol.claw.localhost:8443  18862  heavy     suspended (answers 503)");
+    expect(r.stdout).toContain("A tenant's gateway token (give each tenant only its own):\n  pulumi stack output --show-secrets gatewayTokens --stack dev\n");
+    expect(r.stdout).toContain("caddy trust --address localhost:2019");
+    expect(`${r.stdout}${r.stderr}`).not.toContain("fake-token");
+
+    // `pulumi version` (the launcher's look at PATH, then the SDK's own check), then create-or-select.
+    const sequence = r.calls.map((c) => c.args.slice(0, 2).join(" ")).filter((c) => c !== "version");
+    expect(sequence.slice(0, 2)).toEqual(["stack select", "stack init"]);
+    const keys = r.calls.filter((c) => c.args[0] === "config" && c.args[1] === "set");
+    expect(keys.map((c) => c.args)).toEqual(["alice", "bob"].map((t) => [
+      "config", "set", "--path", `openclaw-hosting:apiKeys.${t}`, "--stack", "dev", "--secret", "--non-interactive", "--", "openclaw-dev-placeholder-not-a-real-key", "--non-interactive",
+    ]));
+    const up = r.calls.find((c) => c.args[0] === "up");
+    expect(up?.args).toEqual(expect.arrayContaining(["--yes", "--skip-preview", "--event-log", "--stack", "dev"]));
+    for (const c of r.calls.filter((x) => x.args[0] !== "version")) {
+      expect(c.env).toEqual({ PULUMI_BACKEND_URL: `file://${r.stateDir}`, PULUMI_CONFIG_PASSPHRASE_FILE: `${r.stateDir}/passphrase`, DOCKER_HOST: ENGINE });
+    }
+  });
+
+  it("a failed update: exit 1 with the engine's own message, naming the tenant", () => {
+    const r = run("fail", { FAKE_PULUMI_FAIL: "1" });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("  ! create failed: bob-gateway (tenant bob)");
+    expect(r.stderr).toContain("npm start: up failed on stack dev:\ncontainer bob-gateway did not become healthy within 180s");
+    expect(r.stdout).not.toContain("TENANT  URL");
+  });
+});
