@@ -56,6 +56,8 @@ interface Inputs {
   activeTenants: string[];
   placeholders: string[];
   tenantPorts: { tenant: string; port: number }[];
+  /** Every image an active tenant runs (the stack's, and any per-tenant canary override). */
+  images: string[];
   stackFileHasSalt: boolean;
 }
 
@@ -91,6 +93,7 @@ function readInputs(stack: string, mustBeValid: boolean): Inputs {
     activeTenants,
     placeholders,
     tenantPorts: (checked.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => ({ tenant: t.name, port: t.port })),
+    images: [...new Set((checked.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => t.image))].sort(),
     stackFileHasSalt: /^encryptionsalt:/m.test(text),
   };
 }
@@ -109,17 +112,19 @@ interface Checked {
   results: CheckResult[];
   docker?: Docker;
   caddyRunning: boolean;
+  /** Images not on the engine that its registry has: pulled once the checks pass. */
+  toPull: string[];
 }
 
 /** Every prerequisite, observed and judged; nothing is changed here. */
 async function checkPrerequisites(inputs: Inputs, action: string, applying: boolean): Promise<Checked> {
   const config = inputs.config;
   if (config?.ssh !== undefined) {
-    return { results: [checkRemoteServer(`ssh://${config.ssh.user}@${config.ssh.host}:${config.ssh.port}`)], caddyRunning: false };
+    return { results: [checkRemoteServer(`ssh://${config.ssh.user}@${config.ssh.host}:${config.ssh.port}`)], caddyRunning: false, toPull: [] };
   }
   const { facts, docker } = await probeDocker(process.env.DOCKER_HOST, PROJECT_ENGINE_STATE);
   const results: CheckResult[] = [checkDocker(facts)];
-  if (action === "destroy" || action === "refresh" || config === undefined) return { results, docker, caddyRunning: false };
+  if (action === "destroy" || action === "refresh" || config === undefined) return { results, docker, caddyRunning: false, toPull: [] };
   results.push(checkCaddy({ versionText: probeCaddyVersion() }));
   const caddyRunning = await caddyAdminAnswers(config.caddy.adminAddress);
   const wanted: WantedPort[] = [
@@ -129,10 +134,17 @@ async function checkPrerequisites(inputs: Inputs, action: string, applying: bool
     ...inputs.tenantPorts.map((t) => ({ port: t.port, purpose: `tenant ${t.tenant}`, host: "127.0.0.1", ownHolder: `openclaw-${t.tenant}` })),
   ];
   results.push(checkPorts(await probePorts(wanted, docker)));
-  if (docker !== undefined && facts.reachable) results.push(checkImage(await probeImage(docker, config.image)));
+  const toPull: string[] = [];
+  if (docker !== undefined && facts.reachable) {
+    for (const image of inputs.images) {
+      const found = await probeImage(docker, image);
+      if (!found.present && found.pullable?.ok === true) toPull.push(image);
+      results.push(checkImage(found));
+    }
+  }
   // A preview changes nothing, so only what it needs (the engine) stops it.
   if (!applying) for (const r of results) if (r.name !== "docker" && !r.ok) say(`  (not needed for a preview) ${r.message}`);
-  return { results: applying ? results : results.filter((r) => r.name === "docker" || r.ok), docker, caddyRunning };
+  return { results: applying ? results : results.filter((r) => r.name === "docker" || r.ok), docker, caddyRunning, toPull };
 }
 
 /** As root, with the project's engine set up here but stopped (the tests stop it): start it, as the tests do. */
@@ -275,8 +287,7 @@ async function main(argv: readonly string[]): Promise<number> {
         throw err;
       }
     }
-    const image = checked.results.find((r) => r.name === "image");
-    if (checked.docker !== undefined && image !== undefined && !/is on the engine$/.test(image.message)) await pullImage(checked.docker, config.image);
+    if (checked.docker !== undefined) for (const image of checked.toPull) await pullImage(checked.docker, image);
   }
   say(`Running ${action}${apply ? "" : " (preview)"} on stack ${stackName}:`);
   await runAction(stack, action, apply);

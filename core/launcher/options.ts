@@ -13,7 +13,7 @@ without asking; any other stack shows a preview and applies only with --yes.
 
   --stack NAME   the stack (default: dev)
   --preview      only show what would change
-  --destroy      remove the stack's containers, networks and routes (tenant volumes are kept)
+  --destroy      remove the stack's containers and networks (tenant volumes are kept)
   --refresh      update the recorded state from what really runs
   --yes          apply (needed for every stack but dev; without it a preview is shown)
   --install      as root: install what the prerequisite checks find missing, then go on
