@@ -243,7 +243,7 @@ describe("npm start past its checks, with a stand-in Pulumi CLI on PATH", () => 
     expect(sequence.slice(0, 2)).toEqual(["stack select", "stack init"]);
     const keys = r.calls.filter((c) => c.args[0] === "config" && c.args[1] === "set");
     expect(keys.map((c) => c.args)).toEqual(["alice", "bob"].map((t) => [
-      "config", "set", "--path", `openclaw-hosting:apiKeys.${t}`, "--stack", "dev", "--secret", "--non-interactive", "--", "openclaw-dev-placeholder-not-a-real-key", "--non-interactive",
+      "config", "set", "--path", `openclaw-hosting:apiKeys.${t}`, "--stack", "dev", "--secret", "--non-interactive", "--", "openclaw-dev-placeholder-not-a-real-key",
     ]));
     const up = r.calls.find((c) => c.args[0] === "up");
     expect(up?.args).toEqual(expect.arrayContaining(["--yes", "--skip-preview", "--event-log", "--stack", "dev"]));
