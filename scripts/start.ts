@@ -3,36 +3,29 @@
 // prerequisite is met; then gets a Pulumi CLI, a backend, a stack and a passphrase, and runs the
 // update through Pulumi's Automation API with readable progress. The thin I/O shell: every decision
 // is a pure function in core/launcher/.
-import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { version as sdkVersion } from "@pulumi/pulumi/version";
-import { checkHosting } from "../core/check";
-import { UsageError } from "../core/dockerHost";
-import {
-  BackendChoice, DEV_PLACEHOLDER_KEY, PassphraseChoice, chooseBackend, chooseCli, choosePassphrase, devPlaceholderKeys, pulumiCommandLine,
-} from "../core/launcher/decisions";
-import { EXIT_USAGE, LAUNCHER_USAGE, LauncherUsageError, launcherAction, parseLauncherArgs } from "../core/launcher/options";
-import { ProgressEvent, TenantsOutput, failureMessage, newProgress, onEngineEvent, renderTenantTable } from "../core/launcher/progress";
-import {
-  CheckResult, checkCaddy, checkDocker, checkImage, checkPorts, checkRemoteServer, decideInstall, renderFailures,
-} from "../core/launcher/prerequisites";
-import { readRosterDir } from "../core/load";
-import { HostingInputError, formatProblem } from "../core/problems";
-import { StackConfig } from "../core/stackConfig";
-import { PROJECT, readStackFile } from "../core/stackFile";
-import { CaddyStartError, startCaddyForStack } from "./launcher/caddy";
-import { CliInstallError, ensureCli, pulumiOnPath } from "./launcher/pulumiCli";
-import { WantedPort, caddyAdminAnswers, message, probeCaddyVersion, probeDocker, probeImage, probePorts, withTimeout } from "./launcher/probes";
 import Docker from "dockerode";
 import { z } from "zod";
+import { UsageError } from "../core/dockerHost";
+import {
+  BackendChoice, DEV_PLACEHOLDER_KEY, PassphraseChoice, chooseBackend, chooseCli, choosePassphrase, pulumiCommandLine,
+} from "../core/launcher/decisions";
+import { EXIT_USAGE, LAUNCHER_USAGE, LauncherUsageError, launcherAction, parseLauncherArgs } from "../core/launcher/options";
+import { decideInstall, renderFailures } from "../core/launcher/prerequisites";
+import { ProgressEvent, TenantsOutput, failureMessage, newProgress, onEngineEvent, renderTenantTable } from "../core/launcher/progress";
+import { PROJECT } from "../core/stackFile";
+import { CaddyStartError, startCaddyForStack } from "./launcher/caddy";
+import { Stop, readInputs } from "./launcher/inputs";
+import { checkPrerequisites, isRoot, runtimeEnv, startProjectEngineIfOurs } from "./launcher/machine";
+import { CliInstallError, ensureCli, pulumiOnPath } from "./launcher/pulumiCli";
+import { message, withTimeout } from "./launcher/probes";
 
 const REPO = path.resolve(__dirname, "..");
-/** The project's own engine (scripts/runtime-env.sh), the one the tests use. */
-const PROJECT_ENGINE_STATE = process.env.OPENCLAW_TEST_STATE ?? "/var/lib/openclaw-test";
 
 /** The oldest CLI the SDK's Automation API accepts (an internal module of @pulumi/pulumi, read defensively). */
 function sdkMinimumVersion(): string {
@@ -43,123 +36,6 @@ function sdkMinimumVersion(): string {
 }
 
 const say = (line: string): void => console.log(line);
-const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0;
-
-class Stop extends Error {
-  constructor(message: string, public readonly code = 1) {
-    super(message);
-  }
-}
-
-interface Inputs {
-  config?: StackConfig;
-  activeTenants: string[];
-  placeholders: string[];
-  tenantPorts: { tenant: string; port: number }[];
-  /** Every image an active tenant runs (the stack's, and any per-tenant canary override). */
-  images: string[];
-  stackFileHasSalt: boolean;
-}
-
-/** The stack file and the roster, read and checked offline, as the program will see them. */
-function readInputs(stack: string, mustBeValid: boolean): Inputs {
-  const short = stack.split("/").pop() ?? stack;
-  const file = path.join(REPO, `Pulumi.${short}.yaml`);
-  if (!fs.existsSync(file)) {
-    throw new Stop(`npm start: no stack file ${file}.\n  fix: copy Pulumi.prod.yaml to Pulumi.${short}.yaml and fill it in (README, "Running it"), or use --stack dev`);
-  }
-  const text = fs.readFileSync(file, "utf8");
-  const { raw, encrypted } = readStackFile(text);
-  const keysInFile = encrypted.filter((k) => k.startsWith("apiKeys.")).map((k) => k.slice("apiKeys.".length));
-  const check = (withKeys: string[]) => {
-    const keys = JSON.stringify(Object.fromEntries(withKeys.map((t) => [t, "(encrypted)"])));
-    try {
-      return checkHosting({ ...raw, ...(withKeys.length > 0 ? { apiKeys: keys } : {}) }, (dir) => readRosterDir(path.resolve(REPO, dir)));
-    } catch (err) {
-      if (err instanceof HostingInputError) return { problems: err.problems, warnings: [], config: undefined, plan: undefined };
-      throw err;
-    }
-  };
-  const first = check(keysInFile);
-  const activeTenants = (first.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => t.name);
-  const placeholders = devPlaceholderKeys(stack, activeTenants, keysInFile);
-  const checked = placeholders.length > 0 ? check([...keysInFile, ...placeholders]) : first;
-  if (mustBeValid && checked.problems.length > 0) {
-    throw new Stop(`npm start: ${checked.problems.length} problem(s) in Pulumi.${short}.yaml or the roster; nothing was changed:\n` +
-      checked.problems.map((p) => `  - ${formatProblem(p)}`).join("\n"));
-  }
-  return {
-    config: checked.config,
-    activeTenants,
-    placeholders,
-    tenantPorts: (checked.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => ({ tenant: t.name, port: t.port })),
-    images: [...new Set((checked.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => t.image))].sort(),
-    stackFileHasSalt: /^encryptionsalt:/m.test(text),
-  };
-}
-
-function adminPort(adminAddress: string): number {
-  return Number(/:(\d+)$/.exec(adminAddress)?.[1] ?? "2019");
-}
-
-/** Runs scripts/runtime-env.sh with a verb; its diagnostics go to the user's terminal. */
-function runtimeEnv(verb: "install" | "start"): { ok: boolean; stdout: string } {
-  const r = spawnSync("bash", [path.join(REPO, "scripts", "runtime-env.sh"), verb], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 30 * 60 * 1000 });
-  return { ok: r.status === 0, stdout: r.stdout ?? "" };
-}
-
-interface Checked {
-  results: CheckResult[];
-  docker?: Docker;
-  caddyRunning: boolean;
-  /** Images not on the engine that its registry has: pulled once the checks pass. */
-  toPull: string[];
-}
-
-/** Every prerequisite, observed and judged; nothing is changed here. */
-async function checkPrerequisites(inputs: Inputs, action: string, applying: boolean): Promise<Checked> {
-  const config = inputs.config;
-  if (config?.ssh !== undefined) {
-    return { results: [checkRemoteServer(`ssh://${config.ssh.user}@${config.ssh.host}:${config.ssh.port}`)], caddyRunning: false, toPull: [] };
-  }
-  const { facts, docker } = await probeDocker(process.env.DOCKER_HOST, PROJECT_ENGINE_STATE);
-  const results: CheckResult[] = [checkDocker(facts)];
-  if (action === "destroy" || action === "refresh" || config === undefined) return { results, docker, caddyRunning: false, toPull: [] };
-  results.push(checkCaddy({ versionText: probeCaddyVersion() }));
-  const caddyRunning = await caddyAdminAnswers(config.caddy.adminAddress);
-  const wanted: WantedPort[] = [
-    { port: config.caddy.ports?.http ?? 80, purpose: "Caddy http", host: "0.0.0.0", ownHolder: caddyRunning ? "caddy" : undefined },
-    { port: config.caddy.ports?.https ?? 443, purpose: "Caddy https", host: "0.0.0.0", ownHolder: caddyRunning ? "caddy" : undefined },
-    { port: adminPort(config.caddy.adminAddress), purpose: "Caddy admin", host: "127.0.0.1", ownHolder: caddyRunning ? "caddy" : undefined },
-    ...inputs.tenantPorts.map((t) => ({ port: t.port, purpose: `tenant ${t.tenant}`, host: "127.0.0.1", ownHolder: `openclaw-${t.tenant}` })),
-  ];
-  results.push(checkPorts(await probePorts(wanted, docker)));
-  const toPull: string[] = [];
-  if (docker !== undefined && facts.reachable) {
-    for (const image of inputs.images) {
-      const found = await probeImage(docker, image);
-      if (!found.present && found.pullable?.ok === true) toPull.push(image);
-      results.push(checkImage(found));
-    }
-  }
-  // A preview changes nothing, so only what it needs (the engine) stops it.
-  if (!applying) for (const r of results) if (r.name !== "docker" && !r.ok) say(`  (not needed for a preview) ${r.message}`);
-  return { results: applying ? results : results.filter((r) => r.name === "docker" || r.ok), docker, caddyRunning, toPull };
-}
-
-/** As root, with the project's engine set up here but stopped (the tests stop it): start it, as the tests do. */
-async function startProjectEngineIfOurs(checked: Checked, justInstalled = false): Promise<boolean> {
-  const dockerFailed = checked.results.some((r) => r.name === "docker" && !r.ok);
-  const unset = process.env.DOCKER_HOST === undefined || process.env.DOCKER_HOST === "";
-  if (!dockerFailed || !unset || !isRoot() || !(justInstalled || fs.existsSync(PROJECT_ENGINE_STATE))) return false;
-  say(`  no engine on the default socket; starting the project's engine (scripts/runtime-env.sh start, as the tests do)`);
-  const started = runtimeEnv("start");
-  const host = /export DOCKER_HOST=(\S+)/.exec(started.stdout)?.[1];
-  if (!started.ok || host === undefined) return false;
-  process.env.DOCKER_HOST = host;
-  say(`  using the project's engine: DOCKER_HOST=${host} (set it too for plain pulumi and npm run status)`);
-  return true;
-}
 
 async function pullImage(docker: Docker, ref: string): Promise<void> {
   say(`  pulling ${ref} ...`);
@@ -211,19 +87,19 @@ async function main(argv: readonly string[]): Promise<number> {
   say(`npm start: stack ${stackName}: ${apply ? action : `${action === "preview" ? "up" : action}, preview only${options.stack !== "dev" && action !== "preview" ? " (add --yes to apply)" : ""}`}`);
 
   // 1. The stack's config and roster, checked offline.
-  const inputs = readInputs(stackName, action === "up" || action === "preview");
+  const inputs = readInputs(REPO, stackName, action === "up" || action === "preview");
 
   // 2. This machine, checked before anything changes.
   say("Checking prerequisites:");
-  let checked = await checkPrerequisites(inputs, action, apply);
-  if (await startProjectEngineIfOurs(checked)) checked = await checkPrerequisites(inputs, action, apply);
+  let checked = await checkPrerequisites(inputs, action, apply, say);
+  if (await startProjectEngineIfOurs(REPO, checked, say)) checked = await checkPrerequisites(inputs, action, apply, say);
   for (const r of checked.results) if (r.ok) say(`  ok ${r.message}`);
   const install = decideInstall(checked.results, { install: options.install, isRoot: isRoot() });
   if (install.reason !== undefined) say(`  ${install.reason}`);
   if (install.run) {
-    if (!runtimeEnv("install").ok) throw new Stop("npm start: scripts/runtime-env.sh install failed (see above); nothing else was changed");
-    checked = await checkPrerequisites(inputs, action, apply);
-    if (await startProjectEngineIfOurs(checked, true)) checked = await checkPrerequisites(inputs, action, apply);
+    if (!runtimeEnv(REPO, "install").ok) throw new Stop("npm start: scripts/runtime-env.sh install failed (see above); nothing else was changed");
+    checked = await checkPrerequisites(inputs, action, apply, say);
+    if (await startProjectEngineIfOurs(REPO, checked, say, true)) checked = await checkPrerequisites(inputs, action, apply, say);
   }
   if (checked.results.some((r) => !r.ok)) {
     console.error(renderFailures(checked.results));
