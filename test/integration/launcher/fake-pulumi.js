@@ -17,10 +17,10 @@ const TI = "openclaw:hosting:TenantInstance";
 const stacks = path.join(dir, "stacks");
 fs.mkdirSync(stacks, { recursive: true });
 
-function events(fail) {
+function events(fail, op = "create", planning = false) {
   let seq = 0;
   const ev = (e) => JSON.stringify({ sequence: seq++, timestamp: Math.floor(Date.now() / 1000), ...e });
-  const md = (op, type, urn) => ({ metadata: { op, type, urn, provider: "" } });
+  const md = (o, type, urn) => ({ metadata: { op: o === "create" ? op : o, type, urn, provider: "" }, ...(planning ? { planning: true } : {}) });
   const lines = [ev({ preludeEvent: { config: {} } }), ev({ resourcePreEvent: md("create", "pulumi:pulumi:Stack", `${P}pulumi:pulumi:Stack::openclaw-hosting-dev`) })];
   for (const t of ["alice", "bob", "carol"]) {
     lines.push(ev({ resourcePreEvent: md("create", TI, `${P}${TI}::${t}`) }));
@@ -65,6 +65,9 @@ if (a0 === "version") {
     process.stderr.write("error: update failed\n");
     process.exit(255);
   }
+} else if (a0 === "preview" || a0 === "destroy") {
+  const file = args[args.indexOf("--event-log") + 1];
+  fs.writeFileSync(file, events(false, a0 === "destroy" ? "delete" : "create", a0 === "preview" || args.includes("--preview-only")).join("\n") + "\n");
 } else if (a0 === "stack" && a1 === "output") {
   const secrets = args.includes("--show-secrets");
   process.stdout.write(JSON.stringify({ tenants, urls: Object.values(tenants).map((t) => t.url), gatewayTokens: secrets ? { alice: "fake-token-alice", bob: "fake-token-bob", carol: "fake-token-carol" } : "[secret]" }));

@@ -204,7 +204,7 @@ describe("npm start past its checks, with a stand-in Pulumi CLI on PATH", () => 
   });
   afterAll(() => cleanup.run());
 
-  const run = (state: string, extra: NodeJS.ProcessEnv = {}) => {
+  const run = (state: string, extra: NodeJS.ProcessEnv = {}, args: string[] = []) => {
     const stateDir = path.join(dir, state);
     fs.mkdirSync(stateDir);
     fs.writeFileSync(path.join(stateDir, "passphrase"), "test passphrase\n", { mode: 0o600 });
@@ -215,7 +215,7 @@ describe("npm start past its checks, with a stand-in Pulumi CLI on PATH", () => 
       PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE_FILE: path.join(stateDir, "passphrase"),
       ...extra,
     };
-    const r = runLauncher([], env);
+    const r = runLauncher(args, env);
     const calls = fs.readFileSync(path.join(stateDir, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { args: string[]; env: Record<string, string> });
     return { ...r, calls, stateDir };
   };
@@ -250,6 +250,25 @@ describe("npm start past its checks, with a stand-in Pulumi CLI on PATH", () => 
     for (const c of r.calls.filter((x) => x.args[0] !== "version")) {
       expect(c.env).toEqual({ PULUMI_BACKEND_URL: `file://${r.stateDir}`, PULUMI_CONFIG_PASSPHRASE_FILE: `${r.stateDir}/passphrase`, DOCKER_HOST: ENGINE });
     }
+  });
+
+  it("--preview: says what would happen, changes nothing", () => {
+    const r = run("preview", {}, ["--preview"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("npm start: stack dev: up, preview only");
+    expect(r.stdout).toContain("  tenant alice: would create\n  tenant alice: would create its container\n");
+    expect(r.stdout).toContain("  edge: would create the Caddyfile (and reload Caddy)");
+    expect(r.calls.map((c) => c.args[0])).toContain("preview");
+    expect(r.calls.map((c) => c.args[0])).not.toContain("up");
+  });
+
+  it("--destroy on dev: runs destroy (volumes are the program's retainOnDelete), sets no placeholder keys", () => {
+    const r = run("destroy", {}, ["--destroy"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("npm start: stack dev: destroy");
+    expect(r.stdout).toContain("  tenant alice: deleting\n");
+    expect(r.calls.some((c) => c.args[0] === "destroy" && c.args.includes("--yes"))).toBe(true);
+    expect(r.calls.some((c) => c.args[0] === "config")).toBe(false);
   });
 
   it("a failed update: exit 1 with the engine's own message, naming the tenant", () => {
