@@ -62,6 +62,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   }
 
   const tenants: TenantPlan[] = [];
+  const httpsPort = config.caddy.ports?.https;
   for (const tenant of [...roster].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (tenant.state === "active" && config.apiKeys[tenant.name] === undefined) {
       problems.push({
@@ -74,13 +75,15 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     if (port === undefined) continue;
     const size = tiers[tenant.tier];
     const host = `${tenant.name}.${config.domain}`;
+    // A non-default HTTPS port (the dev stack's 8443) is part of the address browsers use and send as Origin.
+    const url = `https://${host}${httpsPort !== undefined && httpsPort !== 443 ? `:${httpsPort}` : ""}`;
     const { subnet, gateway } = tenantSubnet(config.tenantNetworks, port - config.portPool.start);
-    const settings = gatewaySettings(`https://${host}`, trustedProxies(gateway));
+    const settings = gatewaySettings(url, trustedProxies(gateway));
     problems.push(...kernelEnvProblems(tenant.name, { ...tenant.env, OPENCLAW_HOSTING_SETTINGS: JSON.stringify(settings) }));
     tenants.push({
       name: tenant.name,
       host,
-      url: `https://${host}`,
+      url,
       tier: tenant.tier,
       state: tenant.state,
       port,

@@ -185,7 +185,7 @@ describe("npm run roster-diff (in a scratch git repository)", () => {
     expect(status).toBe(0);
     expect(stdout).toContain("### Roster diff: main → working tree (stack dev)");
     expect(stdout).toContain("1 added, 1 removed, 1 changed, 1 unchanged.");
-    expect(stdout).toContain("| added | dave | https://dave.claw.localhost | 18801 | light | active | new gateway |");
+    expect(stdout).toContain("| added | dave | https://dave.claw.localhost:8443 | 18801 | light | active | new gateway |");
     expect(stdout).toContain("| removed | bob |");
     expect(stdout).toMatch(/\| changed \| alice \| .* \| 18879 \| standard → heavy \| active \|/);
     expect(git(repo, "status", "--porcelain")).toBe(before);
