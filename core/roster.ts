@@ -143,6 +143,12 @@ export function parseRoster(files: readonly RosterFile[]): { tenants: Tenant[]; 
       problems.push({ tenant: stem, field: "(file)", message: `${shownFile} must be a mapping of fields (name, tier, ...)` });
       continue;
     }
+    // Counted before the schema runs, so a file of thousands of variables costs no per-variable checks.
+    const env = (doc as Record<string, unknown>).env;
+    if (env !== null && typeof env === "object" && !Array.isArray(env) && Object.keys(env).length > LIMITS.envKeys) {
+      problems.push({ tenant: stem, field: "env", message: `has ${Object.keys(env).length} variables; a tenant may have at most ${LIMITS.envKeys}` });
+      continue;
+    }
     const withName = { name: rawStem, ...(doc as Record<string, unknown>) };
     const parsed = TenantSchema.safeParse(withName, { reportInput: true });
     if (!parsed.success) {

@@ -144,7 +144,7 @@ const parserAbuse: Case[] = [
   ["alias bomb in a tenant file", goodConfig, withFile("bob.yaml", `tier: light\na: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n`), { tenant: "bob", field: "(file)", fragment: "YAML alias" }],
   ["deeply nested tenant file", goodConfig, withFile("bob.yaml", "[".repeat(LIMITS.tenantFileBytes - 1)), { tenant: "bob", field: "(file)", fragment: "bob.yaml" }],
   ["tenant file over the size limit", goodConfig, withFile("bob.yaml", `tier: light\n# ${"x".repeat(LIMITS.tenantFileBytes)}\n`), { tenant: "bob", field: "(file)", fragment: `over the limit of ${LIMITS.tenantFileBytes} bytes` }],
-  ["too many env keys", goodConfig, bobEnv(Array.from({ length: LIMITS.envKeys + 1 }, (_, i) => `  OPENCLAW_X${i}: v\n`).join("")), { tenant: "bob", field: "env", fragment: `at most ${LIMITS.envKeys} variables` }],
+  ["too many env keys", goodConfig, bobEnv(Array.from({ length: LIMITS.envKeys + 1 }, (_, i) => `  OPENCLAW_X${i}: v\n`).join("")), { tenant: "bob", field: "env", fragment: `at most ${LIMITS.envKeys}` }],
   ["env value over its limit", goodConfig, bobEnv(`  OPENCLAW_TZ: ${"x".repeat(LIMITS.envValueBytes + 1)}\n`), { tenant: "bob", field: "env.OPENCLAW_TZ", fragment: `at most ${LIMITS.envValueBytes} bytes` }],
   ["env value over its limit in UTF-8 bytes", goodConfig, bobEnv(`  OPENCLAW_TZ: ${"é".repeat(LIMITS.envValueBytes / 2 + 1)}\n`), { tenant: "bob", field: "env.OPENCLAW_TZ", fragment: `at most ${LIMITS.envValueBytes} bytes` }],
   ["env name over its limit", goodConfig, bobEnv(`  ${"X".repeat(LIMITS.envNameChars + 1)}: v\n`), { tenant: "bob", field: `env.${"X".repeat(LIMITS.envNameChars + 1)}`, fragment: `at most ${LIMITS.envNameChars} characters` }],
