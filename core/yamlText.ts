@@ -1,4 +1,4 @@
-import { isScalar, parseDocument, visit } from "yaml";
+import { Node, isAlias, isCollection, isMap, isPair, isScalar, parseDocument } from "yaml";
 
 export type YamlResult = { value: unknown; error?: undefined } | { value?: undefined; error: string };
 
@@ -17,29 +17,7 @@ export function parseYamlText(text: string, what: string, maxBytes: number): Yam
       const reason = doc.errors[0].message;
       return { error: /call stack/i.test(reason) ? `${what} nests too deeply to read` : `${what} is not valid YAML: ${firstLine(reason)}` };
     }
-    let problem: string | undefined;
-    visit(doc, {
-      Alias() {
-        problem = `${what} uses a YAML alias (*name); write the value out in full`;
-        return visit.BREAK;
-      },
-      Map(_, map) {
-        const seen = new Set<string>();
-        for (const pair of map.items) {
-          if (!isScalar(pair.key)) {
-            problem = `${what} has a key that is not plain text`;
-            return visit.BREAK;
-          }
-          const key = String(pair.key.value);
-          if (seen.has(key)) {
-            problem = `${what} has the key "${printable(key)}" twice (line ${lineOf(text, pair.key.range?.[0])}); remove one`;
-            return visit.BREAK;
-          }
-          seen.add(key);
-        }
-        return undefined;
-      },
-    });
+    const problem = structureProblem(doc.contents, what, text);
     if (problem !== undefined) return { error: problem };
     return { value: doc.toJS({ maxAliasCount: 0 }) };
   } catch (err) {
@@ -47,6 +25,28 @@ export function parseYamlText(text: string, what: string, maxBytes: number): Yam
     const reason = err instanceof Error ? err.message : String(err);
     return { error: /call stack/i.test(reason) ? `${what} nests too deeply to read` : `${what} cannot be read as YAML: ${firstLine(reason)}` };
   }
+}
+
+/** Aliases and duplicate or non-text keys, found in one walk (an explicit stack: no recursion to exhaust). */
+function structureProblem(root: unknown, what: string, text: string): string | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node)) return `${what} uses a YAML alias (*name); write the value out in full`;
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) return `${what} has a key that is not plain text`;
+        const key = String(pair.key.value);
+        if (seen.has(key)) return `${what} has the key "${printable(key)}" twice (line ${lineOf(text, pair.key.range?.[0])}); remove one`;
+        seen.add(key);
+        stack.push(pair.value);
+      }
+    } else if (isCollection(node)) {
+      for (const item of node.items) stack.push(isPair(item) ? (item as { value: unknown }).value : (item as Node));
+    }
+  }
+  return undefined;
 }
 
 function firstLine(message: string): string {
@@ -62,6 +62,7 @@ function lineOf(text: string, offset: number | undefined): number {
 
 /** A key shown in a message: control characters made visible, length capped. */
 export function printable(text: string): string {
+  if (text.length <= 60 && /^[\x20-\x7e]*$/.test(text)) return text;
   const shown = text.replace(/[\p{Cc}\p{Cs}\p{Zl}\p{Zp}]/gu, "?");
   return shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
 }
