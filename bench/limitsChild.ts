@@ -94,7 +94,7 @@ function main(): void {
     const t0 = performance.now();
     parse(bad.text);
     const t1 = performance.now();
-    parseYamlText(bad.text, "x.yaml", LIMITS.tenantFileBytes);
+    parseYamlText(bad.text, "x.yaml", LIMITS.tenantFileBytes, LIMITS.tenantFileTokens);
     const t2 = performance.now();
     const result: LimitsResult = {
       tenants: LIMITS.tenants,

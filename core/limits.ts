@@ -9,6 +9,10 @@ export const LIMITS = {
    * the number of YAML nodes, and 8 KB of the smallest possible entries parses in about 10 ms.
    */
   tenantFileBytes: 8 * 1024,
+  /** YAML elements (lexer tokens) in a tenant file: a full one has about 600; the lexer stops here. */
+  tenantFileTokens: 2048,
+  /** YAML elements in the stack file (about 10 per tenant's encrypted key). */
+  stackFileTokens: 100_000,
   /** The stack file holds every tenant's encrypted API key (about 250 bytes each at 1,000 tenants). */
   stackFileBytes: 1024 * 1024,
   /** Any one config value as Pulumi hands it to the program (objects JSON-encoded). */

@@ -133,7 +133,7 @@ export function parseRoster(files: readonly RosterFile[]): { tenants: Tenant[]; 
   for (const { file, stem: rawStem, text } of tenantFiles.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
     const stem = printable(rawStem);
     const shownFile = printable(file);
-    const read = parseYamlText(text, shownFile, LIMITS.tenantFileBytes);
+    const read = parseYamlText(text, shownFile, LIMITS.tenantFileBytes, LIMITS.tenantFileTokens);
     if (read.error !== undefined) {
       problems.push({ tenant: stem, field: "(file)", message: read.error });
       continue;

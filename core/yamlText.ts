@@ -1,4 +1,4 @@
-import { Node, isAlias, isCollection, isMap, isPair, isScalar, parseDocument } from "yaml";
+import { Lexer, Node, isAlias, isCollection, isMap, isPair, isScalar, parseDocument } from "yaml";
 
 export type YamlResult = { value: unknown; error?: undefined } | { value?: undefined; error: string };
 
@@ -8,10 +8,18 @@ export type YamlResult = { value: unknown; error?: undefined } | { value?: undef
  * silently), and never a thrown error. Duplicate keys are found here in one pass: the parser's own
  * check compares every key with every other one, which took minutes on a large map.
  */
-export function parseYamlText(text: string, what: string, maxBytes: number): YamlResult {
+export function parseYamlText(text: string, what: string, maxBytes: number, maxTokens: number): YamlResult {
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > maxBytes) return { error: `${what} is ${bytes} bytes, over the limit of ${maxBytes} bytes` };
   try {
+    // Parsing time grows with the number of YAML elements, not bytes: the lexer alone is ten times
+    // faster than the parser, and stops at the limit, so a file of thousands of tiny entries is cheap to refuse.
+    let tokens = 0;
+    for (const token of new Lexer().lex(text)) {
+      if (token.length > 0 && ++tokens > maxTokens) {
+        return { error: `${what} has more than ${maxTokens} YAML elements (keys, values, lines); it should hold a few settings` };
+      }
+    }
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false });
     if (doc.errors.length > 0) {
       const reason = doc.errors[0].message;
