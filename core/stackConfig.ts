@@ -3,6 +3,7 @@ import { LIMITS } from "./limits";
 import { ImageRef, Port, TenantName, dnsNameProblem } from "./names";
 import { Problem, problemsFromZod } from "./problems";
 import { reservedRangeOverlap } from "./tenantNetworks";
+import { printable } from "./yamlText";
 
 export const TIER_NAMES = ["light", "standard", "heavy"] as const;
 export const TierName = z.enum(TIER_NAMES, { error: `must be one of ${TIER_NAMES.join(", ")}` });
@@ -214,7 +215,7 @@ export function parseStackConfig(raw: Record<string, unknown>): { config?: Stack
   if (!parsed.success) return { problems: problemsFromZod(parsed.error, {}) };
   const problems = Object.keys(parsed.data.apiKeys)
     .filter((name) => !TenantName.safeParse(name).success)
-    .map((name) => ({ field: `apiKeys.${name}`, message: "is not a valid tenant name" }));
+    .map((name) => ({ field: `apiKeys.${printable(name)}`, message: "is not a valid tenant name" }));
   problems.push(...resolveTiers(parsed.data).problems);
   return problems.length > 0 ? { problems } : { config: parsed.data, problems };
 }
