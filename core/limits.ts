@@ -4,10 +4,7 @@
  * roster needs, so only a mistake or an attack reaches one.
  */
 export const LIMITS = {
-  /**
-   * A tenant file holds a handful of settings (a full one is under 1 KB). Parsing time grows with
-   * the number of YAML nodes, and 8 KB of the smallest possible entries parses in about 10 ms.
-   */
+  /** A tenant file holds a handful of settings (a full one is under 1 KB). */
   tenantFileBytes: 8 * 1024,
   /** YAML elements (lexer tokens) in a tenant file: a full one has about 600; the lexer stops here. */
   tenantFileTokens: 2048,

@@ -98,6 +98,11 @@ export function describeValue(value: unknown): string {
   if (typeof value === "string") return "text";
   if (typeof value === "boolean") return "true/false";
   if (Array.isArray(value)) return "a list";
+  // YAML 1.1 tags (!!timestamp, !!set, !!omap, !!binary) make values a mapping is not.
+  if (value instanceof Date) return "a date (quote it to make it text)";
+  if (value instanceof Set) return "a set";
+  if (value instanceof Map) return "an ordered map";
+  if (value instanceof Uint8Array) return "binary data";
   return typeof value === "object" ? "a mapping" : typeof value;
 }
 

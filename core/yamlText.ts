@@ -46,6 +46,8 @@ function structureProblem(root: unknown, what: string, text: string): string | u
       for (const pair of node.items) {
         if (!isScalar(pair.key)) return `${what} has a key that is not plain text`;
         const key = String(pair.key.value);
+        // JavaScript would turn this key into the object's prototype instead of a field: it would vanish silently.
+        if (key === "__proto__") return `${what} uses the key __proto__, which is not allowed`;
         if (seen.has(key)) return `${what} has the key "${printable(key)}" twice (line ${lineOf(text, pair.key.range?.[0])}); remove one`;
         seen.add(key);
         stack.push(pair.value);
