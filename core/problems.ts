@@ -78,7 +78,8 @@ function operatorMessage(issue: z.core.$ZodIssue): string {
     }
   }
   // Say what was found when the kind is the problem (NaN is a number to JavaScript, not to an operator).
-  if (issue.code === "invalid_type" && found !== undefined && found !== "missing") message += `, but it is ${found}`;
+  // (A fraction where a whole number belongs is a number too: "but it is a number" would say nothing.)
+  if (issue.code === "invalid_type" && found !== undefined && found !== "missing" && found !== "a number") message += `, but it is ${found}`;
   return message;
 }
 

@@ -169,7 +169,8 @@ const misleadingReasons: Case[] = [
   ["tier as a list", goodConfig, withFile("bob.yaml", "tier: [light]\n"), { tenant: "bob", field: "tier", fragment: "must be one of light, standard, heavy" }],
   ["missing domain", { ...goodConfig, domain: undefined }, goodRoster, { field: "domain", fragment: "is required" }],
   ["portPool as text", { ...goodConfig, portPool: "18800-18899" }, goodRoster, { field: "portPool", fragment: "must be a mapping of fields, but it is text" }],
-  ["server memory as a float", { ...goodConfig, server: JSON.stringify({ memoryMb: 4096.5, cpus: 2 }) }, goodRoster, { field: "server.memoryMb", fragment: "whole number" }],
+  ["server memory as a fraction", { ...goodConfig, server: JSON.stringify({ memoryMb: 4096.5, cpus: 2 }) }, goodRoster, { field: "server.memoryMb", fragment: "must be a whole number" }],
+  ["port as a fraction (no 'but it is a number')", goodConfig, withFile("bob.yaml", "tier: light\nport: 18810.5\n"), { tenant: "bob", field: "port", fragment: "must be a whole number" }],
   ["env value as a list", goodConfig, bobEnv("  OPENCLAW_TZ: [a]\n"), { tenant: "bob", field: "env.OPENCLAW_TZ", fragment: "must be a string (quote numbers and booleans), but it is a list" }],
 ];
 
@@ -248,5 +249,48 @@ describe("ignored roster entries and accepted edge values", () => {
     expectProblem(problems, { field: "apiKeys", fragment: "for each tenant" });
     const checked = checkHosting(goodConfig, () => goodRoster, ["apiKeys.bob"]);
     expectProblem(checked.problems, { field: "apiKeys.bob", fragment: "stored in plaintext" });
+  });
+});
+
+describe("every field's reasons are in the operator's words, never zod's defaults", () => {
+  const wrongValues: unknown[] = [null, Number.NaN, Number.POSITIVE_INFINITY, -1, 0, 1.5, 1e9, "", "text", true, [], ["x"], {}, { x: 1 }];
+  const configPaths = [
+    "domain", "rosterDir", "image", "portPool", "portPool.start", "portPool.end", "tiers", "tiers.light", "tiers.light.memoryMb",
+    "tiers.light.reservationMb", "tiers.light.cpus", "tiers.light.pidsLimit", "tiers.light.diskMb", "apiKeys", "apiKeys.alice", "serverIp", "dns", "dns.zoneId",
+    "dns.proxied", "caddy", "caddy.caddyfilePath", "caddy.adminAddress", "caddy.acmeEmail", "caddy.acmeCa", "caddy.localCerts", "caddy.ports",
+    "caddy.ports.http", "caddy.storageDir", "ssh", "ssh.host", "ssh.user", "ssh.port", "ssh.privateKeyPath", "tenantNetworks", "server",
+    "server.memoryMb", "server.cpus", "server.overcommit", "deleteData",
+  ];
+  const tenantPaths = ["tier", "state", "port", "image", "provider", "env", "env.OPENCLAW_TZ"];
+  const zodDefault = /Invalid (input|option|string|element|key|value)|expected \w+, received|Too (small|big)|Unrecognized/;
+  const withPath = (base: Record<string, unknown>, dotted: string, value: unknown): Record<string, unknown> => {
+    const [head, ...rest] = dotted.split(".");
+    if (rest.length === 0) return { ...base, [head]: value };
+    const inner = (base[head] !== null && typeof base[head] === "object" ? base[head] : {}) as Record<string, unknown>;
+    return { ...base, [head]: withPath(inner, rest.join("."), value) };
+  };
+  const objectConfig = { ...goodConfig, caddy: goodCaddy, apiKeys: { alice: "k-alice", bob: "k-bob" }, ssh: { host: "claw-1", user: "deploy" }, server: { memoryMb: 8192, cpus: 4 }, dns: { zoneId: "0123456789abcdef0123456789abcdef" }, serverIp: "203.0.113.10" };
+
+  test.each(configPaths)("config %s", (field) => {
+    let reported = 0;
+    for (const value of wrongValues) {
+      for (const p of found(withPath(objectConfig, field, value), goodRoster)) {
+        reported++;
+        expect(`${p.field}: ${p.message}`).not.toMatch(zodDefault);
+      }
+    }
+    expect(reported).toBeGreaterThan(0);
+  });
+
+  test.each(tenantPaths)("tenant %s", (field) => {
+    let reported = 0;
+    for (const value of wrongValues) {
+      const doc = withPath({ tier: "light" }, field, value);
+      for (const p of found(goodConfig, withFile("bob.yaml", JSON.stringify(doc)))) {
+        reported++;
+        expect(`${p.field}: ${p.message}`).not.toMatch(zodDefault);
+      }
+    }
+    expect(reported).toBeGreaterThan(0);
   });
 });
