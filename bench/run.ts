@@ -26,7 +26,8 @@ const REPO_ROOT = path.resolve(__dirname, "..");
 const EVAL_SIZES = [10, 100, 1000];
 // 1,000 is the most tenants a stack may have (core/limits.ts); larger rosters are refused up front.
 const CORE_SIZES = [100, 1000];
-const BLAST_SIZE = 1000;
+// A stack holds at most 1,000 tenants (core/limits.ts): the "add" edit takes this roster to exactly 1,000.
+const BLAST_SIZE = 999;
 const RELOAD_SIZES = [100, 1000];
 
 const args = process.argv.slice(2);
