@@ -3,7 +3,7 @@
 //   --reps N      timed repetitions at 10 and 100 tenants (default 3)
 //   --big-reps N  timed repetitions at 1,000 tenants (default 1: one program run there takes about a minute)
 //   --diagnose    also time program and floor at 1,000 tenants with Error.stackTraceLimit = 0 (the proposed fix)
-//   --only LIST   run only these parts: core,blast,eval,caddy,dashboard (comma-separated; default all)
+//   --only LIST   run only these parts: core,limits,blast,eval,caddy,dashboard (comma-separated; default all)
 //   --no-caddy    skip the Caddy part
 //   --caddy PATH  use this caddy binary (default: caddy on PATH)
 // Every measurement of the program runs in a fresh child process (bench/evalChild.ts, bench/coreChild.ts).
@@ -17,6 +17,7 @@ import { EDGE_COMMAND, BlastVerdict, diffRegistrations, judge } from "./blast";
 import { CaddyResult, benchCaddy, cleanupCaddySync } from "./caddy";
 import { DashboardBench, benchDashboard } from "./dashboard";
 import type { CoreJob, CoreSizeResult } from "./coreChild";
+import type { LimitsJob, LimitsResult } from "./limitsChild";
 import type { CapturedRegistration, EvalJob, EvalMode, EvalResult } from "./evalChild";
 import {
   BenchTenant, PORT_POOL, PROJECT, generateTenants, makeTempDir, median, rawConfig, round, tenantName, withProjectPrefix, writeRoster,
@@ -24,8 +25,10 @@ import {
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const EVAL_SIZES = [10, 100, 1000];
-const CORE_SIZES = [1000, 10000];
-const BLAST_SIZE = 1000;
+// 1,000 is the most tenants a stack may have (core/limits.ts); larger rosters are refused up front.
+const CORE_SIZES = [100, 1000];
+// A stack holds at most 1,000 tenants (core/limits.ts): the "add" edit takes this roster to exactly 1,000.
+const BLAST_SIZE = 999;
 const RELOAD_SIZES = [100, 1000];
 
 const args = process.argv.slice(2);
@@ -39,7 +42,7 @@ function numArg(name: string, fallback: number): number {
 const REPS = numArg("--reps", 3);
 const BIG_REPS = numArg("--big-reps", 1);
 const DIAGNOSE = args.includes("--diagnose");
-const ALL_SECTIONS = ["core", "blast", "eval", "caddy", "dashboard"] as const;
+const ALL_SECTIONS = ["core", "limits", "blast", "eval", "caddy", "dashboard"] as const;
 const SECTIONS = new Set<string>(args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "").split(",") : ALL_SECTIONS);
 if (args.includes("--no-caddy")) SECTIONS.delete("caddy");
 for (const section of SECTIONS) if (!(ALL_SECTIONS as readonly string[]).includes(section)) throw new Error(`--only takes ${ALL_SECTIONS.join(",")}`);
@@ -188,6 +191,17 @@ async function main(): Promise<void> {
     report.core = Object.fromEntries(Object.entries(core).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([f, x]) => [f, round(x)]))]));
   }
 
+  // 1b. The check at the input limits: the largest roster it accepts, and the worst it must reject.
+  let limits: LimitsResult | undefined;
+  if (SECTIONS.has("limits")) {
+    log("limits: 1,000 tenant files at the size limit, accepted and rejected");
+    const limitsJob: LimitsJob = { reps: 3, resultPath: path.join(root, "limits.json") };
+    fs.writeFileSync(path.join(root, "limits-job.json"), JSON.stringify(limitsJob));
+    await runChild("limitsChild.ts", path.join(root, "limits-job.json"), 300_000);
+    limits = JSON.parse(fs.readFileSync(limitsJob.resultPath, "utf8")) as LimitsResult;
+    report.limits = Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, round(v)]));
+  }
+
   // 2. Scenarios: pinned rosters (the steady state after pin-ports) and the three one-tenant edits.
   const scenarios = new Map<string, Scenario>();
   const sizesNeeded = new Set<number>([...(SECTIONS.has("eval") ? EVAL_SIZES : []), ...(SECTIONS.has("blast") ? [BLAST_SIZE] : [])]);
@@ -309,6 +323,14 @@ async function main(): Promise<void> {
   if (core !== undefined) {
     targets.push({ name: "pure core at 1,000 tenants (warm median)", target: "< 100 ms", measured: `${round(core["1000"].coreMs)} ms (cold first call ${round(core["1000"].coldMs)} ms)`, ok: core["1000"].coreMs < 100 });
   }
+  if (limits !== undefined) {
+    targets.push({
+      name: `check on the largest accepted roster (${limits.tenants} tenants x ${limits.fileBytes} B, from disk)`,
+      target: "< 5000 ms",
+      measured: `${round(limits.acceptedMs)} ms (cold ${round(limits.acceptedColdMs)} ms); worst rejected roster (${limits.keysPerRejectedFile} keys per file): ${round(limits.rejectedMs)} ms`,
+      ok: limits.acceptedMs < 5000,
+    });
+  }
   for (const x of edits) {
     targets.push({
       name: `blast radius: ${x.edit}`,
@@ -404,6 +426,13 @@ function printHuman(
       ["tenants", "core ms", "cold ms", "config", "roster", "plan", "ports", "caddyfile"],
       ...Object.entries(core).map(([n, r]) => [n, String(round(r.coreMs)), String(round(r.coldMs)), String(round(r.configMs)), String(round(r.rosterMs)), String(round(r.planMs)), String(round(r.portsMs)), String(round(r.caddyfileMs))]),
     ]));
+  }
+  if (report.limits !== undefined) {
+    const l = report.limits as Record<string, number>;
+    out.push("", `Check at the input limits (${l.tenants} tenant files of ${l.fileBytes} bytes, read from disk), median of 3`);
+    out.push(`  largest accepted roster: ${l.acceptedMs} ms (cold ${l.acceptedColdMs} ms)`);
+    out.push(`  worst rejected roster (${l.keysPerRejectedFile} env keys per file): ${l.rejectedMs} ms`);
+    out.push(`  one such file: yaml's own duplicate-key check ${l.yamlDefaultFileMs} ms, ours ${l.yamlOursFileMs} ms`);
   }
   if (Object.keys(blast).length > 0) {
     out.push("", `Blast radius at ${BLAST_SIZE} tenants (resources whose inputs changed ~, added +, removed -)`);

@@ -25,35 +25,43 @@ export function rawStackConfig(): Record<string, string> {
 /**
  * Secret config keys this stack holds in plaintext. Pulumi marks a top-level key secret when any
  * part of it was set with --secret, so a plaintext apiKeys here means every key in it is plaintext.
+ * When Pulumi did not say which keys are secret, nothing is reported (`npm run check` still reads
+ * the stack file itself, leaf by leaf).
  */
 export function plaintextSecretKeys(): string[] {
-  const isConfigSecret = configSecretTest();
-  if (isConfigSecret === undefined) return [];
+  const secretKeys = configSecretKeys();
+  if (secretKeys === undefined) return [];
   const all = pulumi.runtime.allConfig();
   const keys: string[] = [];
   const apiKeys = `${pulumi.getProject()}:apiKeys`;
-  if (all[apiKeys] !== undefined && !isConfigSecret(apiKeys)) {
-    let names: string[] = [];
+  if (all[apiKeys] !== undefined && !secretKeys.has(apiKeys)) {
     try {
       const parsed: unknown = JSON.parse(all[apiKeys]);
-      if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) names = Object.keys(parsed);
+      if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) keys.push(...Object.keys(parsed).map((name) => `apiKeys.${name}`));
     } catch {
-      names = ["(all)"];
+      keys.push("apiKeys");
     }
-    keys.push(...names.map((name) => (name === "(all)" ? "apiKeys" : `apiKeys.${name}`)));
   }
-  if (all["cloudflare:apiToken"] !== undefined && !isConfigSecret("cloudflare:apiToken")) keys.push("cloudflare:apiToken");
+  if (all["cloudflare:apiToken"] !== undefined && !secretKeys.has("cloudflare:apiToken")) keys.push("cloudflare:apiToken");
   return keys;
 }
 
 /**
- * Pulumi's own test for a secret config key: in runtime/config.js of @pulumi/pulumi 3.x, marked
- * internal, so not in the type declarations. Without it (another SDK version) the check is skipped.
+ * The config keys Pulumi holds as secrets: the language host passes them in PULUMI_CONFIG_SECRET_KEYS,
+ * kept in the SDK's run state (internal in @pulumi/pulumi 3.x, so not in its type declarations; the
+ * mock engine's setAllConfig fills the same place). Undefined when Pulumi did not pass the list.
  */
-function configSecretTest(): ((key: string) => boolean) | undefined {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const config = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: unknown };
-  return typeof config.isConfigSecret === "function" ? (config.isConfigSecret as (key: string) => boolean) : undefined;
+function configSecretKeys(): Set<string> | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const state = require("@pulumi/pulumi/runtime/state") as { getStore?: () => { config?: Record<string, string | undefined> } };
+    const list = state.getStore?.().config?.PULUMI_CONFIG_SECRET_KEYS;
+    if (list === undefined || list === "") return undefined;
+    const parsed: unknown = JSON.parse(list);
+    return Array.isArray(parsed) ? new Set(parsed.map(String)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -5,7 +5,11 @@
  */
 export const LIMITS = {
   /** A tenant file holds a handful of settings (a full one is under 1 KB). */
-  tenantFileBytes: 16 * 1024,
+  tenantFileBytes: 8 * 1024,
+  /** YAML elements (lexer tokens) in a tenant file: a full one has about 600; the lexer stops here. */
+  tenantFileTokens: 2048,
+  /** YAML elements in the stack file (about 10 per tenant's encrypted key). */
+  stackFileTokens: 100_000,
   /** The stack file holds every tenant's encrypted API key (about 250 bytes each at 1,000 tenants). */
   stackFileBytes: 1024 * 1024,
   /** Any one config value as Pulumi hands it to the program (objects JSON-encoded). */

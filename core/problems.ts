@@ -78,7 +78,8 @@ function operatorMessage(issue: z.core.$ZodIssue): string {
     }
   }
   // Say what was found when the kind is the problem (NaN is a number to JavaScript, not to an operator).
-  if (issue.code === "invalid_type" && found !== undefined && found !== "missing") message += `, but it is ${found}`;
+  // (A fraction where a whole number belongs is a number too: "but it is a number" would say nothing.)
+  if (issue.code === "invalid_type" && found !== undefined && found !== "missing" && found !== "a number") message += `, but it is ${found}`;
   return message;
 }
 
@@ -98,6 +99,11 @@ export function describeValue(value: unknown): string {
   if (typeof value === "string") return "text";
   if (typeof value === "boolean") return "true/false";
   if (Array.isArray(value)) return "a list";
+  // YAML 1.1 tags (!!timestamp, !!set, !!omap, !!binary) make values a mapping is not.
+  if (value instanceof Date) return "a date (quote it to make it text)";
+  if (value instanceof Set) return "a set";
+  if (value instanceof Map) return "an ordered map";
+  if (value instanceof Uint8Array) return "binary data";
   return typeof value === "object" ? "a mapping" : typeof value;
 }
 

@@ -133,7 +133,7 @@ export function parseRoster(files: readonly RosterFile[]): { tenants: Tenant[]; 
   for (const { file, stem: rawStem, text } of tenantFiles.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
     const stem = printable(rawStem);
     const shownFile = printable(file);
-    const read = parseYamlText(text, shownFile, LIMITS.tenantFileBytes);
+    const read = parseYamlText(text, shownFile, LIMITS.tenantFileBytes, LIMITS.tenantFileTokens);
     if (read.error !== undefined) {
       problems.push({ tenant: stem, field: "(file)", message: read.error });
       continue;
@@ -141,6 +141,12 @@ export function parseRoster(files: readonly RosterFile[]): { tenants: Tenant[]; 
     const doc = read.value;
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
       problems.push({ tenant: stem, field: "(file)", message: `${shownFile} must be a mapping of fields (name, tier, ...)` });
+      continue;
+    }
+    // Counted before the schema runs, so a file of thousands of variables costs no per-variable checks.
+    const env = (doc as Record<string, unknown>).env;
+    if (env !== null && typeof env === "object" && !Array.isArray(env) && Object.keys(env).length > LIMITS.envKeys) {
+      problems.push({ tenant: stem, field: "env", message: `has ${Object.keys(env).length} variables; a tenant may have at most ${LIMITS.envKeys}` });
       continue;
     }
     const withName = { name: rawStem, ...(doc as Record<string, unknown>) };

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { AbsolutePath, AcmeCa, AcmeEmail, AdminAddress, ApiKey, KeyPath, RosterDir, SshHost, SshUser, adminPort } from "./configText";
 import { LIMITS } from "./limits";
 import { ImageRef, Port, TenantName, dnsNameProblem } from "./names";
 import { Problem, problemsFromZod } from "./problems";
 import { reservedRangeOverlap } from "./tenantNetworks";
+import { printable } from "./yamlText";
 
 export const TIER_NAMES = ["light", "standard", "heavy"] as const;
 export const TierName = z.enum(TIER_NAMES, { error: `must be one of ${TIER_NAMES.join(", ")}` });
@@ -32,34 +34,6 @@ const Hostname = z
     error: "must be a lowercase domain such as claw.example.com (no scheme, no trailing dot, at most 200 characters)",
   })
   .refine((d) => dnsNameProblem(d) === undefined, { error: "has a label longer than 63 characters (DNS allows at most 63 between dots)" });
-
-/** Text that is written into the Caddyfile or a shell command: an allow-list, so it can never add structure. */
-const AbsolutePath = z
-  .string()
-  .max(LIMITS.pathChars, { error: `must be at most ${LIMITS.pathChars} characters` })
-  .regex(/^\/[A-Za-z0-9._@+\/-]*$/, { error: "must be an absolute path of letters, digits and . _ - @ + / (no spaces, quotes or line breaks)" });
-
-/** A loopback host:port; the port is Caddy's admin port, so tenants must not take it. */
-const AdminAddress = z
-  .string()
-  .regex(/^(localhost|127\.0\.0\.1|\[::1\]):\d{1,5}$/, { error: "must be a loopback host:port, e.g. localhost:2019" })
-  .refine((a) => { const port = adminPort(a); return port >= 1 && port <= 65535; }, { error: "must have a port from 1 to 65535" });
-
-export function adminPort(adminAddress: string): number {
-  return Number(adminAddress.slice(adminAddress.lastIndexOf(":") + 1));
-}
-
-const AcmeCa = z
-  .string()
-  .max(LIMITS.urlChars, { error: `must be at most ${LIMITS.urlChars} characters` })
-  .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%\/=&?+-]*)?$/, {
-    error: "must be an https:// URL of an ACME directory (letters, digits and . _ ~ % / = & ? + -), e.g. https://acme-staging-v02.api.letsencrypt.org/directory",
-  });
-
-const AcmeEmail = z
-  .string()
-  .max(254, { error: "must be at most 254 characters" })
-  .regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$/, { error: "must be an email address (letters, digits and . _ % + - before the @)" });
 
 const PortPool = z
   .strictObject({ start: Port, end: Port })
@@ -98,40 +72,13 @@ export function caddyPorts(caddy: { adminAddress: string; ports?: { http?: numbe
   ];
 }
 
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const Ssh = z.strictObject({
-  // A host starting with "-" is read by ssh as an option (-oProxyCommand=... runs a command).
-  host: z
-    .string()
-    .refine((h) => !h.startsWith("-"), { error: "must not start with - (ssh would read it as an option)" })
-    .refine((h) => HOST_NAME.test(h) || z.ipv4().safeParse(h).success || z.ipv6().safeParse(h).success, {
-      error: "must be a host name (letters, digits, dots, hyphens) or an IPv4/IPv6 address",
-    }),
-  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "must be a Unix user name (lowercase letters, digits, _ and -, at most 32, not starting with -)" }),
+  host: SshHost,
+  user: SshUser,
   port: z.number().int().min(1).max(65535).default(22),
   /** A key file on the operator's machine; without it, the SSH agent is used. Never the key itself. */
-  privateKeyPath: z
-    .string()
-    .max(LIMITS.pathChars, { error: `must be at most ${LIMITS.pathChars} characters` })
-    .regex(/^[A-Za-z0-9._@+\/][A-Za-z0-9._@+\/-]*$/, { error: "must be a file path of letters, digits and . _ - @ + / (not starting with -; ~ is not expanded)" })
-    .optional(),
+  privateKeyPath: KeyPath.optional(),
 });
-
-/** A model-provider key as it goes into the container's environment: one printable word. */
-const ApiKey = z
-  .string({ error: "must be a string" })
-  .min(1, { error: "must not be empty" })
-  .max(LIMITS.apiKeyChars, { error: `must be at most ${LIMITS.apiKeyChars} characters` })
-  .regex(/^[\x21-\x7e]+$/, { error: "must be the key alone: printable ASCII without spaces or line breaks" });
-
-/** rosterDir stays inside the project: relative, no "..", a plain folder path (symlinks are checked when it is read). */
-const RosterDir = z
-  .string()
-  .min(1, { error: "must not be empty" })
-  .max(LIMITS.rosterDirChars, { error: `must be at most ${LIMITS.rosterDirChars} characters` })
-  .refine((d) => !d.startsWith("/"), { error: "must be relative to the project (an absolute path may leave it)" })
-  .refine((d) => !d.split("/").includes(".."), { error: "must not contain .. (the roster folder stays inside the project)" })
-  .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/, { error: "must be a folder path of letters, digits and . _ - /" });
 
 const Cidr4 = z
   .cidrv4({ error: "must be an IPv4 CIDR such as 10.231.0.0/16" })
@@ -214,7 +161,7 @@ export function parseStackConfig(raw: Record<string, unknown>): { config?: Stack
   if (!parsed.success) return { problems: problemsFromZod(parsed.error, {}) };
   const problems = Object.keys(parsed.data.apiKeys)
     .filter((name) => !TenantName.safeParse(name).success)
-    .map((name) => ({ field: `apiKeys.${name}`, message: "is not a valid tenant name" }));
+    .map((name) => ({ field: `apiKeys.${printable(name)}`, message: "is not a valid tenant name" }));
   problems.push(...resolveTiers(parsed.data).problems);
   return problems.length > 0 ? { problems } : { config: parsed.data, problems };
 }

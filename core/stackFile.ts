@@ -32,7 +32,7 @@ const isSecure = (value: unknown): boolean =>
  */
 export function readStackFile(text: string, fileName = "the stack file"): StackFileConfig {
   const result: StackFileConfig = { raw: {}, encrypted: [], plaintextSecrets: [], problems: [] };
-  const read = parseYamlText(text, fileName, LIMITS.stackFileBytes);
+  const read = parseYamlText(text, fileName, LIMITS.stackFileBytes, LIMITS.stackFileTokens);
   if (read.error !== undefined) {
     result.problems.push({ field: "(stack file)", message: read.error });
     return result;

@@ -22,8 +22,12 @@ function table(rows: string[][]): string {
 
 function main(): number {
   const stack = option("stack") ?? "dev";
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack) || stack.startsWith(".")) {
+    console.error("check: --stack takes a stack name (letters, digits, . _ -)");
+    return 1;
+  }
   const stackPath = path.join(REPO, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(stackPath)) {
+  if (!fs.existsSync(stackPath) || !fs.statSync(stackPath).isFile()) {
     console.error(`check: no stack file ${stackPath} (use --stack NAME)`);
     return 1;
   }
@@ -87,4 +91,11 @@ function main(): number {
   return 0;
 }
 
-process.exit(main());
+try {
+  process.exit(main());
+} catch (err) {
+  // Every input problem is reported above; anything else is a bug, said in one line (OPENCLAW_FULL_STACKS=1 for the trace).
+  const text = err instanceof Error ? (process.env.OPENCLAW_FULL_STACKS === "1" ? String(err.stack) : err.message.split("\n")[0]) : String(err);
+  console.error(`check: unexpected error, please report it: ${text}`);
+  process.exit(2);
+}

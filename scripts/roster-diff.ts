@@ -107,7 +107,8 @@ function main(): number {
     console.error(`roster-diff: no stack file ${stackPath} (use --stack NAME)`);
     return 2;
   }
-  const parsed = parseStackConfig(readStackFile(fs.readFileSync(stackPath, "utf8")).raw);
+  const stackFile = readStackFile(fs.readFileSync(stackPath, "utf8"), `Pulumi.${args.stack}.yaml`);
+  const parsed = stackFile.problems.length > 0 ? { config: undefined, problems: stackFile.problems } : parseStackConfig(stackFile.raw);
   if (parsed.config === undefined) {
     console.error(`roster-diff: Pulumi.${args.stack}.yaml has problems:\n${parsed.problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`);
     return 2;

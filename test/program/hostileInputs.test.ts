@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ProgramFailure, PROJECT, REPO_ROOT, baseConfig, fakeKey, runProgram } from "../support/program";
+import { runTsScript } from "../support/cli";
 import { writeRoster } from "../support/roster";
 
 const sampleRoster = path.join(REPO_ROOT, "tenants");
@@ -59,5 +60,48 @@ describe("the program refuses hostile input before registering anything", () => 
     const dir = writeRoster([{ name: "alice", port: 18810 }]);
     const failure = await refusal(baseConfig(dir, { apiKeys, caddy: { acmeEmail: "ops@example.com", adminAddress: "localhost:18810" } }));
     expect(failure.message).toContain("tenant \"alice\", field port: 18810 is Caddy's adminAddress port (caddy.adminAddress)");
+  });
+});
+
+describe("npm run check and the program list the same problems", () => {
+  test("one hostile roster, through both", async () => {
+    const dir = writeRoster([
+      { name: "alice", extra: 'env:\n  LD_PRELOAD: /tmp/x.so\n  OPENCLAW_TZ: "a\\nb"' },
+      { name: "erin", port: 18810, state: "suspended" },
+      { name: "bob", extra: "image: ghcr.io/openclaw/openclaw@sha256:0123" },
+    ]);
+    fs.symlinkSync(path.join(REPO_ROOT, "package.json"), path.join(dir, "carol.yaml"));
+    fs.writeFileSync(path.join(dir, "dave.Yaml"), "tier: light\n");
+    const caddy = { acmeEmail: "ops@example.com", adminAddress: "localhost:18810" };
+
+    const failure = await refusal(baseConfig(dir, { apiKeys, caddy }));
+    const fromProgram = failure.message.split("\n").filter((l) => l.startsWith("  - ")).sort();
+
+    const stack = `test-input-same-${process.pid}`;
+    const stackFile = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(
+      stackFile,
+      [
+        "config:",
+        "  openclaw-hosting:domain: claw.example.com",
+        "  openclaw-hosting:image: ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
+        "  openclaw-hosting:caddy:",
+        "    acmeEmail: ops@example.com",
+        "    adminAddress: localhost:18810",
+        "  openclaw-hosting:apiKeys:",
+        "    alice: {secure: v1:AAAA}",
+        "    bob: {secure: v1:BBBB}",
+        "",
+      ].join("\n"),
+    );
+    try {
+      const run = runTsScript(path.join(REPO_ROOT, "scripts", "check.ts"), ["--stack", stack, "--roster", dir]);
+      expect(run.status).toBe(1);
+      const fromCheck = run.stderr.split("\n").filter((l) => l.startsWith("  - ")).sort();
+      expect(fromCheck.length).toBeGreaterThanOrEqual(6);
+      expect(fromCheck).toEqual(fromProgram);
+    } finally {
+      fs.rmSync(stackFile, { force: true });
+    }
   });
 });

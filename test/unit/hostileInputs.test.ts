@@ -144,10 +144,15 @@ const parserAbuse: Case[] = [
   ["alias bomb in a tenant file", goodConfig, withFile("bob.yaml", `tier: light\na: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n`), { tenant: "bob", field: "(file)", fragment: "YAML alias" }],
   ["deeply nested tenant file", goodConfig, withFile("bob.yaml", "[".repeat(LIMITS.tenantFileBytes - 1)), { tenant: "bob", field: "(file)", fragment: "bob.yaml" }],
   ["tenant file over the size limit", goodConfig, withFile("bob.yaml", `tier: light\n# ${"x".repeat(LIMITS.tenantFileBytes)}\n`), { tenant: "bob", field: "(file)", fragment: `over the limit of ${LIMITS.tenantFileBytes} bytes` }],
-  ["too many env keys", goodConfig, bobEnv(Array.from({ length: LIMITS.envKeys + 1 }, (_, i) => `  OPENCLAW_X${i}: v\n`).join("")), { tenant: "bob", field: "env", fragment: `at most ${LIMITS.envKeys} variables` }],
+  ["thousands of tiny entries (cheap to refuse: the lexer stops at the limit)", goodConfig, bobEnv(Array.from({ length: 800 }, (_, i) => `  K${i}: v\n`).join("")), { tenant: "bob", field: "(file)", fragment: `more than ${LIMITS.tenantFileTokens} YAML elements` }],
+  ["a flow map of thousands of entries", goodConfig, withFile("bob.yaml", `{${Array.from({ length: 900 }, (_, i) => `k${i}: v`).join(",")}}\n`), { tenant: "bob", field: "(file)", fragment: "YAML elements" }],
+  ["too many env keys", goodConfig, bobEnv(Array.from({ length: LIMITS.envKeys + 1 }, (_, i) => `  OPENCLAW_X${i}: v\n`).join("")), { tenant: "bob", field: "env", fragment: `at most ${LIMITS.envKeys}` }],
   ["env value over its limit", goodConfig, bobEnv(`  OPENCLAW_TZ: ${"x".repeat(LIMITS.envValueBytes + 1)}\n`), { tenant: "bob", field: "env.OPENCLAW_TZ", fragment: `at most ${LIMITS.envValueBytes} bytes` }],
   ["env value over its limit in UTF-8 bytes", goodConfig, bobEnv(`  OPENCLAW_TZ: ${"é".repeat(LIMITS.envValueBytes / 2 + 1)}\n`), { tenant: "bob", field: "env.OPENCLAW_TZ", fragment: `at most ${LIMITS.envValueBytes} bytes` }],
   ["env name over its limit", goodConfig, bobEnv(`  ${"X".repeat(LIMITS.envNameChars + 1)}: v\n`), { tenant: "bob", field: `env.${"X".repeat(LIMITS.envNameChars + 1)}`, fragment: `at most ${LIMITS.envNameChars} characters` }],
+  ["__proto__ as an env name (would vanish silently)", goodConfig, bobEnv("  __proto__: x\n"), { tenant: "bob", field: "(file)", fragment: "__proto__" }],
+  ["a YAML 1.1 date as an env value", goodConfig, withFile("bob.yaml", "%YAML 1.1\n---\ntier: light\nenv:\n  OPENCLAW_SINCE: 2001-12-14\n"), { tenant: "bob", field: "env.OPENCLAW_SINCE", fragment: "but it is a date (quote it" }],
+  ["a YAML 1.1 set as env", goodConfig, withFile("bob.yaml", "%YAML 1.1\n---\ntier: light\nenv: !!set {a}\n"), { tenant: "bob", field: "env", fragment: "but it is a set" }],
   ["more tenant files than the limit", goodConfig, Array.from({ length: LIMITS.tenants + 1 }, (_, i) => ({ file: `t${i}.yaml`, text: "tier: light\n" })), { field: "rosterDir", fragment: `at most ${LIMITS.tenants} tenants` }],
   ["more API keys than tenants allowed", { ...goodConfig, apiKeys: JSON.stringify(Object.fromEntries(Array.from({ length: LIMITS.tenants + 1 }, (_, i) => [`t${i}`, "k"]))) }, goodRoster, { field: "apiKeys", fragment: `at most ${LIMITS.tenants} keys` }],
   ["a config value over its size limit", { ...goodConfig, domain: "x".repeat(LIMITS.configValueBytes + 1) }, goodRoster, { field: "domain", fragment: "over the limit" }],
@@ -164,7 +169,8 @@ const misleadingReasons: Case[] = [
   ["tier as a list", goodConfig, withFile("bob.yaml", "tier: [light]\n"), { tenant: "bob", field: "tier", fragment: "must be one of light, standard, heavy" }],
   ["missing domain", { ...goodConfig, domain: undefined }, goodRoster, { field: "domain", fragment: "is required" }],
   ["portPool as text", { ...goodConfig, portPool: "18800-18899" }, goodRoster, { field: "portPool", fragment: "must be a mapping of fields, but it is text" }],
-  ["server memory as a float", { ...goodConfig, server: JSON.stringify({ memoryMb: 4096.5, cpus: 2 }) }, goodRoster, { field: "server.memoryMb", fragment: "whole number" }],
+  ["server memory as a fraction", { ...goodConfig, server: JSON.stringify({ memoryMb: 4096.5, cpus: 2 }) }, goodRoster, { field: "server.memoryMb", fragment: "must be a whole number" }],
+  ["port as a fraction (no 'but it is a number')", goodConfig, withFile("bob.yaml", "tier: light\nport: 18810.5\n"), { tenant: "bob", field: "port", fragment: "must be a whole number" }],
   ["env value as a list", goodConfig, bobEnv("  OPENCLAW_TZ: [a]\n"), { tenant: "bob", field: "env.OPENCLAW_TZ", fragment: "must be a string (quote numbers and booleans), but it is a list" }],
 ];
 
@@ -243,5 +249,48 @@ describe("ignored roster entries and accepted edge values", () => {
     expectProblem(problems, { field: "apiKeys", fragment: "for each tenant" });
     const checked = checkHosting(goodConfig, () => goodRoster, ["apiKeys.bob"]);
     expectProblem(checked.problems, { field: "apiKeys.bob", fragment: "stored in plaintext" });
+  });
+});
+
+describe("every field's reasons are in the operator's words, never zod's defaults", () => {
+  const wrongValues: unknown[] = [null, Number.NaN, Number.POSITIVE_INFINITY, -1, 0, 1.5, 1e9, "", "text", true, [], ["x"], {}, { x: 1 }];
+  const configPaths = [
+    "domain", "rosterDir", "image", "portPool", "portPool.start", "portPool.end", "tiers", "tiers.light", "tiers.light.memoryMb",
+    "tiers.light.reservationMb", "tiers.light.cpus", "tiers.light.pidsLimit", "tiers.light.diskMb", "apiKeys", "apiKeys.alice", "serverIp", "dns", "dns.zoneId",
+    "dns.proxied", "caddy", "caddy.caddyfilePath", "caddy.adminAddress", "caddy.acmeEmail", "caddy.acmeCa", "caddy.localCerts", "caddy.ports",
+    "caddy.ports.http", "caddy.storageDir", "ssh", "ssh.host", "ssh.user", "ssh.port", "ssh.privateKeyPath", "tenantNetworks", "server",
+    "server.memoryMb", "server.cpus", "server.overcommit", "deleteData",
+  ];
+  const tenantPaths = ["tier", "state", "port", "image", "provider", "env", "env.OPENCLAW_TZ"];
+  const zodDefault = /Invalid (input|option|string|element|key|value)|expected \w+, received|Too (small|big)|Unrecognized/;
+  const withPath = (base: Record<string, unknown>, dotted: string, value: unknown): Record<string, unknown> => {
+    const [head, ...rest] = dotted.split(".");
+    if (rest.length === 0) return { ...base, [head]: value };
+    const inner = (base[head] !== null && typeof base[head] === "object" ? base[head] : {}) as Record<string, unknown>;
+    return { ...base, [head]: withPath(inner, rest.join("."), value) };
+  };
+  const objectConfig = { ...goodConfig, caddy: goodCaddy, apiKeys: { alice: "k-alice", bob: "k-bob" }, ssh: { host: "claw-1", user: "deploy" }, server: { memoryMb: 8192, cpus: 4 }, dns: { zoneId: "0123456789abcdef0123456789abcdef" }, serverIp: "203.0.113.10" };
+
+  test.each(configPaths)("config %s", (field) => {
+    let reported = 0;
+    for (const value of wrongValues) {
+      for (const p of found(withPath(objectConfig, field, value), goodRoster)) {
+        reported++;
+        expect(`${p.field}: ${p.message}`).not.toMatch(zodDefault);
+      }
+    }
+    expect(reported).toBeGreaterThan(0);
+  });
+
+  test.each(tenantPaths)("tenant %s", (field) => {
+    let reported = 0;
+    for (const value of wrongValues) {
+      const doc = withPath({ tier: "light" }, field, value);
+      for (const p of found(goodConfig, withFile("bob.yaml", JSON.stringify(doc)))) {
+        reported++;
+        expect(`${p.field}: ${p.message}`).not.toMatch(zodDefault);
+      }
+    }
+    expect(reported).toBeGreaterThan(0);
   });
 });
