@@ -1,12 +1,20 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import * as fs from "fs";
+import * as path from "path";
 import {
   CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR,
 } from "../core/gateway";
 import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
 import { TenantPlan } from "../core/plan";
+import { BRIDGE_NAME_OPTION } from "../core/egressGuard";
+import { processLimitApply, processLimitRemove } from "../core/processLimit";
 import { tenantVolumes } from "../core/retainedData";
+import { ServerConnection, serverCommand } from "./serverCommand";
+
+/** Sets the tenant's process limit on the server; shipped inline like the edge's script. */
+export const PROCESS_LIMIT_SCRIPT_PATH = path.join(__dirname, "..", "host", "process-limit.sh");
 
 
 export interface TenantInstanceArgs {
@@ -14,6 +22,10 @@ export interface TenantInstanceArgs {
   plan: TenantPlan;
   /** The tenant's model-provider key; absent only for a suspended tenant. */
   apiKey?: pulumi.Input<string>;
+  /** How commands reach the server; absent when it is this machine. */
+  connection?: ServerConnection;
+  /** What must be in place on the server before the gateway runs (the egress guard). */
+  serverReady?: pulumi.Resource[];
 }
 
 /**
@@ -68,9 +80,26 @@ export class TenantInstance extends pulumi.ComponentResource {
         name: `openclaw-${plan.name}`,
         driver: "bridge",
         ipamConfigs: [{ subnet: plan.subnet, gateway: plan.bridgeGateway }],
+        // A fixed interface name the egress guard matches; changing it replaces the network (and so
+        // the container attached to it), never the volumes.
+        options: { [BRIDGE_NAME_OPTION]: plan.bridgeName },
         labels: stableLabels,
       },
       { parent: this, deleteBeforeReplace: true },
+    );
+
+    // The kernel's bound on the tenant's processes lives on its own parent cgroup, set before the
+    // container exists, so it holds from the gateway's first process and across restarts,
+    // replacements and engine restarts (the provider has no pidsLimit; see README).
+    const script = fs.readFileSync(PROCESS_LIMIT_SCRIPT_PATH, "utf8");
+    const processLimit = serverCommand(
+      `${name}-process-limit`,
+      {
+        create: processLimitApply(script, plan.name, plan.pidsLimit, plan.cgroupDriver),
+        delete: processLimitRemove(script, plan.name, plan.cgroupDriver),
+      },
+      args.connection,
+      { parent: this },
     );
 
     let container: docker.Container | undefined;
@@ -101,6 +130,7 @@ export class TenantInstance extends pulumi.ComponentResource {
           memoryReservation: plan.reservationMb,
           memorySwap: plan.memoryMb,
           cpus: String(plan.cpus),
+          cgroupParent: plan.cgroupParent,
           readOnly: true,
           tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" },
           capabilities: { drops: ["ALL"] },
@@ -119,7 +149,7 @@ export class TenantInstance extends pulumi.ComponentResource {
           destroyGraceSeconds: 30,
         },
         // The name and host port are fixed, so the old container must go before the new one starts.
-        { parent: this, deleteBeforeReplace: true },
+        { parent: this, deleteBeforeReplace: true, dependsOn: [processLimit, ...(args.serverReady ?? [])] },
       );
     }
 

@@ -2,7 +2,9 @@ import { EdgeSite, renderCaddyfile } from "./caddyfile";
 import { Utilisation, checkCapacity, utilisation } from "./capacity";
 import { GatewaySetting, gatewaySettings, heapCapMb, trustedProxies } from "./gateway";
 import { allocatePorts } from "./portPool";
+import { bridgeName } from "./egressGuard";
 import { Problem } from "./problems";
+import { CgroupDriver, cgroupParent } from "./processLimit";
 import { PROVIDER_KEY_ENV, Tenant } from "./roster";
 import { StackConfig, TierName, resolveTiers } from "./stackConfig";
 import { checkNetworkCapacity, tenantSubnet } from "./tenantNetworks";
@@ -21,10 +23,15 @@ export interface TenantPlan {
   reservationMb: number;
   cpus: number;
   pidsLimit: number;
+  /** The tenant's own parent cgroup, which carries pidsLimit (see core/processLimit.ts). */
+  cgroupParent: string;
+  cgroupDriver: CgroupDriver;
   diskMb: number;
   heapMb: number;
   subnet: string;
   bridgeGateway: string;
+  /** The bridge's host interface name, which the egress guard matches (see core/egressGuard.ts). */
+  bridgeName: string;
   settings: GatewaySetting[];
   env: Record<string, string>;
 }
@@ -82,10 +89,13 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       reservationMb: size.reservationMb,
       cpus: size.cpus,
       pidsLimit: size.pidsLimit,
+      cgroupParent: cgroupParent(tenant.name, config.cgroupDriver),
+      cgroupDriver: config.cgroupDriver,
       diskMb: size.diskMb,
       heapMb: heapCapMb(size.memoryMb),
       subnet,
       bridgeGateway: gateway,
+      bridgeName: bridgeName(subnet),
       settings: gatewaySettings(`https://${host}`, trustedProxies(gateway)),
       env: tenant.env,
     });

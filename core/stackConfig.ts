@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { ImageRef, Port, TenantName } from "./names";
 import { Problem, problemsFromZod } from "./problems";
+import { DEFAULT_PRIVATE_RANGES } from "./egressGuard";
+import { CGROUP_DRIVERS } from "./processLimit";
 
 export const TIER_NAMES = ["light", "standard", "heavy"] as const;
 export const TierName = z.enum(TIER_NAMES, { error: `must be one of ${TIER_NAMES.join(", ")}` });
@@ -84,6 +86,10 @@ export const StackConfigSchema = z
     caddy: Caddy.prefault({}),
     ssh: Ssh.optional(),
     tenantNetworks: Cidr4.default("10.231.0.0/16"),
+    /** Private ranges tenants may not open connections to (the egress guard); link-local is always blocked. */
+    privateRanges: z.array(z.cidrv4({ error: "must be an IPv4 CIDR such as 10.0.0.0/8" })).default([...DEFAULT_PRIVATE_RANGES]),
+    /** Docker's cgroup driver on the server (`docker info -f '{{.CgroupDriver}}'`): where process limits live. */
+    cgroupDriver: z.enum(CGROUP_DRIVERS, { error: `must be one of ${CGROUP_DRIVERS.join(", ")} (docker info -f '{{.CgroupDriver}}')` }).default("systemd"),
     server: z
       .strictObject({
         memoryMb: z.number().int().min(512, { error: "must be at least 512 (MB)" }),
