@@ -58,6 +58,7 @@ remove() {
     systemctl daemon-reload
   fi
   rm -f -- "$RULES" "$INSTALLED"
+  rmdir -- "$(dirname "$RULES")" "$(dirname "$INSTALLED")" 2>/dev/null || true
 }
 
 install_boot() {

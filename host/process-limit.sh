@@ -120,6 +120,14 @@ case "$action" in
     driver=$2 tenant=$3 parent=$4
     rm -f -- "$RECORDS/$tenant"
     case "$driver" in cgroupfs) cgroupfs_remove "$parent" ;; systemd) systemd_remove "$parent" ;; esac
+    # The last tenant gone: the boot unit and the installed script go too.
+    if [ -z "$(ls -A -- "$RECORDS" 2>/dev/null)" ]; then
+      if have_systemd && [ -f "$BOOT_UNIT" ]; then
+        systemctl disable openclaw-process-limits.service >/dev/null 2>&1 || true
+        rm -f -- "$BOOT_UNIT"; systemctl daemon-reload
+      fi
+      rm -f -- "$INSTALLED"; rmdir -- "$RECORDS" "$(dirname "$INSTALLED")" "$(dirname "$RECORDS")" 2>/dev/null || true
+    fi
     echo "openclaw-hosting: tenant $tenant's process limit removed"
     ;;
   boot)

@@ -117,6 +117,8 @@ beforeAll(async () => {
       apiKeys: { alpha: fakeKey("alpha"), beta: fakeKey("beta") },
       portPool: PORT_POOL,
       tenantNetworks: TENANT_NETWORKS,
+      // The test engine runs without systemd, so Docker uses cgroupfs (docker info: CgroupDriver).
+      cgroupDriver: "cgroupfs",
     }),
   );
   volumeInputs = ofType(run, TYPES.volume).map((r) => r.inputs);

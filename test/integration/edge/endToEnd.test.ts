@@ -100,7 +100,7 @@ const labelsOf = (r: CapturedResource): Record<string, string> =>
 /** The test stack's config: the edge on loopback high ports, API keys for the roster's active tenants. */
 function stackConfig(): Record<string, unknown> {
   const active = [...ROSTER, ADDED].filter((t) => t.state !== "suspended" && fs.existsSync(path.join(rosterDir, `${t.name}.yaml`))).map((t) => t.name);
-  return { ...testStackConfig({ rosterDir, sandbox, ports, portPool: PORT_POOL, activeTenants: active }), tenantNetworks: TENANT_NETWORKS };
+  return { ...testStackConfig({ rosterDir, sandbox, ports, portPool: PORT_POOL, activeTenants: active }), tenantNetworks: TENANT_NETWORKS, cgroupDriver: "cgroupfs" };
 }
 
 /** Runs the edge command exactly as local.Command does: interpreter + create string, Caddyfile on stdin. */
