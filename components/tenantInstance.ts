@@ -62,15 +62,17 @@ export class TenantInstance extends pulumi.ComponentResource {
 
     // Deleting a tenant's data is a separate, explicit act (see README): never a side effect of an edit.
     const [stateVolume, credentialsVolume] = tenantVolumes(plan.name);
+    // A volume's size is set when it is created and never changed by the program: a changed
+    // driverOpts would replace the volume, so it is ignored after creation (see README, Disk).
     const volumes = [
-      { key: "state", path: STATE_DIR, volumeName: stateVolume },
-      { key: "credentials", path: CREDENTIALS_DIR, volumeName: credentialsVolume },
-    ].map(({ key, path, volumeName }) => ({
-      path,
+      { key: "state", path: STATE_DIR, volumeName: stateVolume, size: plan.volumeSizes.state },
+      { key: "credentials", path: CREDENTIALS_DIR, volumeName: credentialsVolume, size: plan.volumeSizes.credentials },
+    ].map(({ key, path: containerPath, volumeName, size }) => ({
+      path: containerPath,
       volume: new docker.Volume(
         `${name}-${key}`,
-        { name: volumeName, labels: stableLabels },
-        { parent: this, retainOnDelete: true },
+        { name: volumeName, labels: stableLabels, ...(size === undefined ? {} : { driverOpts: { size } }) },
+        { parent: this, retainOnDelete: true, ignoreChanges: ["driverOpts"] },
       ),
     }));
 

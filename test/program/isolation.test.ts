@@ -108,8 +108,26 @@ describe("egress guard and bridge names, under the mock engine (sample roster)",
 
   test("volumes depend on nothing the network or guard change (a bridge rename cannot replace them)", () => {
     for (const v of ofType(run, TYPES.volume)) {
-      expect(Object.keys(v.inputs).sort()).toEqual(["labels", "name"]);
+      expect(Object.keys(v.inputs).sort()).toEqual(["labels", "name"]); // without diskQuota, no driverOpts
       expect(v.options.dependsOn).toBe(0);
+      expect(v.options.retainOnDelete).toBe(true);
+    }
+  });
+
+  test("disk budget: no size by default; with diskQuota xfs each new volume gets its share of the tier's diskMb", async () => {
+    for (const v of ofType(run, TYPES.volume)) expect(v.inputs.driverOpts).toBeUndefined();
+    const r = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "xfs", tiers: { standard: { diskMb: 1024 } } }));
+    const tiers = r.outputs.tenants as Record<string, { tier: string }>;
+    expect(tiers.alice.tier).toBe("standard");
+    expect(named(r, "alice-state").inputs.driverOpts).toEqual({ size: "960M" });
+    expect(named(r, "alice-credentials").inputs.driverOpts).toEqual({ size: "64M" });
+    expect(named(r, "carol-state").inputs.driverOpts).toEqual({ size: `${10240 - 64}M` }); // heavy, suspended
+  });
+
+  test("a volume's driverOpts are ignored after creation, so turning quotas on or re-tiering never replaces a volume", async () => {
+    const r = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "xfs" }));
+    for (const v of [...ofType(run, TYPES.volume), ...ofType(r, TYPES.volume)]) {
+      expect(v.options.ignoreChanges).toEqual(["driverOpts"]);
       expect(v.options.retainOnDelete).toBe(true);
     }
   });

@@ -326,6 +326,53 @@ describe("egress guard (the program's command, run as local.Command runs it)", (
   });
 });
 
+/** Is the engine's volumes folder on XFS mounted with project quotas (what Docker's `size` needs)? */
+async function volumesHaveQuota(): Promise<{ supported: boolean; where: string }> {
+  const root = `${(await docker.info()).DockerRootDir as string}/volumes`;
+  // The longest mount point that contains the folder is the filesystem it lives on.
+  const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").trim().split("\n").map((line) => {
+    const [pre, post] = line.split(" - ");
+    const f = pre.split(" ");
+    const [fstype, , superOpts] = post.split(" ");
+    return { point: f[4], fstype, opts: `${f[5]},${superOpts}` };
+  });
+  const m = mounts.filter((x) => root === x.point || root.startsWith(x.point === "/" ? "/" : `${x.point}/`)).sort((a, b) => b.point.length - a.point.length)[0];
+  return { supported: m.fstype === "xfs" && /prjquota|pquota/.test(m.opts), where: `${root} on ${m.fstype} (${m.point})` };
+}
+
+describe("disk budget (diskQuota: xfs): the program's volume sizes on the real engine", () => {
+  test("a write past the budget stops at it where the host enforces quotas; elsewhere the engine refuses the volume loudly", async () => {
+    const quotaRun = await runProgram(
+      baseConfig(writeRoster([{ name: "gamma", tier: "light" }]), {
+        apiKeys: { gamma: fakeKey("gamma") }, portPool: PORT_POOL, tenantNetworks: TENANT_NETWORKS, cgroupDriver: "cgroupfs",
+        diskQuota: "xfs", tiers: { light: { diskMb: 256 } },
+      }),
+    );
+    const state = ofType(quotaRun, TYPES.volume).find((v) => v.name === "gamma-state") as CapturedResource;
+    expect(state.inputs.driverOpts).toEqual({ size: "192M" });
+    const volume = translateVolume(state.inputs, TEST_LABELS);
+    const host = await volumesHaveQuota();
+    if (!host.supported) {
+      await expect(docker.createVolume(volume)).rejects.toThrow(/quota size requested but no quota support/);
+      expect(await docker.getVolume("openclaw-gamma-state").inspect().catch(() => "absent")).toBe("absent");
+      figures.diskBudget = { enforced: false, host: host.where, result: "volume refused: quota size requested but no quota support" };
+      return;
+    }
+    await docker.createVolume(volume);
+    // Bounded: at most 400 MB, written by the gateway's user into its state folder.
+    const w = await dockerCli(
+      ["run", "--rm", "--user", "1000", "--label", `${TEST_LABEL}=${TEST_LABEL_VALUE}`, "-v", "openclaw-gamma-state:/data", IMAGE,
+        "sh", "-c", "dd if=/dev/zero of=/data/fill bs=1M count=400 2>&1; stat -c %s /data/fill"],
+      120_000,
+    );
+    const bytes = Number(w.stdout.trim().split("\n").slice(-1)[0]);
+    figures.diskBudget = { enforced: true, host: host.where, budgetBytes: 192 * 1024 * 1024, bytesWritten: bytes, dd: w.stdout.trim().split("\n").slice(-3) };
+    expect(w.stdout).toMatch(/No space left on device|Disk quota exceeded/);
+    expect(bytes).toBeLessThanOrEqual(192 * 1024 * 1024);
+    expect(bytes).toBeGreaterThan(150 * 1024 * 1024);
+  });
+});
+
 describe("after an engine restart and a simulated reboot", () => {
   test("limits and rules are still there after the engine restarts; the boot scripts restore them after cgroups and rules are wiped", async () => {
     const rulesBefore = await iptablesRules(EGRESS_CHAIN);

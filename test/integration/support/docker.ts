@@ -295,13 +295,18 @@ export function translateNetwork(rawInputs: Inputs, extraLabels: Record<string, 
   return out;
 }
 
-export const VOLUME_FIELDS = ["name", "labels"] as const;
+export const VOLUME_FIELDS = ["name", "labels", "driverOpts"] as const;
 
 /** docker:index/volume:Volume inputs → Docker Engine API volume create options. */
 export function translateVolume(rawInputs: Inputs, extraLabels: Record<string, string>): Docker.VolumeCreateOptions {
   const i = only(rawInputs, VOLUME_FIELDS, "volume");
   const labels = i.labels === undefined ? {} : labelMap(i.labels, "volume.labels");
-  return { Name: str(i.name, "volume.name"), Labels: { ...labels, ...extraLabels } };
+  const out: Docker.VolumeCreateOptions = { Name: str(i.name, "volume.name"), Labels: { ...labels, ...extraLabels } };
+  if (i.driverOpts !== undefined) {
+    only(i.driverOpts, ["size"], "volume.driverOpts");
+    out.DriverOpts = strMap(i.driverOpts, "volume.driverOpts");
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
