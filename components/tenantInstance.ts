@@ -15,6 +15,7 @@ import { ServerConnection, serverCommand } from "./serverCommand";
 
 /** Sets the tenant's process limit on the server; shipped inline like the edge's script. */
 export const PROCESS_LIMIT_SCRIPT_PATH = path.join(__dirname, "..", "host", "process-limit.sh");
+let processLimitScript: string | undefined; // read once per program run, not once per tenant
 
 
 export interface TenantInstanceArgs {
@@ -93,7 +94,8 @@ export class TenantInstance extends pulumi.ComponentResource {
     // The kernel's bound on the tenant's processes lives on its own parent cgroup, set before the
     // container exists, so it holds from the gateway's first process and across restarts,
     // replacements and engine restarts (the provider has no pidsLimit; see README).
-    const script = fs.readFileSync(PROCESS_LIMIT_SCRIPT_PATH, "utf8");
+    processLimitScript ??= fs.readFileSync(PROCESS_LIMIT_SCRIPT_PATH, "utf8");
+    const script = processLimitScript;
     const processLimit = serverCommand(
       `${name}-process-limit`,
       {
