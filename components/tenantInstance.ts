@@ -8,6 +8,7 @@ import {
 } from "../core/gateway";
 import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
 import { TenantPlan } from "../core/plan";
+import { diskApply, diskRelease, volumeDriverOpts } from "../core/diskBudget";
 import { BRIDGE_NAME_OPTION } from "../core/egressGuard";
 import { processLimitApply, processLimitRemove } from "../core/processLimit";
 import { tenantVolumes } from "../core/retainedData";
@@ -16,6 +17,13 @@ import { ServerConnection, serverCommand } from "./serverCommand";
 /** Sets the tenant's process limit on the server; shipped inline like the edge's script. */
 export const PROCESS_LIMIT_SCRIPT_PATH = path.join(__dirname, "..", "host", "process-limit.sh");
 let processLimitScript: string | undefined; // read once per program run, not once per tenant
+/** Mounts the tenant's own filesystem (diskQuota: image). */
+export const TENANT_DISK_SCRIPT_PATH = path.join(__dirname, "..", "host", "tenant-disk.sh");
+let diskScript: string | undefined;
+export function tenantDiskScript(): string {
+  diskScript ??= fs.readFileSync(TENANT_DISK_SCRIPT_PATH, "utf8");
+  return diskScript;
+}
 
 
 export interface TenantInstanceArgs {
@@ -63,19 +71,33 @@ export class TenantInstance extends pulumi.ComponentResource {
 
     // Deleting a tenant's data is a separate, explicit act (see README): never a side effect of an edit.
     const [stateVolume, credentialsVolume] = tenantVolumes(plan.name);
-    // A volume's size is set when it is created and never changed by the program: a changed
-    // driverOpts would replace the volume, so it is ignored after creation (see README, Disk).
+    // The tenant's own filesystem of diskMb, mounted before its volumes are used (diskQuota: image).
+    const disk =
+      plan.diskQuota === "image"
+        ? serverCommand(
+            `${name}-disk`,
+            { create: diskApply(tenantDiskScript(), plan.name, plan.diskMb, GATEWAY_UID), delete: diskRelease(tenantDiskScript(), plan.name) },
+            args.connection,
+            { parent: this },
+          )
+        : undefined;
+
+    // How a volume enforces the budget is set when it is created and never changed by the program:
+    // a changed driverOpts would replace the volume, so it is ignored after creation (README, Disk).
     const volumes = [
-      { key: "state", path: STATE_DIR, volumeName: stateVolume, size: plan.volumeSizes.state },
-      { key: "credentials", path: CREDENTIALS_DIR, volumeName: credentialsVolume, size: plan.volumeSizes.credentials },
-    ].map(({ key, path: containerPath, volumeName, size }) => ({
-      path: containerPath,
-      volume: new docker.Volume(
-        `${name}-${key}`,
-        { name: volumeName, labels: stableLabels, ...(size === undefined ? {} : { driverOpts: { size } }) },
-        { parent: this, retainOnDelete: true, ignoreChanges: ["driverOpts"] },
-      ),
-    }));
+      { key: "state" as const, path: STATE_DIR, volumeName: stateVolume },
+      { key: "credentials" as const, path: CREDENTIALS_DIR, volumeName: credentialsVolume },
+    ].map(({ key, path: containerPath, volumeName }) => {
+      const driverOpts = volumeDriverOpts(plan.name, key, plan.diskMb, plan.diskQuota);
+      return {
+        path: containerPath,
+        volume: new docker.Volume(
+          `${name}-${key}`,
+          { name: volumeName, labels: stableLabels, ...(driverOpts === undefined ? {} : { driverOpts }) },
+          { parent: this, retainOnDelete: true, ignoreChanges: ["driverOpts"] },
+        ),
+      };
+    });
 
     const network = new docker.Network(
       `${name}-network`,
@@ -153,7 +175,7 @@ export class TenantInstance extends pulumi.ComponentResource {
           destroyGraceSeconds: 30,
         },
         // The name and host port are fixed, so the old container must go before the new one starts.
-        { parent: this, deleteBeforeReplace: true, dependsOn: [processLimit, ...(args.serverReady ?? [])] },
+        { parent: this, deleteBeforeReplace: true, dependsOn: [processLimit, ...(disk === undefined ? [] : [disk]), ...(args.serverReady ?? [])] },
       );
     }
 

@@ -2,7 +2,7 @@ import { EdgeSite, renderCaddyfile } from "./caddyfile";
 import { Utilisation, checkCapacity, utilisation } from "./capacity";
 import { GatewaySetting, gatewaySettings, heapCapMb, trustedProxies } from "./gateway";
 import { allocatePorts } from "./portPool";
-import { volumeSizes } from "./diskBudget";
+import { DiskQuotaMode } from "./diskBudget";
 import { bridgeName } from "./egressGuard";
 import { Problem } from "./problems";
 import { CgroupDriver, cgroupParent } from "./processLimit";
@@ -28,8 +28,8 @@ export interface TenantPlan {
   cgroupParent: string;
   cgroupDriver: CgroupDriver;
   diskMb: number;
-  /** Each volume's size (Docker's local driver `size`), only when the stack enforces disk quotas. */
-  volumeSizes: { state?: string; credentials?: string };
+  /** How diskMb is enforced on the server (see core/diskBudget.ts). */
+  diskQuota: DiskQuotaMode;
   heapMb: number;
   subnet: string;
   bridgeGateway: string;
@@ -95,7 +95,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       cgroupParent: cgroupParent(tenant.name, config.cgroupDriver),
       cgroupDriver: config.cgroupDriver,
       diskMb: size.diskMb,
-      volumeSizes: volumeSizes(size.diskMb, config.diskQuota),
+      diskQuota: config.diskQuota,
       heapMb: heapCapMb(size.memoryMb),
       subnet,
       bridgeGateway: gateway,

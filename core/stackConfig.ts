@@ -89,10 +89,7 @@ export const StackConfigSchema = z
     tenantNetworks: Cidr4.default("10.231.0.0/16"),
     /** Private ranges tenants may not open connections to (the egress guard); link-local is always blocked. */
     privateRanges: z.array(z.cidrv4({ error: "must be an IPv4 CIDR such as 10.0.0.0/8" })).default([...DEFAULT_PRIVATE_RANGES]),
-    /**
-     * `xfs`: new volumes get their share of the tier's diskMb as a size, which Docker enforces with XFS
-     * project quotas (data-root on XFS mounted with prjquota; elsewhere Docker refuses to create them).
-     */
+    /** How the tiers' diskMb is enforced: off (reported only), image (a filesystem per tenant) or xfs (project quotas). */
     diskQuota: z.enum(DISK_QUOTA_MODES, { error: `must be one of ${DISK_QUOTA_MODES.join(", ")}` }).default("off"),
     /** Docker's cgroup driver on the server (`docker info -f '{{.CgroupDriver}}'`): where process limits live. */
     cgroupDriver: z.enum(CGROUP_DRIVERS, { error: `must be one of ${CGROUP_DRIVERS.join(", ")} (docker info -f '{{.CgroupDriver}}')` }).default("systemd"),

@@ -124,6 +124,20 @@ describe("egress guard and bridge names, under the mock engine (sample roster)",
     expect(named(r, "carol-state").inputs.driverOpts).toEqual({ size: `${10240 - 64}M` }); // heavy, suspended
   });
 
+  test("diskQuota image: a disk command per tenant (image of diskMb, released not deleted on removal); volumes bind into it", async () => {
+    const r = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "image" }));
+    const disk = named(r, "alice-disk");
+    expect(String(disk.inputs.create)).toContain("'apply' 'alice' '5120' '1000:1000'");
+    expect(String(disk.inputs.delete)).toContain("'release' 'alice'");
+    expect(String(disk.inputs.delete)).not.toContain("'purge'");
+    expect(named(r, "alice-state").inputs.driverOpts).toEqual({ type: "none", o: "bind", device: "/var/lib/openclaw-hosting/disks/alice/state" });
+    expect(named(r, "alice-gateway").options.dependsOn).toBe(3); // limit, disk, egress guard
+    expect(r.resources.some((x) => x.name.endsWith("-disk") && x.name !== "alice-disk" && x.name !== "bob-disk" && x.name !== "carol-disk")).toBe(false);
+    // Only the explicit deleteData act deletes the image.
+    const del = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "image", deleteData: ["dave"] }), { tenants: { dave: {} }, retainedData: [] });
+    expect(String(named(del, "dave-volumes").inputs.create)).toContain("'purge' 'dave'");
+  });
+
   test("a volume's driverOpts are ignored after creation, so turning quotas on or re-tiering never replaces a volume", async () => {
     const r = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "xfs" }));
     for (const v of [...ofType(run, TYPES.volume), ...ofType(r, TYPES.volume)]) {

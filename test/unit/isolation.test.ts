@@ -1,6 +1,6 @@
 import { BRIDGE_PREFIX, bridgeName, egressRules } from "../../core/egressGuard";
 import { cgroupParent } from "../../core/processLimit";
-import { volumeSizes } from "../../core/diskBudget";
+import { volumeDriverOpts } from "../../core/diskBudget";
 import { subnetCapacity, tenantSubnet } from "../../core/tenantNetworks";
 
 describe("bridge names", () => {
@@ -50,8 +50,10 @@ describe("process limit parents and disk shares", () => {
     expect(cgroupParent("my", "systemd")).toBe("openclaw-my.slice");
   });
 
-  test("the two volumes share the budget exactly; no sizes when quotas are off", () => {
-    expect(volumeSizes(2048, "xfs")).toEqual({ state: "1984M", credentials: "64M" });
-    expect(volumeSizes(2048, "off")).toEqual({});
+  test("xfs: the two volumes share the budget exactly; image: bind mounts into the tenant's disk; off: nothing", () => {
+    expect(volumeDriverOpts("alice", "state", 2048, "xfs")).toEqual({ size: "1984M" });
+    expect(volumeDriverOpts("alice", "credentials", 2048, "xfs")).toEqual({ size: "64M" });
+    expect(volumeDriverOpts("alice", "state", 2048, "image")).toEqual({ type: "none", o: "bind", device: "/var/lib/openclaw-hosting/disks/alice/state" });
+    expect(volumeDriverOpts("alice", "credentials", 2048, "off")).toBeUndefined();
   });
 });

@@ -14,6 +14,7 @@ import Docker from "dockerode";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
+import { DISKS_DIR, diskPurge } from "../../../core/diskBudget";
 import { BRIDGE_NAME_OPTION, DEFAULT_PRIVATE_RANGES, EGRESS_CHAIN, INPUT_CHAIN, LINK_LOCAL } from "../../../core/egressGuard";
 import { CapturedResource, REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram } from "../../support/program";
 import { writeRoster } from "../../support/roster";
@@ -123,10 +124,18 @@ async function removeNamespaces(): Promise<void> {
   for (const n of NAMESPACES) await sh("ip", ["netns", "delete", n.ns]);
 }
 
+/** Deletes this suite's tenant disk image (the explicit deleteData act does this in the program). */
+async function purgeDisk(tenant: string): Promise<void> {
+  const command = diskPurge(fs.readFileSync(path.join(REPO_ROOT, "host/tenant-disk.sh"), "utf8"), tenant);
+  const r = await runCommand(["/bin/bash", "-c"], command, "", process.env, 60_000);
+  if (r.exitCode !== 0) throw new Error(`purge ${tenant}: ${r.stderr}`);
+}
+
 async function cleanup(): Promise<void> {
   await removeNamespaces();
   hostListener?.close();
   await removeLabelled(docker).catch((e: Error) => console.log(e.message));
+  await purgeDisk("gamma").catch((e: Error) => console.log(e.message));
   if (guard !== undefined) await runProgramCommand(guard, "delete").catch((e: Error) => console.log(e.message));
   for (const l of limits) await runProgramCommand(l, "delete").catch((e: Error) => console.log(e.message));
 }
@@ -370,6 +379,49 @@ describe("disk budget (diskQuota: xfs): the program's volume sizes on the real e
     expect(w.stdout).toMatch(/No space left on device|Disk quota exceeded/);
     expect(bytes).toBeLessThanOrEqual(192 * 1024 * 1024);
     expect(bytes).toBeGreaterThan(150 * 1024 * 1024);
+  });
+});
+
+describe("disk budget (diskQuota: image): the tenant's own filesystem", () => {
+  test("a write past the budget stops at it; unmounting on removal keeps the data, which comes back", async () => {
+    const budgetMb = 256;
+    const imageRun = await runProgram(
+      baseConfig(writeRoster([{ name: "gamma", tier: "light" }]), {
+        apiKeys: { gamma: fakeKey("gamma") }, portPool: PORT_POOL, tenantNetworks: TENANT_NETWORKS, cgroupDriver: "cgroupfs",
+        diskQuota: "image", tiers: { light: { diskMb: budgetMb } },
+      }),
+    );
+    const disk = ofType(imageRun, TYPES.localCommand).find((c) => c.name === "gamma-disk") as CapturedResource;
+    figures.diskApply = (await runProgramCommand(disk, "create")).trim();
+    for (const v of ofType(imageRun, TYPES.volume)) await docker.createVolume(translateVolume(v.inputs, TEST_LABELS));
+    // Bounded: at most 400 MB, written as the gateway's user into its state folder.
+    const fill = await dockerCli(
+      ["run", "--rm", "--user", "1000:1000", "--label", `${TEST_LABEL}=${TEST_LABEL_VALUE}`,
+        "-v", "openclaw-gamma-state:/home/node/.openclaw", "-v", "openclaw-gamma-credentials:/home/node/.config/openclaw", IMAGE,
+        "sh", "-c", "echo key > /home/node/.config/openclaw/k; dd if=/dev/zero of=/home/node/.openclaw/fill bs=1M count=400 2>&1; stat -c %s /home/node/.openclaw/fill"],
+      120_000,
+    );
+    const bytes = Number(fill.stdout.trim().split("\n").slice(-1)[0]);
+    figures.diskImage = { budgetBytes: budgetMb * 1024 * 1024, bytesWritten: bytes, attemptedBytes: 400 * 1024 * 1024, dd: fill.stdout.trim().split("\n").slice(-3, -1) };
+    expect(fill.stdout).toMatch(/No space left on device/);
+    expect(bytes).toBeLessThanOrEqual(budgetMb * 1024 * 1024);
+    expect(bytes).toBeGreaterThan(0.8 * budgetMb * 1024 * 1024);
+    // The rest of the machine is untouched: the host's own filesystem still has room.
+    expect(fs.statfsSync("/var/lib").bavail).toBeGreaterThan(0);
+
+    // The tenant leaves the roster: its disk is released (unmounted), its data kept; it comes back.
+    await runProgramCommand(disk, "delete");
+    expect(fs.existsSync(`${DISKS_DIR}/gamma.img`)).toBe(true);
+    expect(fs.existsSync(`${DISKS_DIR}/gamma/state`)).toBe(false); // not mounted
+    await runProgramCommand(disk, "create");
+    expect(fs.statSync(`${DISKS_DIR}/gamma/state/fill`).size).toBe(bytes);
+    expect(fs.readFileSync(`${DISKS_DIR}/gamma/credentials/k`, "utf8")).toBe("key\n");
+
+    // Deleting the data (deleteData's purge) is what removes the image.
+    for (const v of ["openclaw-gamma-state", "openclaw-gamma-credentials"]) await docker.getVolume(v).remove();
+    await runProgramCommand(disk, "delete");
+    await purgeDisk("gamma");
+    expect(fs.existsSync(`${DISKS_DIR}/gamma.img`)).toBe(false);
   });
 });
 

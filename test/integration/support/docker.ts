@@ -303,7 +303,7 @@ export function translateVolume(rawInputs: Inputs, extraLabels: Record<string, s
   const labels = i.labels === undefined ? {} : labelMap(i.labels, "volume.labels");
   const out: Docker.VolumeCreateOptions = { Name: str(i.name, "volume.name"), Labels: { ...labels, ...extraLabels } };
   if (i.driverOpts !== undefined) {
-    only(i.driverOpts, ["size"], "volume.driverOpts");
+    only(i.driverOpts, ["size", "type", "o", "device"], "volume.driverOpts");
     out.DriverOpts = strMap(i.driverOpts, "volume.driverOpts");
   }
   return out;
