@@ -383,7 +383,7 @@ describe("disk budget (diskQuota: xfs): the program's volume sizes on the real e
 });
 
 describe("disk budget (diskQuota: image): the tenant's own filesystem", () => {
-  test("a write past the budget stops at it; unmounting on removal keeps the data, which comes back", async () => {
+  test("a write past the budget stops at it; unmounting on removal or a reboot keeps the data, which comes back", async () => {
     const budgetMb = 256;
     const imageRun = await runProgram(
       baseConfig(writeRoster([{ name: "gamma", tier: "light" }]), {
@@ -416,6 +416,12 @@ describe("disk budget (diskQuota: image): the tenant's own filesystem", () => {
     await runProgramCommand(disk, "create");
     expect(fs.statSync(`${DISKS_DIR}/gamma/state/fill`).size).toBe(bytes);
     expect(fs.readFileSync(`${DISKS_DIR}/gamma/credentials/k`, "utf8")).toBe("key\n");
+
+    // A reboot unmounts it; the boot script (what openclaw-disks.service runs) mounts it again.
+    await must("umount", [`${DISKS_DIR}/gamma`]);
+    expect(fs.existsSync(`${DISKS_DIR}/gamma/state`)).toBe(false);
+    await must("/usr/local/lib/openclaw-hosting/tenant-disk.sh", ["boot"]);
+    expect(fs.statSync(`${DISKS_DIR}/gamma/state/fill`).size).toBe(bytes);
 
     // Deleting the data (deleteData's purge) is what removes the image.
     for (const v of ["openclaw-gamma-state", "openclaw-gamma-credentials"]) await docker.getVolume(v).remove();
