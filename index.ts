@@ -1,6 +1,7 @@
 // openclaw-hosting: one isolated OpenClaw gateway per tenant, behind Caddy, with automatic HTTPS.
 import * as pulumi from "@pulumi/pulumi";
 import { RetainedData, listRetainedData } from "./core/retainedData";
+import { EgressGuard } from "./components/egressGuard";
 import { Edge } from "./components/edge";
 import { loadHostingInputs } from "./components/hostingInputs";
 import { serverAccess } from "./components/server";
@@ -22,12 +23,23 @@ export = async () => {
   // 2. The server the tenants run on.
   const server = serverAccess(config.ssh);
 
-  // 3. One TenantInstance per roster entry.
-  const instances = plan.tenants.map(
-    (tenant) => new TenantInstance(tenant.name, { plan: tenant, apiKey: apiKeys[tenant.name] }, { provider: server.docker }),
+  // 3. The server's egress guard: tenants reach the internet, never the host, metadata or private ranges.
+  const guard = new EgressGuard(
+    "egress-guard",
+    { policy: { tenantNetworks: config.tenantNetworks, privateRanges: config.privateRanges }, connection: server.connection },
   );
 
-  // 4. The edge: Caddy routes every tenant's subdomain to its loopback port.
+  // 4. One TenantInstance per roster entry.
+  const instances = plan.tenants.map(
+    (tenant) =>
+      new TenantInstance(
+        tenant.name,
+        { plan: tenant, apiKey: apiKeys[tenant.name], connection: server.connection, serverReady: [guard.ready] },
+        { provider: server.docker },
+      ),
+  );
+
+  // 5. The edge: Caddy routes every tenant's subdomain to its loopback port.
   new Edge(
     "edge",
     { caddyfile: plan.caddyfile, caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress, connection: server.connection },
@@ -35,18 +47,18 @@ export = async () => {
     { dependsOn: instances.flatMap((instance) => (instance.gateway !== undefined ? [instance.gateway] : [])) },
   );
 
-  // 5. DNS: one wildcard record, only when the stack manages DNS.
+  // 6. DNS: one wildcard record, only when the stack manages DNS.
   if (config.dns !== undefined && config.serverIp !== undefined) {
     new WildcardDns("dns", { zoneId: config.dns.zoneId, domain: config.domain, serverIp: config.serverIp, proxied: config.dns.proxied });
   }
 
-  // 6. Data of departed tenants: kept and listed, deleted only when `deleteData` names them.
+  // 7. Data of departed tenants: kept and listed, deleted only when `deleteData` names them.
   for (const tenant of config.deleteData) new TenantDataDeletion(tenant, { tenant, connection: server.connection });
   const previous = new pulumi.StackReference("previous-deployment", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
 
-  // 7. What operators read after `pulumi up`.
+  // 8. What operators read after `pulumi up`.
   return {
     tenants: Object.fromEntries(plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, tier: t.tier, state: t.state }])),
     urls: plan.tenants.map((t) => t.url),

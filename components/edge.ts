@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
+import { inlineScript } from "../core/shell";
 import { ServerConnection, serverCommand } from "./serverCommand";
 
 /** The install script, shipped inline so the same file runs on this machine and over SSH. */
@@ -15,24 +16,12 @@ export interface EdgeArgs {
   connection?: ServerConnection;
 }
 
-/** Quotes one word for a POSIX shell. */
-function shellWord(word: string): string {
-  return `'${word.replace(/'/g, `'"'"'`)}'`;
-}
-
 /**
  * Wraps the install script in a here-document, so stdin stays free for the Caddyfile and nothing
  * has to be copied to the server first.
  */
 export function installCommand(script: string, caddyfilePath: string, adminAddress: string): string {
-  const marker = "OPENCLAW_EDGE_SCRIPT_EOF";
-  if (script.includes(marker)) throw new Error(`install script must not contain ${marker}`);
-  return [
-    `script=$(mktemp) && cat > "$script" <<'${marker}'`,
-    script.trimEnd(),
-    marker,
-    `bash "$script" ${shellWord(caddyfilePath)} ${shellWord(adminAddress)}; status=$?; rm -f "$script"; exit $status`,
-  ].join("\n");
+  return inlineScript(script, [caddyfilePath, adminAddress], "OPENCLAW_EDGE_SCRIPT_EOF");
 }
 
 /**

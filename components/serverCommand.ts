@@ -5,6 +5,8 @@ export type ServerConnection = command.types.input.remote.ConnectionArgs;
 
 export interface ServerCommandArgs {
   create: string;
+  /** Runs when the resource is removed (the text recorded at create time). */
+  delete?: string;
   stdin?: pulumi.Input<string>;
 }
 

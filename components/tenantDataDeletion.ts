@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DISKS_DIR, diskPurge } from "../core/diskBudget";
 import { tenantVolumes } from "../core/retainedData";
+import { tenantDiskScript } from "./tenantInstance";
 import { ServerConnection, serverCommand } from "./serverCommand";
 
 export interface TenantDataDeletionArgs {
@@ -23,6 +25,10 @@ export class TenantDataDeletion extends pulumi.ComponentResource {
       `for volume in ${this.volumes.join(" ")}; do`,
       '  if docker volume inspect "$volume" >/dev/null 2>&1; then docker volume rm "$volume"; else echo "already gone: $volume"; fi',
       "done",
+      // With diskQuota: image the data lives in the tenant's own filesystem image: it goes too.
+      `if [ -e ${DISKS_DIR}/${args.tenant}.img ]; then`,
+      diskPurge(tenantDiskScript(), args.tenant),
+      "fi",
     ].join("\n");
     serverCommand(`${name}-volumes`, { create }, args.connection, { parent: this });
     this.registerOutputs({ volumes: this.volumes });

@@ -1,12 +1,29 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import * as fs from "fs";
+import * as path from "path";
 import {
   CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR, containerEnv,
 } from "../core/gateway";
 import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
 import { TenantPlan } from "../core/plan";
+import { diskApply, diskRelease, volumeDriverOpts } from "../core/diskBudget";
+import { BRIDGE_NAME_OPTION } from "../core/egressGuard";
+import { processLimitApply, processLimitRemove } from "../core/processLimit";
 import { tenantVolumes } from "../core/retainedData";
+import { ServerConnection, serverCommand } from "./serverCommand";
+
+/** Sets the tenant's process limit on the server; shipped inline like the edge's script. */
+export const PROCESS_LIMIT_SCRIPT_PATH = path.join(__dirname, "..", "host", "process-limit.sh");
+let processLimitScript: string | undefined; // read once per program run, not once per tenant
+/** Mounts the tenant's own filesystem (diskQuota: image). */
+export const TENANT_DISK_SCRIPT_PATH = path.join(__dirname, "..", "host", "tenant-disk.sh");
+let diskScript: string | undefined;
+export function tenantDiskScript(): string {
+  diskScript ??= fs.readFileSync(TENANT_DISK_SCRIPT_PATH, "utf8");
+  return diskScript;
+}
 
 
 export interface TenantInstanceArgs {
@@ -14,6 +31,10 @@ export interface TenantInstanceArgs {
   plan: TenantPlan;
   /** The tenant's model-provider key; absent only for a suspended tenant. */
   apiKey?: pulumi.Input<string>;
+  /** How commands reach the server; absent when it is this machine. */
+  connection?: ServerConnection;
+  /** What must be in place on the server before the gateway runs (the egress guard). */
+  serverReady?: pulumi.Resource[];
 }
 
 /**
@@ -50,17 +71,33 @@ export class TenantInstance extends pulumi.ComponentResource {
 
     // Deleting a tenant's data is a separate, explicit act (see README): never a side effect of an edit.
     const [stateVolume, credentialsVolume] = tenantVolumes(plan.name);
+    // The tenant's own filesystem of diskMb, mounted before its volumes are used (diskQuota: image).
+    const disk =
+      plan.diskQuota === "image"
+        ? serverCommand(
+            `${name}-disk`,
+            { create: diskApply(tenantDiskScript(), plan.name, plan.diskMb, GATEWAY_UID), delete: diskRelease(tenantDiskScript(), plan.name) },
+            args.connection,
+            { parent: this },
+          )
+        : undefined;
+
+    // How a volume enforces the budget is set when it is created and never changed by the program:
+    // a changed driverOpts would replace the volume, so it is ignored after creation (README, Disk).
     const volumes = [
-      { key: "state", path: STATE_DIR, volumeName: stateVolume },
-      { key: "credentials", path: CREDENTIALS_DIR, volumeName: credentialsVolume },
-    ].map(({ key, path, volumeName }) => ({
-      path,
-      volume: new docker.Volume(
-        `${name}-${key}`,
-        { name: volumeName, labels: stableLabels },
-        { parent: this, retainOnDelete: true },
-      ),
-    }));
+      { key: "state" as const, path: STATE_DIR, volumeName: stateVolume },
+      { key: "credentials" as const, path: CREDENTIALS_DIR, volumeName: credentialsVolume },
+    ].map(({ key, path: containerPath, volumeName }) => {
+      const driverOpts = volumeDriverOpts(plan.name, key, plan.diskMb, plan.diskQuota);
+      return {
+        path: containerPath,
+        volume: new docker.Volume(
+          `${name}-${key}`,
+          { name: volumeName, labels: stableLabels, ...(driverOpts === undefined ? {} : { driverOpts }) },
+          { parent: this, retainOnDelete: true, ignoreChanges: ["driverOpts"] },
+        ),
+      };
+    });
 
     const network = new docker.Network(
       `${name}-network`,
@@ -68,9 +105,27 @@ export class TenantInstance extends pulumi.ComponentResource {
         name: `openclaw-${plan.name}`,
         driver: "bridge",
         ipamConfigs: [{ subnet: plan.subnet, gateway: plan.bridgeGateway }],
+        // A fixed interface name the egress guard matches; changing it replaces the network (and so
+        // the container attached to it), never the volumes.
+        options: { [BRIDGE_NAME_OPTION]: plan.bridgeName },
         labels: stableLabels,
       },
       { parent: this, deleteBeforeReplace: true },
+    );
+
+    // The kernel's bound on the tenant's processes lives on its own parent cgroup, set before the
+    // container exists, so it holds from the gateway's first process and across restarts,
+    // replacements and engine restarts (the provider has no pidsLimit; see README).
+    processLimitScript ??= fs.readFileSync(PROCESS_LIMIT_SCRIPT_PATH, "utf8");
+    const script = processLimitScript;
+    const processLimit = serverCommand(
+      `${name}-process-limit`,
+      {
+        create: processLimitApply(script, plan.name, plan.pidsLimit, plan.cgroupDriver),
+        delete: processLimitRemove(script, plan.name, plan.cgroupDriver),
+      },
+      args.connection,
+      { parent: this },
     );
 
     let container: docker.Container | undefined;
@@ -94,6 +149,7 @@ export class TenantInstance extends pulumi.ComponentResource {
           memoryReservation: plan.reservationMb,
           memorySwap: plan.memoryMb,
           cpus: String(plan.cpus),
+          cgroupParent: plan.cgroupParent,
           readOnly: true,
           tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" },
           capabilities: { drops: ["ALL"] },
@@ -112,7 +168,7 @@ export class TenantInstance extends pulumi.ComponentResource {
           destroyGraceSeconds: 30,
         },
         // The name and host port are fixed, so the old container must go before the new one starts.
-        { parent: this, deleteBeforeReplace: true },
+        { parent: this, deleteBeforeReplace: true, dependsOn: [processLimit, ...(disk === undefined ? [] : [disk]), ...(args.serverReady ?? [])] },
       );
     }
 

@@ -2,7 +2,10 @@ import { EdgeOptions, EdgeSite, caddyfileProblems, renderCaddyfile } from "./cad
 import { Utilisation, checkCapacity, utilisation } from "./capacity";
 import { GatewaySetting, gatewaySettings, heapCapMb, trustedProxies } from "./gateway";
 import { allocatePorts } from "./portPool";
+import { DiskQuotaMode } from "./diskBudget";
+import { bridgeName } from "./egressGuard";
 import { Problem } from "./problems";
+import { CgroupDriver, cgroupParent } from "./processLimit";
 import { PROVIDER_KEY_ENV, Tenant } from "./roster";
 import { LIMITS } from "./limits";
 import { StackConfig, TierName, caddyPorts, resolveTiers } from "./stackConfig";
@@ -22,10 +25,17 @@ export interface TenantPlan {
   reservationMb: number;
   cpus: number;
   pidsLimit: number;
+  /** The tenant's own parent cgroup, which carries pidsLimit (see core/processLimit.ts). */
+  cgroupParent: string;
+  cgroupDriver: CgroupDriver;
   diskMb: number;
+  /** How diskMb is enforced on the server (see core/diskBudget.ts). */
+  diskQuota: DiskQuotaMode;
   heapMb: number;
   subnet: string;
   bridgeGateway: string;
+  /** The bridge's host interface name, which the egress guard matches (see core/egressGuard.ts). */
+  bridgeName: string;
   settings: GatewaySetting[];
   env: Record<string, string>;
 }
@@ -93,10 +103,14 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       reservationMb: size.reservationMb,
       cpus: size.cpus,
       pidsLimit: size.pidsLimit,
+      cgroupParent: cgroupParent(tenant.name, config.cgroupDriver),
+      cgroupDriver: config.cgroupDriver,
       diskMb: size.diskMb,
+      diskQuota: config.diskQuota,
       heapMb: heapCapMb(size.memoryMb),
       subnet,
       bridgeGateway: gateway,
+      bridgeName: bridgeName(subnet),
       settings,
       env: tenant.env,
     });

@@ -5,6 +5,9 @@ import { ImageRef, Port, TenantName, dnsNameProblem } from "./names";
 import { Problem, problemsFromZod } from "./problems";
 import { reservedRangeOverlap } from "./tenantNetworks";
 import { printable } from "./yamlText";
+import { DISK_QUOTA_MODES } from "./diskBudget";
+import { DEFAULT_PRIVATE_RANGES } from "./egressGuard";
+import { CGROUP_DRIVERS } from "./processLimit";
 
 export const TIER_NAMES = ["light", "standard", "heavy"] as const;
 export const TierName = z.enum(TIER_NAMES, { error: `must be one of ${TIER_NAMES.join(", ")}` });
@@ -111,6 +114,12 @@ export const StackConfigSchema = z
     caddy: Caddy.prefault({}),
     ssh: Ssh.optional(),
     tenantNetworks: Cidr4.default("10.231.0.0/16"),
+    /** Private ranges tenants may not open connections to (the egress guard); link-local is always blocked. */
+    privateRanges: z.array(z.cidrv4({ error: "must be an IPv4 CIDR such as 10.0.0.0/8" })).default([...DEFAULT_PRIVATE_RANGES]),
+    /** How the tiers' diskMb is enforced: off (reported only), image (a filesystem per tenant) or xfs (project quotas). */
+    diskQuota: z.enum(DISK_QUOTA_MODES, { error: `must be one of ${DISK_QUOTA_MODES.join(", ")}` }).default("off"),
+    /** Docker's cgroup driver on the server (`docker info -f '{{.CgroupDriver}}'`): where process limits live. */
+    cgroupDriver: z.enum(CGROUP_DRIVERS, { error: `must be one of ${CGROUP_DRIVERS.join(", ")} (docker info -f '{{.CgroupDriver}}')` }).default("systemd"),
     server: z
       .strictObject({
         memoryMb: z.number().int().min(512, { error: "must be at least 512 (MB)" }),

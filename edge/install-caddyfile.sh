@@ -8,6 +8,8 @@ set -euo pipefail
 
 target=${1:?usage: install-caddyfile.sh CADDYFILE_PATH ADMIN_ADDRESS}
 admin=${2:?usage: install-caddyfile.sh CADDYFILE_PATH ADMIN_ADDRESS}
+# `caddy reload` has no timeout of its own: a hung admin API would hang `pulumi up` with it.
+reload_timeout=${OPENCLAW_CADDY_RELOAD_TIMEOUT:-60}
 dir=$(dirname -- "$target")
 mkdir -p -- "$dir"
 
@@ -21,7 +23,13 @@ cleanup() { rm -f -- "$new"; }
 trap cleanup EXIT
 
 cat > "$new"
-chmod 0644 "$new"
+# Keep the owner and mode of the file being replaced (an operator may have made it 0640 root:caddy).
+if [ -f "$target" ]; then
+  chown --reference="$target" -- "$new"
+  chmod --reference="$target" -- "$new"
+else
+  chmod 0644 "$new"
+fi
 
 if ! caddy validate --config "$new" --adapter caddyfile >"$new.log" 2>&1; then
   cat "$new.log" >&2; rm -f -- "$new.log"
@@ -39,13 +47,13 @@ if [ -f "$target" ]; then
 fi
 mv -f -- "$new" "$target"
 
-if ! caddy reload --config "$target" --adapter caddyfile --address "$admin"; then
+if ! timeout --kill-after=5 "$reload_timeout" caddy reload --config "$target" --adapter caddyfile --address "$admin"; then
   if [ "$had_previous" = 1 ]; then
     mv -f -- "$previous" "$target"
   else
     rm -f -- "$target"
   fi
-  echo "openclaw-hosting: caddy reload failed; restored the previous Caddyfile (Caddy keeps serving its old config)" >&2
+  echo "openclaw-hosting: caddy reload failed or took over ${reload_timeout}s; restored the previous Caddyfile (Caddy keeps serving its old config)" >&2
   exit 1
 fi
 echo "openclaw-hosting: Caddyfile installed at $target and Caddy reloaded"

@@ -109,6 +109,21 @@ export function checkLoopbackPorts(resource: string, props: unknown): string[] {
   });
 }
 
+const CgroupParent = z.string().regex(/^(\/openclaw\/[a-z0-9]([a-z0-9-]*[a-z0-9])?|openclaw-[a-z0-9\\]([a-z0-9\\]*[a-z0-9])?\.slice)$/);
+
+/**
+ * A tenant's own parent cgroup (`/openclaw/<tenant>` with cgroupfs, `openclaw-<tenant>.slice` with
+ * systemd), which carries its process limit. Without it a tenant can take every PID on the host: the
+ * Docker provider has no pidsLimit, so this is the only place the limit can come from.
+ */
+export function checkProcessLimitParent(resource: string, props: unknown): string[] {
+  const parent = field(props, "cgroupParent");
+  if (CgroupParent.safeParse(parent).success) return [];
+  return [
+    `${where("container", resource, "cgroupParent")}: must be the tenant's own limited parent (/openclaw/<tenant> or openclaw-<tenant>.slice), got ${JSON.stringify(parent ?? null)}`,
+  ];
+}
+
 /** The pack's config for the DNS rule (`--policy-pack-config`): `{"dns-record-not-proxied": {"allowProxiedDns": true}}`. */
 export const DnsPolicyConfig = z.object({ allowProxiedDns: z.boolean().default(false) });
 
@@ -155,6 +170,12 @@ export const RULES: readonly Rule[] = [
     description: "Every published container port is bound to 127.0.0.1 or ::1 (a missing ip means 0.0.0.0).",
     resourceType: CONTAINER,
     check: checkLoopbackPorts,
+  },
+  {
+    name: "container-process-limit",
+    description: "Every container runs under its tenant's own parent cgroup, which carries the tenant's process limit (cgroupParent).",
+    resourceType: CONTAINER,
+    check: checkProcessLimitParent,
   },
   {
     name: "dns-record-not-proxied",

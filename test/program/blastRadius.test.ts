@@ -39,14 +39,15 @@ describe("blast radius: in a roster of 50, an edit to one tenant touches only th
     const changed = changedResources(baseline, after);
     expect(changed.filter((k) => !isOwnedBy(k, "newcomer") && k !== EDGE)).toEqual([]);
     expect(changed).toContain(EDGE);
-    expect(changed.filter((k) => isOwnedBy(k, "newcomer")).length).toBe(6);
+    // token, two volumes, network, process limit, container
+    expect(changed.filter((k) => isOwnedBy(k, "newcomer")).length).toBe(6 + 1);
   });
 
   test("removing a tenant", async () => {
     const after = await runProgram(baseConfig(writeRoster(pinned.filter((t) => t.name !== "tenant0017")), { apiKeys }));
     const changed = changedResources(baseline, after);
     expect(changed.filter((k) => !isOwnedBy(k, "tenant0017") && k !== EDGE)).toEqual([]);
-    expect(changed.length).toBe(7);
+    expect(changed.length).toBe(7 + 1);
   });
 
   test("re-tiering a tenant", async () => {
@@ -54,7 +55,8 @@ describe("blast radius: in a roster of 50, an edit to one tenant touches only th
       baseConfig(writeRoster(pinned.map((t) => (t.name === "tenant0030" ? { ...t, tier: "heavy" } : t))), { apiKeys }),
     );
     const changed = changedResources(baseline, after);
-    expect(changed).toEqual(["docker:index/container:Container::tenant0030-gateway"]);
+    // heavy has a higher process limit (1024) than standard (512): the limit is updated in place.
+    expect(changed).toEqual(["command:local:Command::tenant0030-process-limit", "docker:index/container:Container::tenant0030-gateway"]);
   });
 
   test("reordering the roster (file order and creation times) changes nothing", async () => {
@@ -71,6 +73,9 @@ describe("blast radius: in a roster of 50, an edit to one tenant touches only th
     const after = await runProgram(
       baseConfig(writeRoster(unpinned.map((t) => (t.name === "tenant0005" ? { ...t, tier: "heavy" } : t))), { apiKeys }),
     );
-    expect(changedResources(before, after)).toEqual(["docker:index/container:Container::tenant0005-gateway"]);
+    expect(changedResources(before, after)).toEqual([
+      "command:local:Command::tenant0005-process-limit",
+      "docker:index/container:Container::tenant0005-gateway",
+    ]);
   });
 });

@@ -9,7 +9,14 @@ export interface CapturedResource {
   /** Top-level input names Pulumi holds as secrets. */
   secretInputs: string[];
   /** Resource options that matter for safety, as the program passed them. */
-  options: { retainOnDelete?: boolean; deleteBeforeReplace?: boolean; protect?: boolean; parentName?: string; dependsOn: number };
+  options: {
+    retainOnDelete?: boolean;
+    deleteBeforeReplace?: boolean;
+    protect?: boolean;
+    parentName?: string;
+    dependsOn: number;
+    ignoreChanges?: string[];
+  };
 }
 
 export interface ProgramRun {
@@ -112,6 +119,7 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
         retainOnDelete: args.opts.retainOnDelete,
         deleteBeforeReplace: (args.opts as pulumiType.CustomResourceOptions).deleteBeforeReplace,
         protect: args.opts.protect,
+        ignoreChanges: args.opts.ignoreChanges,
         parentName: args.opts.parent?.constructor.name,
         dependsOn: Array.isArray(dependsOn) ? dependsOn.length : dependsOn === undefined ? 0 : 1,
       });

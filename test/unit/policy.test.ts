@@ -4,7 +4,7 @@ import type { ResourceValidationArgs } from "@pulumi/policy";
 import { parse as parseYaml } from "yaml";
 import {
   CONTAINER, DNS_RECORD, RULES, checkDnsNotProxied, checkDropsAllCapabilities, checkLoopbackPorts, checkMemoryLimit,
-  checkNoNewPrivileges, checkReadOnlyRootfs, policies,
+  checkNoNewPrivileges, checkProcessLimitParent, checkReadOnlyRootfs, policies,
 } from "../../policy/rules";
 import { REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram, ProgramRun } from "../support/program";
 
@@ -17,11 +17,12 @@ function hardened(overrides: Record<string, unknown> = {}): Record<string, unkno
     capabilities: { drops: ["ALL"] },
     securityOpts: ["no-new-privileges:true"],
     ports: [{ internal: 18789, external: 18879, ip: "127.0.0.1", protocol: "tcp" }],
+    cgroupParent: "openclaw-alice.slice",
     ...overrides,
   };
 }
 
-const CONTAINER_RULES = [checkMemoryLimit, checkReadOnlyRootfs, checkDropsAllCapabilities, checkNoNewPrivileges, checkLoopbackPorts];
+const CONTAINER_RULES = [checkMemoryLimit, checkReadOnlyRootfs, checkDropsAllCapabilities, checkNoNewPrivileges, checkLoopbackPorts, checkProcessLimitParent];
 
 describe("container rules", () => {
   test("a hardened container passes every rule", () => {
@@ -127,8 +128,27 @@ describe("container rules", () => {
 
   test("a container with nothing set fails every rule, each once", () => {
     const violations = CONTAINER_RULES.flatMap((rule) => rule("bare", { ports: [{ internal: 80, external: 8080 }] }));
-    expect(violations).toHaveLength(5);
+    expect(violations).toHaveLength(6);
     for (const v of violations) expect(v).toMatch(/^container "bare", field \S+/);
+  });
+});
+
+describe("process limit rule", () => {
+  test.each([["/openclaw/alice"], ["/openclaw/my-shop"], ["openclaw-alice.slice"], ["openclaw-my\\x2dshop.slice"]])("%s passes", (parent) => {
+    expect(checkProcessLimitParent("alice-gateway", hardened({ cgroupParent: parent }))).toEqual([]);
+  });
+
+  test.each([
+    ["missing", undefined, "null"],
+    ["the engine's default parent", "/docker", '"/docker"'],
+    ["a shared parent above every tenant", "/openclaw", '"/openclaw"'],
+    ["a nested slice that would share a limit", "openclaw-my-shop.slice", '"openclaw-my-shop.slice"'],
+    ["a path escaping the tree", "/openclaw/../docker", '"/openclaw/../docker"'],
+    ["a number", 512, "512"],
+  ])("%s fails, naming the container and the field", (_what, parent, got) => {
+    expect(checkProcessLimitParent("alice-gateway", hardened({ cgroupParent: parent }))).toEqual([
+      `container "alice-gateway", field cgroupParent: must be the tenant's own limited parent (/openclaw/<tenant> or openclaw-<tenant>.slice), got ${got}`,
+    ]);
   });
 });
 
@@ -187,13 +207,14 @@ describe("the policy pack", () => {
   test("applies container rules to containers only and the DNS rule to DNS records only", () => {
     expect(validate("docker:index/volume:Volume", "alice-state", { name: "openclaw-alice-state" })).toEqual([]);
     expect(validate(DNS_RECORD, "dns-wildcard", { proxied: false, memory: 0 })).toEqual([]);
-    expect(validate(CONTAINER, "ok-gateway", { proxied: true, memory: 512, readOnly: true, capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges"] })).toEqual([]);
+    expect(validate(CONTAINER, "ok-gateway", { proxied: true, memory: 512, readOnly: true, capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges"], cgroupParent: "/openclaw/ok" })).toEqual([]);
   });
 
   test("reports every violated rule of a bad container through reportViolation", () => {
     const reported = validate(CONTAINER, "bad-gateway", { readOnly: false, ports: [{ internal: 1, external: 2 }] });
     expect(reported.map((r) => r.split(":")[0]).sort()).toEqual([
-      "container-drop-all-capabilities", "container-memory-limit", "container-no-new-privileges", "container-ports-loopback-only", "container-read-only-rootfs",
+      "container-drop-all-capabilities", "container-memory-limit", "container-no-new-privileges", "container-ports-loopback-only", "container-process-limit",
+      "container-read-only-rootfs",
     ]);
   });
 

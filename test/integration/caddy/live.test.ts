@@ -1,6 +1,7 @@
 // A real Caddy, started by the test in a sandbox, configured only through the program's own edge
 // command (the install script wrapped by installCommand, run with /bin/bash -c, Caddyfile on stdin).
 import * as fs from "fs";
+import * as net from "net";
 import * as https from "https";
 import * as path from "path";
 import { projectTempDir } from "../../support/roster";
@@ -239,11 +240,44 @@ describe("the program's edge command against a live Caddy", () => {
 
     const run = await install(rendered(), command);
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toContain("caddy reload failed; restored the previous Caddyfile");
+    expect(run.stderr).toContain("caddy reload failed or took over 60s; restored the previous Caddyfile");
     expect(liveFile()).toBe(before);
     expect(await liveConfigJson()).toBe(beforeConfig);
     await expectRoutedTo("alice");
     await expect(get("dave")).rejects.toThrow(); // no site, so no certificate for dave's name
+  });
+
+  test("a reload against an admin API that accepts and never answers times out and is rolled back", async () => {
+    // A fake admin address on loopback: accepts connections, never says a word.
+    const held: net.Socket[] = [];
+    const hung = net.createServer((s) => held.push(s.on("error", () => undefined)));
+    await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+    try {
+      const before = liveFile();
+      const command = installCommand(fs.readFileSync(INSTALL_SCRIPT_PATH, "utf8"), sandbox.caddyfilePath, `127.0.0.1:${(hung.address() as net.AddressInfo).port}`);
+      const run = await runCommand(edge.interpreter, command, rendered(), { ...sandbox.env, OPENCLAW_CADDY_RELOAD_TIMEOUT: "3" }, 60_000);
+      reloadFigures.push(`hung admin: exit ${run.exitCode} in ${run.ms.toFixed(0)} ms`);
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).toContain("caddy reload failed or took over 3s; restored the previous Caddyfile");
+      expect(run.ms).toBeLessThan(30_000); // bounded by the timeout (+5 s kill), not by the hung API
+      expect(held.length).toBeGreaterThan(0); // the reload really went to the hung API
+      expect(liveFile()).toBe(before);
+      await expectRoutedTo("alice");
+    } finally {
+      for (const s of held) s.destroy();
+      hung.close();
+    }
+  });
+
+  test("the installed Caddyfile keeps the owner and mode of the file it replaces", async () => {
+    fs.chmodSync(sandbox.caddyfilePath, 0o640);
+    fs.chownSync(sandbox.caddyfilePath, 0, 4321);
+    const run = await install(liveFile());
+    expect(run.exitCode).toBe(0);
+    const st = fs.statSync(sandbox.caddyfilePath);
+    expect({ mode: st.mode & 0o777, uid: st.uid, gid: st.gid }).toEqual({ mode: 0o640, uid: 0, gid: 4321 });
+    fs.chmodSync(sandbox.caddyfilePath, 0o644);
+    fs.chownSync(sandbox.caddyfilePath, 0, 0);
   });
 
   test("a valid Caddyfile that Caddy fails to load (HTTPS port taken) is rolled back; Caddy keeps serving", async () => {

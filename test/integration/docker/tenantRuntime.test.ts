@@ -14,6 +14,7 @@ import * as net from "net";
 import * as os from "os";
 import { baseConfig, fakeKey, ofType, runProgram, TYPES } from "../../support/program";
 import { writeRoster } from "../../support/roster";
+import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 import {
   TEST_LABEL, TEST_LABEL_VALUE, TestHealthTiming, TranslatedContainer, UntranslatableInput, createAndStart, destroyContainer,
   dockerCli, dockerClient, durationNs, execNode, httpRequest, removeLabelled, sleep, tcpListeners, tcpProbe, translateContainer,
@@ -117,6 +118,8 @@ beforeAll(async () => {
       apiKeys: { alpha: fakeKey("alpha"), beta: fakeKey("beta") },
       portPool: PORT_POOL,
       tenantNetworks: TENANT_NETWORKS,
+      // The test engine runs without systemd, so Docker uses cgroupfs (docker info: CgroupDriver).
+      cgroupDriver: "cgroupfs",
     }),
   );
   volumeInputs = ofType(run, TYPES.volume).map((r) => r.inputs);
@@ -137,6 +140,7 @@ beforeAll(async () => {
   const volumeOpts = volumeInputs.map((v) => translateVolume(v, TEST_LABELS));
   const networkOpts = networkInputs.map((n) => translateNetwork(n, TEST_LABELS));
 
+  await applyProcessLimits(run); // each tenant's limited parent cgroup, before its container
   for (const v of volumeOpts) await docker.createVolume(v);
   for (const n of networkOpts) await docker.createNetwork(n);
 
@@ -174,6 +178,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const removed = await removeLabelled(docker);
+  await removeProcessLimits(); // after the containers that ran under them
   const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${TEST_LABEL}=${TEST_LABEL_VALUE}`] }) });
   console.log(`cleanup removed ${removed.length} objects; ${left.length} labelled containers left. Figures: ${JSON.stringify(figures)}`);
 }, 120_000);

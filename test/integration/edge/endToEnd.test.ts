@@ -30,6 +30,7 @@ import {
   translateNetwork, translateVolume, waitHealthy,
 } from "../support/docker";
 import { RunStateFile, httpsGetWithHeaders, summarise } from "./helpers";
+import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 
 jest.setTimeout(30_000);
 
@@ -100,7 +101,7 @@ const labelsOf = (r: CapturedResource): Record<string, string> =>
 /** The test stack's config: the edge on loopback high ports, API keys for the roster's active tenants. */
 function stackConfig(): Record<string, unknown> {
   const active = [...ROSTER, ADDED].filter((t) => t.state !== "suspended" && fs.existsSync(path.join(rosterDir, `${t.name}.yaml`))).map((t) => t.name);
-  return { ...testStackConfig({ rosterDir, sandbox, ports, portPool: PORT_POOL, activeTenants: active }), tenantNetworks: TENANT_NETWORKS };
+  return { ...testStackConfig({ rosterDir, sandbox, ports, portPool: PORT_POOL, activeTenants: active }), tenantNetworks: TENANT_NETWORKS, cgroupDriver: "cgroupfs" };
 }
 
 /** Runs the edge command exactly as local.Command does: interpreter + create string, Caddyfile on stdin. */
@@ -122,6 +123,7 @@ async function applyDocker(run: ProgramRun): Promise<{ created: string[]; health
   const containers: TranslatedContainer[] = ofType(run, TYPES.container).map((r) =>
     translateContainer(r.inputs, { image: IMAGE, extraLabels: LABELS, healthTiming: TEST_ONLY_HEALTH_TIMING }),
   );
+  await applyProcessLimits(run); // each tenant's limited parent cgroup, before its container
   for (const v of volumes) {
     const existing = await docker.getVolume(String(v.Name)).inspect().catch(() => undefined);
     if (existing !== undefined && !mine(existing.Labels)) throw new Error(`volume ${String(v.Name)} exists and is not this suite's`);
@@ -216,6 +218,8 @@ beforeAll(async () => {
 
   // Clean-up steps are registered before what they undo is created, so a failure half-way is covered.
   cleanup.add("remove the state file", () => stateFile.remove());
+  // Steps run last-in first-out: the limits go after the containers that ran under them.
+  cleanup.add("remove the tenants' process limits", () => removeProcessLimits());
   cleanup.add("remove labelled engine objects", async () => {
     await removeLabelled(docker, LABEL_FILTER);
   });

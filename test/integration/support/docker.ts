@@ -119,7 +119,7 @@ export interface TranslatedContainer {
 export const CONTAINER_FIELDS = [
   "name", "image", "command", "user", "envs", "networkMode", "ports", "memory", "memoryReservation", "memorySwap",
   "cpus", "readOnly", "tmpfs", "capabilities", "securityOpts", "init", "restart", "healthcheck", "wait", "waitTimeout",
-  "logDriver", "logOpts", "labels", "volumes", "removeVolumes", "destroyGraceSeconds",
+  "logDriver", "logOpts", "labels", "volumes", "removeVolumes", "destroyGraceSeconds", "cgroupParent",
 ] as const;
 
 /** docker:index/container:Container inputs → Docker Engine API create options. */
@@ -256,6 +256,9 @@ export function translateContainer(rawInputs: Inputs, opts: TranslateOptions): T
       case "destroyGraceSeconds":
         destroy.graceSeconds = num(value, where);
         break;
+      case "cgroupParent":
+        host.CgroupParent = str(value, where);
+        break;
       default:
         throw new UntranslatableInput(`${where}: no translation`);
     }
@@ -268,13 +271,14 @@ export function translateContainer(rawInputs: Inputs, opts: TranslateOptions): T
   return { name, create: config, wait, destroy };
 }
 
-export const NETWORK_FIELDS = ["name", "driver", "ipamConfigs", "labels"] as const;
+export const NETWORK_FIELDS = ["name", "driver", "ipamConfigs", "labels", "options"] as const;
 
 /** docker:index/network:Network inputs → Docker Engine API network create options. */
 export function translateNetwork(rawInputs: Inputs, extraLabels: Record<string, string>): Docker.NetworkCreateOptions {
   const i = only(rawInputs, NETWORK_FIELDS, "network");
   const out: Docker.NetworkCreateOptions = { Name: str(i.name, "network.name"), CheckDuplicate: true, Labels: { ...extraLabels } };
   if (i.driver !== undefined) out.Driver = str(i.driver, "network.driver");
+  if (i.options !== undefined) out.Options = strMap(i.options, "network.options");
   if (i.labels !== undefined) out.Labels = { ...labelMap(i.labels, "network.labels"), ...extraLabels };
   if (i.ipamConfigs !== undefined) {
     out.IPAM = {
@@ -291,13 +295,18 @@ export function translateNetwork(rawInputs: Inputs, extraLabels: Record<string, 
   return out;
 }
 
-export const VOLUME_FIELDS = ["name", "labels"] as const;
+export const VOLUME_FIELDS = ["name", "labels", "driverOpts"] as const;
 
 /** docker:index/volume:Volume inputs → Docker Engine API volume create options. */
 export function translateVolume(rawInputs: Inputs, extraLabels: Record<string, string>): Docker.VolumeCreateOptions {
   const i = only(rawInputs, VOLUME_FIELDS, "volume");
   const labels = i.labels === undefined ? {} : labelMap(i.labels, "volume.labels");
-  return { Name: str(i.name, "volume.name"), Labels: { ...labels, ...extraLabels } };
+  const out: Docker.VolumeCreateOptions = { Name: str(i.name, "volume.name"), Labels: { ...labels, ...extraLabels } };
+  if (i.driverOpts !== undefined) {
+    only(i.driverOpts, ["size", "type", "o", "device"], "volume.driverOpts");
+    out.DriverOpts = strMap(i.driverOpts, "volume.driverOpts");
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,40 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { EgressPolicy, egressRules } from "../core/egressGuard";
+import { inlineScript } from "../core/shell";
+import { ServerConnection, serverCommand } from "./serverCommand";
+
+/** Installs and loads the rules on the server; shipped inline like the edge's script. */
+export const EGRESS_SCRIPT_PATH = path.join(__dirname, "..", "host", "egress-guard.sh");
+const MARKER = "OPENCLAW_EGRESS_GUARD_EOF";
+
+export interface EgressGuardArgs {
+  policy: EgressPolicy;
+  /** Set for a remote server; absent means the server is this machine. */
+  connection?: ServerConnection;
+}
+
+/**
+ * The server's egress guard (iptables): tenant bridges may not open connections to the host, to
+ * link-local addresses (cloud metadata) or to private ranges. Its rules name no tenant, so a roster
+ * edit never touches it; removing the stack removes the rules.
+ */
+export class EgressGuard extends pulumi.ComponentResource {
+  public readonly rules: string[];
+  /** Tenants' containers wait for it, so no gateway runs unguarded. */
+  public readonly ready: pulumi.Resource;
+
+  constructor(name: string, args: EgressGuardArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openclaw:hosting:EgressGuard", name, {}, opts);
+    const script = fs.readFileSync(EGRESS_SCRIPT_PATH, "utf8");
+    this.rules = egressRules(args.policy);
+    this.ready = serverCommand(
+      `${name}-rules`,
+      { create: inlineScript(script, ["apply"], MARKER), delete: inlineScript(script, ["remove"], MARKER), stdin: `${this.rules.join("\n")}\n` },
+      args.connection,
+      { parent: this },
+    );
+    this.registerOutputs({ rules: this.rules });
+  }
+}

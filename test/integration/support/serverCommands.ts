@@ -1,0 +1,35 @@
+/**
+ * Replays the program's per-tenant server commands (the process limits) as local.Command runs them,
+ * so a suite that creates the program's containers on the real engine also creates, and afterwards
+ * removes, the limited parent cgroups those containers run under.
+ */
+import { CapturedResource, ProgramRun, TYPES, ofType } from "../../support/program";
+import { runCommand } from "./caddy";
+
+const applied = new Map<string, CapturedResource>();
+
+export function processLimitCommands(run: ProgramRun): CapturedResource[] {
+  return ofType(run, TYPES.localCommand).filter((c) => c.name.endsWith("-process-limit"));
+}
+
+export async function runServerCommand(c: CapturedResource, which: "create" | "delete"): Promise<string> {
+  const interpreter = (c.inputs.interpreter as string[] | undefined) ?? ["/bin/bash", "-c"];
+  const stdin = c.inputs.stdin === undefined ? "" : String(c.inputs.stdin);
+  const r = await runCommand(interpreter, String(c.inputs[which]), stdin, process.env, 60_000);
+  if (r.exitCode !== 0) throw new Error(`${c.name} ${which} exited ${r.exitCode}: ${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+/** Before the containers, as the program orders it (each container depends on its limit). */
+export async function applyProcessLimits(run: ProgramRun): Promise<void> {
+  for (const c of processLimitCommands(run)) {
+    await runServerCommand(c, "create");
+    applied.set(c.name, c);
+  }
+}
+
+/** After the containers are gone: every limit this process applied, via the program's own delete. */
+export async function removeProcessLimits(): Promise<void> {
+  for (const c of applied.values()) await runServerCommand(c, "delete");
+  applied.clear();
+}
