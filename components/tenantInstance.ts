@@ -2,7 +2,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
-  CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR,
+  CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, HEALTHCHECK_TIMING, START_COMMAND, STATE_DIR, STOP_GRACE_SECONDS,
+  WRITABLE_TMPFS,
 } from "../core/gateway";
 import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
 import { TenantPlan } from "../core/plan";
@@ -102,12 +103,13 @@ export class TenantInstance extends pulumi.ComponentResource {
           memorySwap: plan.memoryMb,
           cpus: String(plan.cpus),
           readOnly: true,
-          tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" },
+          // Everything the gateway writes outside its volumes (logs, locks, caches): nothing to keep.
+          tmpfs: { ...WRITABLE_TMPFS },
           capabilities: { drops: ["ALL"] },
           securityOpts: ["no-new-privileges:true"],
           init: true,
           restart: "unless-stopped",
-          healthcheck: { tests: HEALTHCHECK_TEST, interval: "30s", timeout: "5s", startPeriod: "60s", retries: 3 },
+          healthcheck: { tests: HEALTHCHECK_TEST, ...HEALTHCHECK_TIMING },
           // A new image must become healthy before `pulumi up` succeeds.
           wait: true,
           waitTimeout: 180,
@@ -116,7 +118,9 @@ export class TenantInstance extends pulumi.ComponentResource {
           labels,
           volumes: volumes.map(({ volume, path }) => ({ volumeName: volume.name, containerPath: path })),
           removeVolumes: false,
-          destroyGraceSeconds: 30,
+          // The gateway's own drain budget (see STOP_GRACE_SECONDS): a replacement never kills a write.
+          destroyGraceSeconds: STOP_GRACE_SECONDS,
+          stopTimeout: STOP_GRACE_SECONDS,
         },
         // The name and host port are fixed, so the old container must go before the new one starts.
         { parent: this, deleteBeforeReplace: true },

