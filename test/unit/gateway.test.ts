@@ -1,5 +1,6 @@
 import { MEMORY_FLOORS, NON_HEAP_RESERVE_MB, gatewaySettings, heapCapMb, memoryFloor, openclawVersion } from "../../core/gateway";
-import { DEFAULT_TIERS, TIER_NAMES } from "../../core/stackConfig";
+import { planHosting } from "../../core/plan";
+import { DEFAULT_TIERS, TIER_NAMES, parseStackConfig } from "../../core/stackConfig";
 
 describe("the gateway's memory rules", () => {
   test("the heap cap leaves the measured non-heap memory under the limit, and never exceeds 75 %", () => {
@@ -40,5 +41,19 @@ describe("the gateway's memory rules", () => {
       { path: "gateway.trustedProxies", value: ["10.0.0.1"] },
       { path: "gateway.controlUi.allowedOrigins", value: ["https://a.example.com"] },
     ]);
+  });
+});
+
+describe("the allowed origin is the one a browser sends", () => {
+  const plan = (caddy: Record<string, unknown>): unknown => {
+    const { config } = parseStackConfig({ domain: "claw.example.com", image: "ghcr.io/openclaw/openclaw:2026.9.6-r20260923", caddy, apiKeys: { alice: "k" } });
+    if (config === undefined) throw new Error("config rejected");
+    const t = planHosting(config, [{ name: "alice", tier: "light", state: "active", provider: "anthropic", env: {} }]).tenants[0];
+    return t.settings.find((s) => s.path === "gateway.controlUi.allowedOrigins")?.value;
+  };
+
+  test("on the default 443 the origin has no port; on another https port (the dev stack's 8443) it carries it", () => {
+    expect(plan({ acmeEmail: "ops@example.com" })).toEqual(["https://alice.claw.example.com"]);
+    expect(plan({ localCerts: true, ports: { http: 8080, https: 8443 } })).toEqual(["https://alice.claw.example.com:8443"]);
   });
 });

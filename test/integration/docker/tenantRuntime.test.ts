@@ -271,7 +271,7 @@ describe("the program's tenants on a real engine", () => {
       expect(Object.keys(info.NetworkSettings.Networks)).toEqual([i.networkMode]);
       expect(hc.Tmpfs).toEqual(i.tmpfs);
       expect(hc.Tmpfs).toEqual({ "/tmp": "rw,nosuid,nodev,size=64m,mode=1777", "/home/node/.cache": "rw,nosuid,nodev,size=64m,uid=1000,gid=1000,mode=0700" });
-      expect(info.Config.StopTimeout).toBe(i.stopTimeout);
+      expect((info.Config as { StopTimeout?: number }).StopTimeout).toBe(i.stopTimeout);
       expect(hc.LogConfig).toEqual({ Type: i.logDriver, Config: i.logOpts });
       expect(hc.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
       const mounts = info.Mounts.map((m) => ({ Type: m.Type, Name: m.Name, Destination: m.Destination, RW: m.RW })).sort((a, b) =>
