@@ -20,12 +20,12 @@ export type TierSize = z.infer<typeof TierSize>;
 
 /**
  * Sized from the real gateway (openclaw 2026.9.6, Node 24.21, measured here; README "The real
- * gateway"): it idles at 815-860 MB resident (941 MB charged to its cgroup) and an `openclaw`
- * command run inside the container (pairing approval, doctor) adds about 500 MB.
+ * gateway"): it idles at 650-870 MB (`docker stats`), 20 WebSocket sessions add about 25 MB, and an
+ * `openclaw` command run inside the container (pairing approval, doctor) adds about 500-600 MB.
  * light: the gateway plus one such command (peak 1,491 MB at 1,536); the gateway itself warns of
  * memory pressure at idle (its warning starts at half the limit). standard: upstream's recommended
  * 2 GB, no pressure warning at idle. heavy: room for concurrent sessions and plugins.
- * Reservations cover the idle footprint (about 950 MB) plus headroom.
+ * Reservations cover the idle footprint (up to about 900 MB) plus headroom.
  */
 export const DEFAULT_TIERS: Record<TierName, TierSize> = {
   light: { memoryMb: 1536, reservationMb: 1024, cpus: 0.5, pidsLimit: 512, diskMb: 2048 },
