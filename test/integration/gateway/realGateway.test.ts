@@ -354,8 +354,17 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
     const before = await snapshot();
     expect(before).toContain("openclaw.sqlite");
     expect(pairedDeviceId).toBeDefined();
+    // A client stays connected through the stop: the gateway drains active work (agent runs), not
+    // connections, so an open session does not hold the upgrade up; it is closed ("service restart").
+    const held = await connectGateway({ ...wsTarget(), token: alice.token });
+    expect(held.ok).toBe(true);
+    const heldClosed = new Promise<number>((resolve) => held.socket?.once("close", (code: number) => resolve(code)));
     const destroyed = await destroyAlice();
     figures.stopMs = destroyed.stopMs;
+    figures.heldSessionCloseCode = await waitUntil("the held session to close", async () => Promise.race([heldClosed, sleep(500).then(() => undefined)]), {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+    });
     // It ended by itself within the grace (143 = SIGTERM honoured), not by Docker's SIGKILL (137) or the OOM killer.
     expect(destroyed.oomKilled).toBe(false);
     expect(destroyed.exitCode).not.toBe(137);
