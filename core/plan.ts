@@ -115,7 +115,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   return { tenants, caddyfile, problems, warnings, utilisation: utilisation(sized, config.server) };
 }
 
-/** The origin a browser sends for the tenant's site: the https port is part of it unless it is 443. */
+/** The origin a browser sends for the tenant's site: Caddy's https port is part of it when set (not 443). */
 function browserOrigin(host: string, httpsPort: number | undefined): string {
-  return httpsPort === undefined || httpsPort === 443 ? `https://${host}` : `https://${host}:${httpsPort}`;
+  return httpsPort === undefined ? `https://${host}` : `https://${host}:${httpsPort}`;
 }

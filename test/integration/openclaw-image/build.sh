@@ -11,8 +11,7 @@
 #
 # Cached twice, so a re-run neither downloads ~830 MB nor re-imports:
 #   - the npm install (install scripts off but openclaw's own postinstall, run with node 24) lives
-#     in $OPENCLAW_IMAGE_CACHE/openclaw-<version>-<lock hash> (kept until the
-#     lock changes);
+#     in $OPENCLAW_IMAGE_CACHE/openclaw-<version>-<lock hash>, kept until the lock changes;
 #   - the build is skipped when the tag exists with the same content hash (--force rebuilds).
 # Env: OPENCLAW_REAL_TAG (image tag), OPENCLAW_IMAGE_CACHE (default /var/lib/openclaw-test/cache).
 set -euo pipefail
