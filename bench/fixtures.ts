@@ -6,7 +6,7 @@ import { RosterFile } from "../core/roster";
 
 export const PROJECT = "openclaw-hosting";
 export const DOMAIN = "claw.bench.test";
-export const IMAGE = "ghcr.io/openclaw/openclaw:2026.8.1-r20260820";
+export const IMAGE = "ghcr.io/openclaw/openclaw:2026.9.6-r20260923";
 /** Big enough for 10,000 tenants: 20,000 ports and 65,536 /28s. */
 export const PORT_POOL = { start: 20000, end: 39999 };
 export const TENANT_NETWORKS = "10.0.0.0/12";

@@ -4,7 +4,8 @@ import * as random from "@pulumi/random";
 import * as fs from "fs";
 import * as path from "path";
 import {
-  CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, STATE_DIR, containerEnv,
+  CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, HEALTHCHECK_TIMING, START_COMMAND, STATE_DIR, STOP_GRACE_SECONDS,
+  WRITABLE_TMPFS, containerEnv,
 } from "../core/gateway";
 import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
 import { TenantPlan } from "../core/plan";
@@ -151,12 +152,13 @@ export class TenantInstance extends pulumi.ComponentResource {
           cpus: String(plan.cpus),
           cgroupParent: plan.cgroupParent,
           readOnly: true,
-          tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" },
+          // Everything the gateway writes outside its volumes (logs, locks, caches): nothing to keep.
+          tmpfs: { ...WRITABLE_TMPFS },
           capabilities: { drops: ["ALL"] },
           securityOpts: ["no-new-privileges:true"],
           init: true,
           restart: "unless-stopped",
-          healthcheck: { tests: HEALTHCHECK_TEST, interval: "30s", timeout: "5s", startPeriod: "60s", retries: 3 },
+          healthcheck: { tests: HEALTHCHECK_TEST, ...HEALTHCHECK_TIMING },
           // A new image must become healthy before `pulumi up` succeeds.
           wait: true,
           waitTimeout: 180,
@@ -165,7 +167,9 @@ export class TenantInstance extends pulumi.ComponentResource {
           labels,
           volumes: volumes.map(({ volume, path }) => ({ volumeName: volume.name, containerPath: path })),
           removeVolumes: false,
-          destroyGraceSeconds: 30,
+          // The gateway's own drain budget (see STOP_GRACE_SECONDS): a replacement never kills a write.
+          destroyGraceSeconds: STOP_GRACE_SECONDS,
+          stopTimeout: STOP_GRACE_SECONDS,
         },
         // The name and host port are fixed, so the old container must go before the new one starts.
         { parent: this, deleteBeforeReplace: true, dependsOn: [processLimit, ...(disk === undefined ? [] : [disk]), ...(args.serverReady ?? [])] },

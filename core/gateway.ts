@@ -7,6 +7,21 @@ export const STATE_DIR = "/home/node/.openclaw";
 /** Holds the auth-profile encryption key: losing it makes stored credentials unreadable. */
 export const CREDENTIALS_DIR = "/home/node/.config/openclaw";
 export const GATEWAY_UID = "1000:1000";
+/**
+ * The gateway's own cache and fallback temp dir (openclaw 2026.9.6 refuses to start without it:
+ * "Unable to create fallback OpenClaw temp dir: /home/node/.cache/openclaw-1000").
+ */
+export const CACHE_DIR = "/home/node/.cache";
+
+/**
+ * Every path the real gateway writes outside its two state volumes (found with `docker diff` on a
+ * writable root and the EROFS errors of a read-only one; test/integration/gateway). Nothing in
+ * them needs to outlive the container: rolling logs (/tmp/openclaw), lock files, caches.
+ */
+export const WRITABLE_TMPFS: Readonly<Record<string, string>> = {
+  "/tmp": "rw,nosuid,nodev,size=64m,mode=1777",
+  [CACHE_DIR]: "rw,nosuid,nodev,size=64m,uid=1000,gid=1000,mode=0700",
+};
 
 /** The image has no curl; its own health check uses node's fetch. Checks the body, not only the status. */
 export const HEALTHCHECK_TEST = [
@@ -15,6 +30,22 @@ export const HEALTHCHECK_TEST = [
   "-e",
   `fetch('http://127.0.0.1:${GATEWAY_PORT}/healthz').then(r=>r.json()).then(j=>process.exit(j&&j.ok===true?0:1)).catch(()=>process.exit(1))`,
 ];
+
+/**
+ * The health check. Starting takes the real gateway about 20 CPU-seconds: healthy after 13.7 s with
+ * 2 CPUs, 19.3 s with 1, 42.9 s with the light tier's 0.5 (measured here, `npm run bench:gateway`).
+ * The start period is about 3x the slowest, so gateways starting together on a busy server (after a
+ * reboot) are not counted as failing. Failures only count after it.
+ */
+export const HEALTHCHECK_TIMING = { interval: "30s", timeout: "5s", startPeriod: "120s", retries: 3 } as const;
+
+/**
+ * On SIGTERM the gateway drains for up to 315 s, then shuts down within 10 s more, and upstream's
+ * own service manager waits 330 s (gateway-shutdown-budget.mjs: GATEWAY_SERVICE_STOP_TIMEOUT_MS)
+ * before killing it. Docker waits as long, so a stop never cuts a state write; an idle gateway
+ * exits in seconds (measured), so an upgrade only waits as long as the tenant's own work needs.
+ */
+export const STOP_GRACE_SECONDS = 330;
 
 /**
  * Writes the managed settings on every start (idempotent, and before the gateway runs, as newer
@@ -26,9 +57,44 @@ export const START_COMMAND = [
   `node dist/index.js config set --batch-json "$OPENCLAW_HOSTING_SETTINGS" && exec node dist/index.js gateway --bind lan --port ${GATEWAY_PORT}`,
 ];
 
-/** V8 ignores cgroup limits: cap the heap below the container's memory so Node fails before the kernel kills it. */
+/**
+ * The real gateway's resident memory outside the V8 heap (code, native modules, worker threads),
+ * measured on openclaw 2026.9.6 / Node 24.21 at idle: RSS 815 MB with 225 MB of heap in use, so
+ * about 590 MB; rounded up for headroom. `npm run bench:gateway` re-measures it.
+ */
+export const NON_HEAP_RESERVE_MB = 640;
+
+/**
+ * V8 ignores cgroup limits: cap the heap so heap + the rest of the process stays under the
+ * container's memory, and Node fails with a heap error before the kernel's OOM killer picks a victim.
+ * Never above 75 % of the limit, never below 256 MB.
+ */
 export function heapCapMb(memoryMb: number): number {
-  return Math.floor(memoryMb * 0.75);
+  return Math.max(256, Math.min(Math.floor(memoryMb * 0.75), memoryMb - NON_HEAP_RESERVE_MB));
+}
+
+/**
+ * The smallest memory limit each OpenClaw version was seen to start and idle under, with the heap
+ * capped as above (measured here; see README "The real gateway"): below it the gateway is killed
+ * before it is ready, or runs with no room for a second process (`docker exec ... openclaw`).
+ * Newest last. A version not in the table gets the newest floor.
+ */
+export const MEMORY_FLOORS: ReadonlyArray<{ version: string; floorMb: number }> = [{ version: "2026.9.6", floorMb: 1024 }];
+
+/** The OpenClaw version an image reference names (`...:2026.9.6-r20260923` → 2026.9.6), if any. */
+export function openclawVersion(image: string): string | undefined {
+  if (image.includes("@sha256:")) return undefined;
+  const last = image.split("/").pop() ?? "";
+  const tag = last.includes(":") ? (last.split(":").pop() ?? "") : "";
+  return /^(\d{4}\.\d{1,2}\.\d{1,3})(?![\d.])/.exec(tag)?.[1];
+}
+
+/** The floor for an image: its version's, or the newest known floor for an unknown version or a digest. */
+export function memoryFloor(image: string): { version: string | undefined; floorMb: number; measured: boolean } {
+  const version = openclawVersion(image);
+  const row = MEMORY_FLOORS.find((f) => f.version === version);
+  if (row !== undefined) return { version, floorMb: row.floorMb, measured: true };
+  return { version, floorMb: MEMORY_FLOORS[MEMORY_FLOORS.length - 1].floorMb, measured: false };
 }
 
 /**
@@ -44,9 +110,14 @@ export interface GatewaySetting {
   value: unknown;
 }
 
+/**
+ * The managed settings, written to openclaw.json at every start. `gateway.bind` repeats the
+ * command line's `--bind lan` because `openclaw doctor` reads the config, not the command line.
+ */
 export function gatewaySettings(origin: string, proxies: readonly string[]): GatewaySetting[] {
   return [
     { path: "gateway.mode", value: "local" },
+    { path: "gateway.bind", value: "lan" },
     { path: "gateway.auth.mode", value: "token" },
     { path: "gateway.trustedProxies", value: [...proxies] },
     { path: "gateway.controlUi.allowedOrigins", value: [origin] },

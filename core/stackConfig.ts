@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AbsolutePath, AcmeCa, AcmeEmail, AdminAddress, ApiKey, KeyPath, RosterDir, SshHost, SshUser, adminPort } from "./configText";
 import { LIMITS } from "./limits";
 import { ImageRef, Port, TenantName, dnsNameProblem } from "./names";
+import { memoryFloor } from "./gateway";
 import { Problem, problemsFromZod } from "./problems";
 import { reservedRangeOverlap } from "./tenantNetworks";
 import { printable } from "./yamlText";
@@ -24,11 +25,19 @@ const TierSize = z.strictObject({
 });
 export type TierSize = z.infer<typeof TierSize>;
 
-/** The issue's defaults: OpenClaw peaks near 343 MiB RSS, so light is tight on purpose. */
+/**
+ * Sized from the real gateway (openclaw 2026.9.6, Node 24.21, measured here; README "The real
+ * gateway"): it idles at 650-870 MB (`docker stats`), 20 WebSocket sessions add about 25 MB, and an
+ * `openclaw` command run inside the container (pairing approval, doctor) adds about 500-600 MB.
+ * light: the gateway plus one such command (peak 1,491 MB at 1,536); the gateway itself warns of
+ * memory pressure at idle (its warning starts at half the limit). standard: upstream's recommended
+ * 2 GB, no pressure warning at idle. heavy: room for concurrent sessions and plugins.
+ * Reservations cover the idle footprint (up to about 900 MB) plus headroom.
+ */
 export const DEFAULT_TIERS: Record<TierName, TierSize> = {
-  light: { memoryMb: 384, reservationMb: 256, cpus: 0.5, pidsLimit: 512, diskMb: 2048 },
-  standard: { memoryMb: 512, reservationMb: 384, cpus: 1.0, pidsLimit: 512, diskMb: 5120 },
-  heavy: { memoryMb: 1024, reservationMb: 768, cpus: 2.0, pidsLimit: 1024, diskMb: 10240 },
+  light: { memoryMb: 1536, reservationMb: 1024, cpus: 0.5, pidsLimit: 512, diskMb: 2048 },
+  standard: { memoryMb: 2048, reservationMb: 1280, cpus: 1.0, pidsLimit: 512, diskMb: 5120 },
+  heavy: { memoryMb: 4096, reservationMb: 2048, cpus: 2.0, pidsLimit: 1024, diskMb: 10240 },
 };
 
 const Hostname = z
@@ -141,10 +150,20 @@ export type StackConfig = z.infer<typeof StackConfigSchema>;
 export function resolveTiers(config: StackConfig): { tiers: Record<TierName, TierSize>; problems: Problem[] } {
   const problems: Problem[] = [];
   const tiers = {} as Record<TierName, TierSize>;
+  const floor = memoryFloor(config.image);
   for (const name of TIER_NAMES) {
     const size = { ...DEFAULT_TIERS[name], ...config.tiers[name] };
     if (size.reservationMb > size.memoryMb) {
       problems.push({ field: `tiers.${name}.reservationMb`, message: `${size.reservationMb} MB exceeds the memory limit of ${size.memoryMb} MB` });
+    }
+    if (size.memoryMb < floor.floorMb) {
+      problems.push({
+        field: `tiers.${name}.memoryMb`,
+        message:
+          `${size.memoryMb} MB is below the ${floor.floorMb} MB the stack's image needs ` +
+          `(${floor.measured ? `measured for OpenClaw ${floor.version}` : `the newest measured floor; OpenClaw ${floor.version ?? "of this image"} was not measured`}): ` +
+          "under it the gateway is killed before it is ready",
+      });
     }
     tiers[name] = size;
   }

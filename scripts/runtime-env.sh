@@ -5,6 +5,8 @@
 #   scripts/runtime-env.sh install       # apt-get install what is missing (idempotent)
 #   eval "$(scripts/runtime-env.sh start)"   # start (or reuse) the private dockerd, export DOCKER_HOST
 #   scripts/runtime-env.sh build-image   # build openclaw-standin:test into that engine
+#   scripts/runtime-env.sh build-openclaw-image  # build the real gateway, openclaw-real:<version>
+#                                        # (npm install cached in $OPENCLAW_TEST_STATE/cache)
 #   scripts/runtime-env.sh status        # print state; exit 0 when the engine answers
 #   scripts/runtime-env.sh stop          # stop that dockerd (and only it)
 #
@@ -32,7 +34,7 @@ DOCKER_HOST_VALUE="unix://$SOCK"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 
-# chromium: the dashboard's browser tests (driven by playwright-core, no browser download).
+# chromium: the dashboard's and the Control UI's browser tests (playwright-core, no browser download).
 PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar chromium)
 
 log() { printf '[runtime-env] %s\n' "$*" >&2; }
@@ -299,6 +301,15 @@ cmd_build_image() {
   DOCKER_HOST="$DOCKER_HOST_VALUE" bash "$REPO_ROOT/test/integration/gateway-image/build.sh" "$@"
 }
 
+# The real OpenClaw from the npm registry (test/integration/openclaw-image): skipped when the tag
+# exists with the same content; the ~830 MB npm install is kept under $STATE_DIR/cache.
+cmd_build_openclaw_image() {
+  need_root
+  engine_answers || die "engine not running on $SOCK: run '$0 start' first"
+  DOCKER_HOST="$DOCKER_HOST_VALUE" OPENCLAW_IMAGE_CACHE="${OPENCLAW_IMAGE_CACHE:-$STATE_DIR/cache}" \
+    bash "$REPO_ROOT/test/integration/openclaw-image/build.sh" "$@"
+}
+
 main() {
   local cmd="${1:-}"; shift || true
   case "$cmd" in
@@ -307,7 +318,8 @@ main() {
     stop) cmd_stop "$@" ;;
     status) cmd_status "$@" ;;
     build-image) cmd_build_image "$@" ;;
-    *) echo "usage: $0 {install|start|stop|status|build-image [--force]}" >&2; exit 2 ;;
+    build-openclaw-image) cmd_build_openclaw_image "$@" ;;
+    *) echo "usage: $0 {install|start|stop|status|build-image [--force]|build-openclaw-image [--force]}" >&2; exit 2 ;;
   esac
 }
 

@@ -36,4 +36,5 @@ bash scripts/runtime-env.sh install
 eval "$(bash scripts/runtime-env.sh start)"
 trap 'bash scripts/runtime-env.sh stop || true; summary; rm -rf "$results"' EXIT
 bash scripts/runtime-env.sh build-image
+bash scripts/runtime-env.sh build-openclaw-image
 npx jest --selectProjects integration --runInBand --json --outputFile="$results/integration.json"

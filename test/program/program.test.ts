@@ -38,6 +38,12 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
       expect(i.memoryReservation as number).toBeLessThan(i.memory as number);
       expect((i.tmpfs as Record<string, string>)["/tmp"]).toMatch(/size=\d+m/);
       expect((i.tmpfs as Record<string, string>)["/tmp"]).toContain("mode=1777");
+      // openclaw 2026.9.6 will not start on a read-only root without its cache dir (owned by uid 1000).
+      expect((i.tmpfs as Record<string, string>)["/home/node/.cache"]).toMatch(/^rw,nosuid,nodev,size=\d+m,uid=1000,gid=1000,mode=0700$/);
+      expect(Object.keys(i.tmpfs as Record<string, string>).sort()).toEqual(["/home/node/.cache", "/tmp"]);
+      // The gateway's own stop budget is 330 s; Docker must not kill it sooner, on replacement or on a plain stop.
+      expect(i.destroyGraceSeconds).toBe(330);
+      expect(i.stopTimeout).toBe(330);
       expect(i.logDriver).toBe("json-file");
       expect(i.logOpts).toEqual({ "max-size": "10m", "max-file": "3" });
       expect(i.wait).toBe(true);
@@ -55,12 +61,14 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
 
   test("memory, CPUs and the V8 heap cap follow the tier", () => {
     const bob = ofType(run, TYPES.container).find((c) => c.inputs.name === "openclaw-bob");
-    expect(bob?.inputs.memory).toBe(384);
+    expect(bob?.inputs.memory).toBe(1536);
     expect(bob?.inputs.cpus).toBe("0.5");
     const envs = bob?.inputs.envs as string[];
     const heap = Number(/--max-old-space-size=(\d+)/.exec(envs.join(" "))?.[1]);
     expect(heap).toBeGreaterThan(0);
-    expect(heap).toBeLessThan(384);
+    // The heap cap leaves the rest of the process (about 600 MB outside the heap) under the limit.
+    expect(heap).toBe(896);
+    expect(heap).toBeLessThan(1536 - 600);
   });
 
   test("ports are unique, from the pool, and published on 127.0.0.1 only", () => {

@@ -42,7 +42,7 @@ export function baseConfig(rosterDir: string, overrides: Record<string, unknown>
     domain: "claw.example.com",
     // The program reads only folders inside the project, named relative to it.
     rosterDir: path.isAbsolute(rosterDir) ? path.relative(REPO_ROOT, rosterDir) : rosterDir,
-    image: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
+    image: "ghcr.io/openclaw/openclaw:2026.9.6-r20260923",
     caddy: { acmeEmail: "ops@example.com" },
     apiKeys: {},
     ...overrides,

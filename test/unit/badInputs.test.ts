@@ -7,7 +7,7 @@ const FAKE_KEY = ["sk", "ant", "abcdefghijklmnopqrstuvwxyz"].join("-");
 
 const goodConfig = {
   domain: "claw.example.com",
-  image: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
+  image: "ghcr.io/openclaw/openclaw:2026.9.6-r20260923",
   caddy: JSON.stringify({ acmeEmail: "ops@example.com" }),
   apiKeys: JSON.stringify({ alice: "k-alice", bob: "k-bob" }),
 };
@@ -56,10 +56,12 @@ const cases: Case[] = [
   ["bad server IP", { ...goodConfig, serverIp: "300.1.1.1" }, goodRoster, "config serverIp: must be an IPv4 address"],
   ["no ACME email without local certs", { ...goodConfig, caddy: JSON.stringify({}) }, goodRoster, "config caddy.acmeEmail: is required unless localCerts is true"],
   ["admin API not on loopback", { ...goodConfig, caddy: JSON.stringify({ acmeEmail: "ops@example.com", adminAddress: "0.0.0.0:2019" }) }, goodRoster, "config caddy.adminAddress: must be a loopback host:port"],
-  ["tier reservation above limit", { ...goodConfig, tiers: JSON.stringify({ light: { reservationMb: 500 } }) }, goodRoster, "config tiers.light.reservationMb: 500 MB exceeds the memory limit of 384 MB"],
+  ["tier reservation above limit", { ...goodConfig, tiers: JSON.stringify({ light: { reservationMb: 2000 } }) }, goodRoster, "config tiers.light.reservationMb: 2000 MB exceeds the memory limit of 1536 MB"],
+  ["tier below the image's measured floor", { ...goodConfig, tiers: JSON.stringify({ light: { memoryMb: 768, reservationMb: 512 } }) }, goodRoster, "config tiers.light.memoryMb: 768 MB is below the 1024 MB the stack's image needs (measured for OpenClaw 2026.9.6): under it the gateway is killed before it is ready"],
+  ["tier below the newest floor, image version not measured", { ...goodConfig, image: "ghcr.io/openclaw/openclaw:2027.1.2-r20270110", tiers: JSON.stringify({ standard: { memoryMb: 1000 } }) }, goodRoster, "config tiers.standard.memoryMb: 1000 MB is below the 1024 MB the stack's image needs (the newest measured floor; OpenClaw 2027.1.2 was not measured): under it the gateway is killed before it is ready"],
   ["unknown config key", { ...goodConfig, portpool: JSON.stringify({ start: 1, end: 2 }) }, goodRoster, "config portpool: unknown field"],
   ["network block too small for the pool", { ...goodConfig, tenantNetworks: "10.231.0.0/24" }, goodRoster, "config tenantNetworks: 10.231.0.0/24 holds 16 tenant subnets (/28) but the port pool has 100 ports"],
-  ["roster over the server's capacity", { ...goodConfig, server: JSON.stringify({ memoryMb: 512, cpus: 4, overcommit: 1 }) }, goodRoster, "config server.memoryMb: the 2 active tenants need 896 MB of memory limits, over the 512 MB allowed (512 MB x overcommit 1) by 384 MB. Tenants added since the last pin-ports: alice, bob."],
+  ["roster over the server's capacity", { ...goodConfig, server: JSON.stringify({ memoryMb: 2048, cpus: 4, overcommit: 1 }) }, goodRoster, "config server.memoryMb: the 2 active tenants need 3584 MB of memory limits, over the 2048 MB allowed (2048 MB x overcommit 1) by 1536 MB. Tenants added since the last pin-ports: alice, bob."],
   ["overcommit out of range", { ...goodConfig, server: JSON.stringify({ memoryMb: 4096, cpus: 4, overcommit: 10 }) }, goodRoster, "config server.overcommit: must be at most 4"],
   ["deleting data of a live tenant", { ...goodConfig, deleteData: JSON.stringify(["bob"]) }, goodRoster, 'tenant "bob", field deleteData: is still in the roster'],
   ["config object is not JSON", { ...goodConfig, caddy: "{acmeEmail: ops}" }, goodRoster, "config caddy: "],

@@ -1,4 +1,5 @@
 import { SizedTenant, checkCapacity, utilisation } from "../../core/capacity";
+import { DEFAULT_TIERS } from "../../core/stackConfig";
 
 const tenant = (name: string, memoryMb: number, cpus: number, pinned = true, state: "active" | "suspended" = "active"): SizedTenant => ({
   name, state, memoryMb, reservationMb: Math.floor(memoryMb * 0.75), cpus, pinned,
@@ -41,5 +42,15 @@ describe("capacity", () => {
     expect(use).toMatchObject({ activeTenants: 2, memoryLimitMb: 2048, memoryReservedMb: 1536, cpus: 2, memoryPercent: 33, cpuPercent: 67 });
     // reservations 1536 MB + 1024 MB system = 2560 MB -> the 4 GB size; 2 CPUs / 1.5 -> 2 CPUs
     expect(use.recommended).toEqual({ memoryGb: 4, cpus: 2 });
+  });
+
+  test("the default tiers: one tenant of each needs an 8 GB server, and 6 light tenants fit 16 GB", () => {
+    const of = (name: string, tier: keyof typeof DEFAULT_TIERS): SizedTenant => ({ name, state: "active", pinned: true, ...DEFAULT_TIERS[tier] });
+    const mixed = utilisation([of("a", "light"), of("b", "standard"), of("c", "heavy")], undefined);
+    // limits 7680 MB / 1.5 + 1024 MB system = 6144 MB; reservations 4352 + 1024 = 5376 MB -> 8 GB
+    expect(mixed).toMatchObject({ memoryLimitMb: 7680, memoryReservedMb: 4352, recommended: { memoryGb: 8, cpus: 4 } });
+    const lights = Array.from({ length: 6 }, (_, i) => of(`l${i}`, "light"));
+    expect(checkCapacity(lights, { memoryMb: 16384, cpus: 4, overcommit: 1.5 })).toEqual([]);
+    expect(checkCapacity([...lights, ...lights, ...lights], { memoryMb: 16384, cpus: 8, overcommit: 1.5 }).map((p) => p.field)).toEqual(["server.memoryMb"]);
   });
 });

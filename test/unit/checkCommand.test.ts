@@ -13,9 +13,9 @@ describe("npm run check", () => {
     const { status, stdout } = check();
     expect(status).toBe(0);
     expect(stdout).toMatch(/TENANT\s+URL\s+PORT\s+TIER\s+STATE\s+MEMORY\s+CPUS/);
-    expect(stdout).toMatch(/alice\s+https:\/\/alice\.claw\.localhost:8443\s+18879\s+standard\s+active\s+512 MB\s+1\.0/);
-    expect(stdout).toMatch(/carol\s+.*heavy\s+suspended\s+1024 MB\s+2\.0/);
-    expect(stdout).toMatch(/TOTAL 3\s+2 active\s+896 MB\s+1\.5/);
+    expect(stdout).toMatch(/alice\s+https:\/\/alice\.claw\.localhost:8443\s+18879\s+standard\s+active\s+2048 MB\s+1\.0/);
+    expect(stdout).toMatch(/carol\s+.*heavy\s+suspended\s+4096 MB\s+2\.0/);
+    expect(stdout).toMatch(/TOTAL 3\s+2 active\s+3584 MB\s+1\.5/);
   });
 
   test("checks the prod stack file too", () => {

@@ -36,7 +36,7 @@ describe("diffRosters", () => {
     const diff = diffRosters(planned(BASE), planned(BASE));
     expect(isEmptyDiff(diff)).toBe(true);
     expect(diff.unchanged).toEqual(["alice", "bob", "carol"]);
-    expect(diff.totals.base).toEqual({ tenants: 3, active: 2, memoryMb: 896, cpus: 1.5 });
+    expect(diff.totals.base).toEqual({ tenants: 3, active: 2, memoryMb: 3584, cpus: 1.5 });
     expect(diff.totals.head).toEqual(diff.totals.base);
   });
 
@@ -44,14 +44,14 @@ describe("diffRosters", () => {
     const { bob: _bob, ...withoutBob } = BASE;
     const diff = diffRosters(planned(BASE), planned({ ...withoutBob, dave: "tier: heavy\nport: 18801\n" }));
     expect(diff.added).toEqual([
-      { name: "dave", url: "https://dave.claw.example.com", port: 18801, tier: "heavy", state: "active", memoryMb: 1024, cpus: 2 },
+      { name: "dave", url: "https://dave.claw.example.com", port: 18801, tier: "heavy", state: "active", memoryMb: 4096, cpus: 2 },
     ]);
     expect(diff.removed).toEqual([
-      { name: "bob", url: "https://bob.claw.example.com", port: 18844, tier: "light", state: "active", memoryMb: 384, cpus: 0.5 },
+      { name: "bob", url: "https://bob.claw.example.com", port: 18844, tier: "light", state: "active", memoryMb: 1536, cpus: 0.5 },
     ]);
     expect(diff.changed).toEqual([]);
     expect(diff.unchanged).toEqual(["alice", "carol"]);
-    expect(diff.totals.head).toEqual({ tenants: 3, active: 2, memoryMb: 1536, cpus: 3 });
+    expect(diff.totals.head).toEqual({ tenants: 3, active: 2, memoryMb: 6144, cpus: 3 });
   });
 
   test("a changed tenant lists every changed field: tier (and its sizes), state, port, image, provider, env", () => {
@@ -70,8 +70,8 @@ describe("diffRosters", () => {
       { field: "port", before: "18879", after: "18880" },
       { field: "image", before: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820", after: "ghcr.io/openclaw/openclaw:2026.9.1-r20260901" },
       { field: "provider", before: "anthropic", after: "gemini" },
-      { field: "memoryMb", before: "512", after: "1024" },
-      { field: "reservationMb", before: "384", after: "768" },
+      { field: "memoryMb", before: "2048", after: "4096" },
+      { field: "reservationMb", before: "1280", after: "2048" },
       { field: "cpus", before: "1", after: "2" },
       { field: "env.OPENCLAW_LOCALE", before: "(unset)", after: "(set)" },
       { field: "env.OPENCLAW_TZ", before: "(set)", after: "(changed)" },
@@ -113,13 +113,13 @@ describe("diff formats", () => {
     const lines = md.split("\n");
     expect(lines[0]).toBe("### Roster diff: origin/main → working tree (stack dev)");
     expect(md).toContain("1 added, 1 removed, 1 changed, 1 unchanged.");
-    expect(md).toContain("memory 896 MB → 1408 MB, CPUs 1.5 → 2.5.");
+    expect(md).toContain("memory 3584 MB → 5632 MB, CPUs 1.5 → 2.5.");
     expect(lines).toContain("| change | tenant | URL | port | tier | state | details |");
     expect(lines).toContain("| added | dave | https://dave.claw.example.com | 18801 | light | active | new gateway |");
     expect(lines).toContain("| removed | bob | https://bob.claw.example.com | 18844 | light | active | container and network removed; volumes kept on the server |");
     const alice = lines.find((l) => l.startsWith("| changed | alice |"));
     expect(alice).toContain("| 18879 | standard → heavy | active |");
-    expect(alice).toContain("tier standard → heavy; memoryMb 512 → 1024");
+    expect(alice).toContain("tier standard → heavy; memoryMb 2048 → 4096");
     // Every table row has the same number of cells.
     for (const row of lines.filter((l) => l.startsWith("|"))) expect(row.split(/(?<!\\)\|/).length).toBe(9);
   });

@@ -56,7 +56,7 @@ export function planFor(rawConfig: Record<string, unknown>): HostingPlan {
 
 /** The pool the program uses when a stack sets none; the sample roster's pinned ports lie in it. */
 export function defaultPortPool(): { start: number; end: number } {
-  const parsed = parseStackConfig({ domain: TEST_DOMAIN, image: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820", caddy: { localCerts: true } });
+  const parsed = parseStackConfig({ domain: TEST_DOMAIN, image: "ghcr.io/openclaw/openclaw:2026.9.6-r20260923", caddy: { localCerts: true } });
   if (parsed.config === undefined) throw new Error(parsed.problems.map(formatProblem).join("\n"));
   return parsed.config.portPool;
 }

@@ -275,7 +275,8 @@ describe("the program's tenants on a real engine", () => {
       expect(hc.NetworkMode).toBe(i.networkMode);
       expect(Object.keys(info.NetworkSettings.Networks)).toEqual([i.networkMode]);
       expect(hc.Tmpfs).toEqual(i.tmpfs);
-      expect(hc.Tmpfs).toEqual({ "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" });
+      expect(hc.Tmpfs).toEqual({ "/tmp": "rw,nosuid,nodev,size=64m,mode=1777", "/home/node/.cache": "rw,nosuid,nodev,size=64m,uid=1000,gid=1000,mode=0700" });
+      expect((info.Config as { StopTimeout?: number }).StopTimeout).toBe(i.stopTimeout);
       expect(hc.LogConfig).toEqual({ Type: i.logDriver, Config: i.logOpts });
       expect(hc.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
       const mounts = info.Mounts.map((m) => ({ Type: m.Type, Name: m.Name, Destination: m.Destination, RW: m.RW })).sort((a, b) =>
@@ -290,7 +291,7 @@ describe("the program's tenants on a real engine", () => {
       expect(info.Config.Healthcheck?.Test?.[0]).toBe("CMD");
       expect(info.Config.Healthcheck?.Timeout).toBe(durationNs(health.timeout));
       expect(info.Config.Healthcheck?.Retries).toBe(health.retries);
-      expect([health.interval, health.startPeriod]).toEqual(["30s", "60s"]); // the program's; shortened for the test only:
+      expect([health.interval, health.startPeriod]).toEqual(["30s", "120s"]); // the program's; shortened for the test only:
       expect(info.Config.Healthcheck?.Interval).toBe(durationNs(TEST_ONLY_HEALTH_TIMING.interval));
       expect(info.Config.Healthcheck?.StartPeriod).toBe(durationNs(TEST_ONLY_HEALTH_TIMING.startPeriod));
       // The kernel's view of the limits (cgroup v1, or v2).

@@ -315,6 +315,7 @@ describe("roster → program → engine → edge command → live Caddy → tena
     const read = JSON.parse((await viaCaddy("alice", "/__standin/read?name=edge-identity.txt")).body) as { state: { content: string } };
     expect(read.state.content).toBe(alice.marker);
     const cfg = JSON.parse((await viaCaddy("alice", "/__standin/config")).body) as { config: { gateway: { controlUi: { allowedOrigins: string[] } } } };
+    // The origin a browser sends: Caddy's https port is part of it (it is not 443 here).
     expect(cfg.config.gateway.controlUi.allowedOrigins).toEqual([`https://${host("alice")}:${ports.https}`]);
 
     // The gateway's gate, through Caddy (X-Forwarded-For present): her token → 200, none → 401, bob's → 401.

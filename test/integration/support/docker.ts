@@ -119,7 +119,7 @@ export interface TranslatedContainer {
 export const CONTAINER_FIELDS = [
   "name", "image", "command", "user", "envs", "networkMode", "ports", "memory", "memoryReservation", "memorySwap",
   "cpus", "readOnly", "tmpfs", "capabilities", "securityOpts", "init", "restart", "healthcheck", "wait", "waitTimeout",
-  "logDriver", "logOpts", "labels", "volumes", "removeVolumes", "destroyGraceSeconds", "cgroupParent",
+  "logDriver", "logOpts", "labels", "volumes", "removeVolumes", "destroyGraceSeconds", "cgroupParent", "stopTimeout",
 ] as const;
 
 /** docker:index/container:Container inputs → Docker Engine API create options. */
@@ -258,6 +258,9 @@ export function translateContainer(rawInputs: Inputs, opts: TranslateOptions): T
         break;
       case "cgroupParent":
         host.CgroupParent = str(value, where);
+        break;
+      case "stopTimeout":
+        config.StopTimeout = num(value, where);
         break;
       default:
         throw new UntranslatableInput(`${where}: no translation`);

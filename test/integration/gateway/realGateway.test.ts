@@ -1,0 +1,401 @@
+/**
+ * The REAL OpenClaw gateway behind the program: the program (under Pulumi's mock engine) for one
+ * `standard` tenant → its volumes, network and container created on the private engine exactly as
+ * the provider would (../support/docker.ts translates every field; only the image is swapped, for
+ * the real one built from the npm registry by scripts/runtime-env.sh build-openclaw-image) → the
+ * program's edge command installing its Caddyfile into a live Caddy → HTTPS, WebSockets and a real
+ * browser (Debian's chromium, driven by playwright-core) through Caddy.
+ *
+ *   DOCKER_HOST=unix:///run/openclaw-test/docker.sock npx jest --selectProjects integration --runInBand test/integration/gateway
+ *
+ * One real gateway at a time (about 800 MB each). Engine objects carry
+ * openclaw-hosting.test=real-gateway (removed at start and in afterAll); the port pool 28750-28759
+ * and the block 10.236.0.0/24 are this suite's alone.
+ */
+import Docker from "dockerode";
+import * as fs from "fs";
+import * as path from "path";
+import { chromium, BrowserContext } from "playwright-core";
+import { renderCaddyfile } from "../../../core/caddyfile";
+import { CACHE_DIR, CREDENTIALS_DIR, STATE_DIR, WRITABLE_TMPFS } from "../../../core/gateway";
+import { CapturedResource, ProgramRun, ofType, runProgram, TYPES } from "../../support/program";
+import { writeRoster, TestTenant } from "../../support/roster";
+import { EdgeCommand, EdgePorts, TEST_DOMAIN, edgeCommandOf, testStackConfig } from "../caddy/fixtures";
+import { RunStateFile } from "../edge/helpers";
+import {
+  CaddySandbox, Cleanup, RunningCaddy, ShellRun, caddySandbox, freePort, localRootCaPath, makeTempDir, portIsFree, removeDir, runCommand, sleep,
+  startCaddy, waitUntil,
+} from "../support/caddy";
+import {
+  TEST_LABEL, TranslatedContainer, createAndStart, dockerCli, dockerClient, durationNs, httpRequest, removeLabelled, translateContainer,
+  translateNetwork, translateVolume, waitHealthy,
+} from "../support/docker";
+import { GatewayTarget, REAL_IMAGE, REAL_VERSION, connectGateway, httpsGetAt, jsonOut, memoryOf, openclawCli } from "./realGatewaySupport";
+
+jest.setTimeout(120_000);
+
+const LABEL_VALUE = "real-gateway";
+const LABELS = { [TEST_LABEL]: LABEL_VALUE };
+const LABEL_FILTER = `${TEST_LABEL}=${LABEL_VALUE}`;
+/** This suite's own: docker uses 28710-28719 / 10.237.0.0/24, edge 28730-28739 / 10.238.0.0/24. */
+const PORT_POOL = { start: 28750, end: 28759 };
+const TENANT_NETWORKS = "10.236.0.0/24";
+const ROSTER: TestTenant[] = [{ name: "alice", tier: "standard" }];
+/** TEST-ONLY: probe every second instead of every 30 s; the start period stays the program's own. */
+const TEST_INTERVAL = "1s";
+const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
+
+interface Alice {
+  inputs: Record<string, unknown>;
+  translated: TranslatedContainer;
+  container: string;
+  port: number;
+  token: string;
+  settings: Array<{ path: string; value: unknown }>;
+  startPeriodMs: number;
+}
+
+const docker: Docker = dockerClient();
+const cleanup = new Cleanup();
+const stateFile = new RunStateFile("openclaw-it-real-gateway", "openclaw-it-real-gateway-");
+const figures: Record<string, unknown> = { image: REAL_IMAGE };
+let dir = "";
+let sandbox: CaddySandbox;
+let ports: EdgePorts;
+let rosterDir: string;
+let run: ProgramRun;
+let edge: EdgeCommand;
+let caddy: RunningCaddy | undefined;
+let ca = "";
+let alice: Alice;
+let browserContext: BrowserContext | undefined;
+/** The browser's device, paired in the Control UI test; its pairing must survive a replacement. */
+let pairedDeviceId: string | undefined;
+
+const host = `alice.${TEST_DOMAIN}`;
+/** The origin a browser sends for alice's site (Caddy's https port is not 443 here). */
+const origin = (): string => `https://${host}:${ports.https}`;
+
+/**
+ * The client's address. The gateway refuses a forwarded client that is loopback (it could be anyone
+ * on the proxy's host: "proxy_attribution_required"), so the test's client reaches Caddy at the
+ * engine's default bridge address, an address of this host that is not loopback, as a remote
+ * browser would arrive from its own address. (A browser on the Caddy host itself is refused.)
+ */
+let clientAddress = "";
+
+const viaCaddy = (urlPath: string, headers?: Record<string, string>, address = clientAddress): Promise<{ status: number; body: string }> =>
+  httpsGetAt({ address, port: ports.https, host, path: urlPath, ca, headers });
+const wsTarget = (): GatewayTarget => ({ host, port: ports.https, address: clientAddress, ca, origin: origin() });
+
+function install(command: EdgeCommand): Promise<ShellRun> {
+  return runCommand(command.interpreter, command.create, command.stdin, sandbox.env, 60_000);
+}
+
+function stackConfig(names: readonly string[]): Record<string, unknown> {
+  return { ...testStackConfig({ rosterDir, sandbox, ports, portPool: PORT_POOL, activeTenants: names }), tenantNetworks: TENANT_NETWORKS };
+}
+
+function learnAlice(r: ProgramRun): Alice {
+  const c: CapturedResource | undefined = ofType(r, TYPES.container).find((x) => x.inputs.name === "openclaw-alice");
+  if (c === undefined) throw new Error("the program made no container for alice");
+  const health = c.inputs.healthcheck as { startPeriod: string };
+  const translated = translateContainer(c.inputs, { image: REAL_IMAGE, extraLabels: LABELS, healthTiming: { interval: TEST_INTERVAL, startPeriod: health.startPeriod } });
+  const env = new Map((c.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+  return {
+    inputs: c.inputs,
+    translated,
+    container: translated.name,
+    port: (c.inputs.ports as Array<{ external: number }>)[0].external,
+    token: env.get("OPENCLAW_GATEWAY_TOKEN") ?? "",
+    settings: JSON.parse(env.get("OPENCLAW_HOSTING_SETTINGS") ?? "[]") as Alice["settings"],
+    startPeriodMs: durationNs(health.startPeriod) / 1e6,
+  };
+}
+
+/** Starts alice's container from `create` and waits for healthy (bounded by the provider's waitTimeout). */
+async function startAlice(create: Docker.ContainerCreateOptions = alice.translated.create): Promise<number> {
+  await createAndStart(docker, { ...alice.translated, create });
+  return waitHealthy(docker, alice.container, alice.translated.wait.timeoutSeconds * 1000);
+}
+
+/**
+ * Waits (bounded) until the gateway reports ready through Caddy. Healthy (/healthz: the process
+ * is live) comes first; ready (/readyz: channels and sidecars started) a few seconds later.
+ */
+function waitReady(): Promise<true> {
+  return waitUntil(
+    "https://alice.<domain>/readyz to report ready",
+    async () => {
+      const r = await viaCaddy("/readyz");
+      return r.status === 200 && (JSON.parse(r.body) as { ready?: boolean }).ready === true ? true : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+}
+
+/** As the provider destroys it (stop with destroyGraceSeconds, then remove keeping volumes); reports how it ended. */
+async function destroyAlice(): Promise<{ stopMs: number; exitCode: number; oomKilled: boolean; logTail: string }> {
+  const c = docker.getContainer(alice.container);
+  const t0 = Date.now();
+  await c.stop({ t: alice.translated.destroy.graceSeconds }).catch((e: { statusCode?: number }) => {
+    if (e.statusCode !== 304) throw e;
+  });
+  const stopMs = Date.now() - t0;
+  const info = await c.inspect();
+  const logs = await dockerCli(["logs", "--tail", "15", alice.container]);
+  await c.remove({ v: alice.translated.destroy.removeVolumes });
+  return { stopMs, exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled, logTail: logs.stdout + logs.stderr };
+}
+
+beforeAll(async () => {
+  const t0 = Date.now();
+  const hostLeft = stateFile.clearLeftovers();
+  await docker.ping();
+  await docker.getImage(REAL_IMAGE).inspect(); // built by scripts/runtime-env.sh build-openclaw-image
+  const engineLeft = await removeLabelled(docker, LABEL_FILTER);
+  if (hostLeft.length + engineLeft.length > 0) console.log(`removed leftovers of an earlier run: ${[...hostLeft, ...engineLeft].join("; ")}`);
+  cleanup.add("remove the state file", () => stateFile.remove());
+  cleanup.add("remove labelled engine objects", async () => {
+    await removeLabelled(docker, LABEL_FILTER);
+  });
+  dir = makeTempDir("real-gateway");
+  stateFile.write({ dir });
+  cleanup.add(`remove ${dir}`, () => removeDir(dir));
+  sandbox = caddySandbox(dir);
+  const bridge = await docker.getNetwork("bridge").inspect();
+  clientAddress = (bridge as { IPAM?: { Config?: Array<{ Gateway?: string }> } }).IPAM?.Config?.[0]?.Gateway ?? "";
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(clientAddress) || clientAddress.startsWith("127.")) throw new Error(`no usable bridge address: ${clientAddress}`);
+  ports = { http: await freePort(), https: await freePort(), admin: await freePort() };
+  rosterDir = path.join(dir, "roster");
+  fs.mkdirSync(rosterDir);
+  writeRoster(ROSTER, rosterDir);
+
+  run = await runProgram(stackConfig(["alice"]));
+  edge = edgeCommandOf(run);
+  alice = learnAlice(run);
+  if (!(await portIsFree(alice.port))) throw new Error(`127.0.0.1:${alice.port} (this suite's pool) is taken by something else`);
+  for (const v of ofType(run, TYPES.volume)) await docker.createVolume(translateVolume(v.inputs, LABELS));
+  for (const n of ofType(run, TYPES.network)) await docker.createNetwork(translateNetwork(n.inputs, LABELS));
+  const s0 = Date.now();
+  figures.healthyMs = await startAlice();
+  figures.createToHealthyMs = Date.now() - s0;
+  figures.idleAfterReady = await memoryOf(docker, alice.container);
+
+  fs.writeFileSync(
+    sandbox.caddyfilePath,
+    renderCaddyfile([], { adminAddress: `127.0.0.1:${ports.admin}`, localCerts: true, httpPort: ports.http, httpsPort: ports.https, storageDir: sandbox.storageDir }),
+  );
+  const started = await startCaddy({ configPath: sandbox.caddyfilePath, adminAddress: `127.0.0.1:${ports.admin}`, env: sandbox.env, logFile: path.join(dir, "caddy.log") });
+  caddy = started;
+  stateFile.write({ dir, caddyPid: started.pid });
+  cleanup.add(`stop caddy (pid ${started.pid})`, () => started.stop());
+  const r = await install(edge);
+  if (r.exitCode !== 0) throw new Error(`edge command failed (${r.exitCode}):\n${r.stderr}\n--- caddy log ---\n${started.logTail()}`);
+  ca = await waitUntil(
+    "Caddy's local root CA",
+    async () => (fs.existsSync(localRootCaPath(sandbox.storageDir)) ? fs.readFileSync(localRootCaPath(sandbox.storageDir), "utf8") : undefined),
+    { timeoutMs: 10_000 },
+  );
+  await waitReady();
+  figures.createToReadyMs = Date.now() - s0;
+  figures.setupMs = Date.now() - t0;
+  console.log(`real gateway setup: ${JSON.stringify(figures)}`);
+}, 300_000);
+
+afterAll(async () => {
+  let failure: unknown;
+  try {
+    await browserContext?.close();
+    await cleanup.run();
+  } catch (err) {
+    failure = err;
+  }
+  const left = (await docker.listContainers({ all: true, filters: JSON.stringify({ label: [LABEL_FILTER] }) })).length;
+  console.log(`real gateway figures: ${JSON.stringify(figures)}; labelled containers left: ${left}; caddy ${caddy?.pid}`);
+  if (failure !== undefined) throw failure;
+}, 120_000);
+
+describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the program makes`, () => {
+  test("it runs the real gateway and becomes healthy within the program's health-check start period", async () => {
+    const version = await openclawCli(alice.container, ["--version"]);
+    expect(version.stdout).toContain(REAL_VERSION);
+    expect(alice.startPeriodMs).toBeGreaterThan(0);
+    expect(figures.healthyMs as number).toBeLessThan(alice.startPeriodMs);
+    // Ready through Caddy, counted from the container's creation (Caddy's start included).
+    expect(figures.createToReadyMs as number).toBeLessThan(alice.startPeriodMs);
+    const info = await docker.getContainer(alice.container).inspect();
+    expect(info.State.Health?.Status).toBe("healthy");
+    expect(info.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(info.HostConfig.CapDrop).toEqual(["ALL"]);
+    expect(info.Config.User).toBe("1000:1000");
+  });
+
+  test("a request through Caddy is attributed to a trusted proxy; the same proxy address without forwarding headers is refused", async () => {
+    const ready = await viaCaddy("/readyz");
+    expect(ready.body).not.toContain("proxy_attribution_required");
+    expect({ status: ready.status, ready: (JSON.parse(ready.body) as { ready?: boolean }).ready }).toEqual({ status: 200, ready: true });
+    // Control: straight to the published port, the gateway sees the same bridge address (a trusted
+    // proxy) but no forwarded client, and refuses: the 200 above is the proxy configuration at work.
+    const direct = await httpRequest("127.0.0.1", alice.port, "/readyz", { timeoutMs: 10_000 });
+    expect(direct.body).toContain("proxy_attribution_required");
+    // And a client on the proxy's own host (Caddy forwards 127.0.0.1) is refused by design.
+    const loopbackClient = await viaCaddy("/readyz", undefined, "127.0.0.1");
+    expect(loopbackClient.body).toContain("proxy_attribution_required");
+  });
+
+  test("over HTTP through Caddy the gateway token is required: none and a wrong one are refused, the right one accepted", async () => {
+    const none = await viaCaddy("/control-ui-config.json");
+    const wrong = await viaCaddy("/control-ui-config.json", { authorization: `Bearer ${alice.token.slice(0, -4)}zzzz` });
+    const right = await viaCaddy("/control-ui-config.json", { authorization: `Bearer ${alice.token}` });
+    expect([none.status, wrong.status, right.status]).toEqual([401, 401, 200]);
+    expect(none.body).toContain("unauthorized");
+    expect(JSON.parse(right.body)).toHaveProperty("basePath");
+    for (const r of [none, wrong, right]) expect(r.body).not.toContain(alice.token);
+  });
+
+  test("over the WebSocket through Caddy the token is required too, and only the tenant's own origin is accepted", async () => {
+    const target = wsTarget();
+    const none = await connectGateway(target);
+    const wrong = await connectGateway({ ...target, token: `${alice.token.slice(0, -4)}zzzz` });
+    const foreign = await connectGateway({ ...target, origin: "https://evil.example.com", token: alice.token });
+    const right = await connectGateway({ ...target, token: alice.token });
+    right.socket?.close();
+    expect({ ok: none.ok, code: none.code, closeCode: none.closeCode }).toEqual({ ok: false, code: "DEVICE_IDENTITY_REQUIRED", closeCode: 1008 });
+    expect({ ok: wrong.ok, code: wrong.code, closeCode: wrong.closeCode }).toEqual({ ok: false, code: "AUTH_TOKEN_MISMATCH", closeCode: 1008 });
+    expect({ ok: foreign.ok, code: foreign.code }).toEqual({ ok: false, code: "CONTROL_UI_ORIGIN_NOT_ALLOWED" });
+    expect({ ok: right.ok, serverVersion: right.serverVersion }).toEqual({ ok: true, serverVersion: REAL_VERSION });
+  });
+
+  test("the managed settings are in the config file the gateway reads, and its own diagnostics find no problem with them", async () => {
+    const file = jsonOut<{ path: string }>(await openclawCli(alice.container, ["config", "file", "--json"]));
+    expect(file.path).toBe(`${STATE_DIR}/openclaw.json`); // on the state volume
+    const gateway = jsonOut<Record<string, unknown>>(await openclawCli(alice.container, ["config", "get", "gateway", "--json"]));
+    const at = (p: string): unknown => p.split(".").slice(1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], gateway);
+    for (const s of alice.settings) expect({ path: s.path, value: at(s.path) }).toEqual(s);
+    expect(JSON.stringify(gateway)).not.toContain(alice.token); // the token lives in the env only
+    const validate = await openclawCli(alice.container, ["config", "validate", "--json"]);
+    expect({ code: validate.code, out: validate.code === 0 ? "" : validate.stdout + validate.stderr }).toEqual({ code: 0, out: "" });
+    const doctor = jsonOut<{ ok: boolean; findings: Array<{ checkId: string; path?: string; message: string }> }>(await openclawCli(alice.container, ["doctor", "--lint", "--json"]));
+    figures.doctorFindings = doctor.findings.map((f) => `${f.checkId} ${f.path ?? ""}: ${f.message}`);
+    expect(doctor.findings.filter((f) => (f.path ?? "").startsWith("gateway"))).toEqual([]);
+    // The one finding is the bind itself: inside its container the gateway must listen beyond
+    // loopback for Docker's port publishing to reach it; the host publishes it on 127.0.0.1 only.
+    expect(figures.doctorFindings).toEqual(['core/doctor/security : WARNING: Gateway bound to "lan" (0.0.0.0) (network-accessible).']);
+  }, 240_000);
+
+  test("the Control UI loads from the tenant's own https origin, connects its WebSocket once the browser is paired, and stays connected across a Caddy reload", async () => {
+    const context = await chromium.launchPersistentContext(path.join(dir, "chromium-profile"), {
+      executablePath: CHROMIUM,
+      ignoreHTTPSErrors: true, // Caddy's local CA
+      args: [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", `--host-resolver-rules=MAP ${host} ${clientAddress}`,
+      ],
+    });
+    browserContext = context;
+    const page = await context.newPage();
+    const helloOk: string[] = [];
+    const closed: string[] = [];
+    let frames = 0;
+    page.on("websocket", (ws) => {
+      ws.on("framereceived", (f) => {
+        frames++;
+        const text = typeof f.payload === "string" ? f.payload : f.payload.toString();
+        if (text.includes('"hello-ok"')) helloOk.push(ws.url());
+      });
+      ws.on("close", () => closed.push(ws.url()));
+    });
+    // The token goes in the fragment (never sent to a server), as `openclaw dashboard` links do.
+    const response = await page.goto(`${origin()}/#token=${alice.token}`, { waitUntil: "load", timeout: 60_000 });
+    expect(response?.status()).toBe(200);
+    expect(new URL(page.url()).origin).toBe(origin());
+
+    // A new browser must be paired by the operator (gateway auth passed; pairing is the second gate).
+    const pending = await waitUntil(
+      "the browser's pairing request",
+      async () => {
+        const list = jsonOut<{ pending?: Array<{ requestId: string; deviceId?: string; clientId?: string }> }>(await openclawCli(alice.container, ["devices", "list", "--json"]));
+        return list.pending?.[0];
+      },
+      { timeoutMs: 60_000, intervalMs: 2_000 },
+    );
+    const approved = await openclawCli(alice.container, ["devices", "approve", pending.requestId, "--json"]);
+    expect(approved.code).toBe(0);
+    pairedDeviceId = pending.deviceId;
+    await waitUntil("the Control UI's hello-ok", async () => (helloOk.length > 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+    figures.afterControlUi = await memoryOf(docker, alice.container);
+    const closedBefore = closed.length;
+    const framesBefore = frames;
+
+    // A Caddy reload (another tenant added to the roster, suspended: its route is a 503 page).
+    writeRoster([...ROSTER, { name: "bob", tier: "light", state: "suspended" }], rosterDir);
+    const reloaded = await install(edgeCommandOf(await runProgram(stackConfig(["alice"]))));
+    expect(reloaded.exitCode).toBe(0);
+    // The gateway ticks every 15 s: a frame after the reload on the same socket proves it is open.
+    await waitUntil("a frame on the Control UI's socket after the reload", async () => (frames > framesBefore ? true : undefined), { timeoutMs: 40_000, intervalMs: 500 });
+    expect(closed.length).toBe(closedBefore);
+    await context.close();
+  }, 300_000);
+
+  test("the read-only root holds: nothing failed to write, and the root's only changes are Docker's own", async () => {
+    const logs = await dockerCli(["logs", alice.container]);
+    expect(`${logs.stdout}${logs.stderr}`).not.toMatch(/EROFS|read-only file system|EACCES/i);
+    const diff = await dockerCli(["diff", alice.container]);
+    const changed = diff.stdout.trim().split("\n").filter((l) => l !== "");
+    // Mount points Docker itself creates (the init, the tmpfs mount points) are all that may show.
+    const allowed = new Set(["C /sbin", "A /sbin/docker-init", "C /home", "C /home/node", `A ${CACHE_DIR}`]);
+    expect(changed.filter((l) => !allowed.has(l))).toEqual([]);
+  });
+
+  test("a replacement under the program's stop grace keeps the state (config, database, paired browser, credentials) and the token", async () => {
+    const snapshot = async (): Promise<string> =>
+      (await dockerCli(["exec", alice.container, "sh", "-c", `cd ${STATE_DIR} && sha256sum openclaw.json config-journal-fingerprint.key && ls state && ls -la ${CREDENTIALS_DIR} | tail -n +2 | awk '{print $1, $3, $NF}'`])).stdout;
+    const before = await snapshot();
+    expect(before).toContain("openclaw.sqlite");
+    expect(pairedDeviceId).toBeDefined();
+    // A client stays connected through the stop: the gateway drains active work (agent runs), not
+    // connections, so an open session does not hold the upgrade up; it is closed ("service restart").
+    const held = await connectGateway({ ...wsTarget(), token: alice.token });
+    expect(held.ok).toBe(true);
+    const heldClosed = new Promise<number>((resolve) => held.socket?.once("close", (code: number) => resolve(code)));
+    const destroyed = await destroyAlice();
+    figures.stopMs = destroyed.stopMs;
+    figures.heldSessionCloseCode = await waitUntil("the held session to close", async () => Promise.race([heldClosed, sleep(500).then(() => undefined)]), {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+    });
+    // It ended by itself within the grace (143 = SIGTERM honoured), not by Docker's SIGKILL (137) or the OOM killer.
+    expect(destroyed.oomKilled).toBe(false);
+    expect(destroyed.exitCode).not.toBe(137);
+    expect(destroyed.stopMs).toBeLessThan(alice.translated.destroy.graceSeconds * 1000);
+    figures.replacementHealthyMs = await startAlice();
+    await waitReady();
+    expect(await snapshot()).toBe(before);
+    const paired = jsonOut<{ paired?: Array<{ deviceId: string }> }>(await openclawCli(alice.container, ["devices", "list", "--json"]));
+    expect((paired.paired ?? []).map((d) => d.deviceId)).toContain(pairedDeviceId);
+    const again = await connectGateway({ ...wsTarget(), token: alice.token });
+    again.socket?.close();
+    expect(again.ok).toBe(true);
+  }, 240_000);
+
+  test("with a writable root, every path the gateway writes is one the program declares writable", async () => {
+    await destroyAlice();
+    // TEST-ONLY variant: the same container with a writable root and none of the tmpfs mounts, so
+    // `docker diff` shows every write outside the volumes.
+    const create = { ...alice.translated.create, HostConfig: { ...alice.translated.create.HostConfig, ReadonlyRootfs: false, Tmpfs: {} } };
+    await startAlice(create);
+    await waitReady();
+    const seen = await connectGateway({ ...wsTarget(), token: alice.token });
+    seen.socket?.close();
+    expect(seen.ok).toBe(true);
+    await sleep(5_000);
+    const diff = await dockerCli(["diff", alice.container]);
+    const added = diff.stdout.trim().split("\n").filter((l) => /^[AD] /.test(l)).map((l) => l.slice(2));
+    figures.writableRootWrites = added.filter((p) => !p.startsWith("/tmp/"));
+    const declared = [...Object.keys(WRITABLE_TMPFS), STATE_DIR, CREDENTIALS_DIR];
+    const outside = added.filter((p) => p !== "/sbin/docker-init" && !declared.some((d) => p === d || p.startsWith(`${d}/`)));
+    expect(outside).toEqual([]);
+    expect(added.some((p) => p.startsWith(`${CACHE_DIR}/`))).toBe(true); // the reason the cache tmpfs exists
+  }, 240_000);
+});
