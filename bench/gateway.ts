@@ -16,6 +16,7 @@ import { WebSocket } from "ws";
 import { heapCapMb } from "../core/gateway";
 import { TierName, TIER_NAMES } from "../core/stackConfig";
 import { writeRoster } from "../test/support/roster";
+import { runServerCommand } from "../test/integration/support/serverCommands";
 import { ConnectOutcome, MemoryFigures, REAL_IMAGE, REAL_VERSION, connectGateway, memoryOf, request } from "../test/integration/gateway/realGatewaySupport";
 import {
   createAndStart, dockerClient, httpRequest, removeLabelled, translateContainer, translateNetwork, translateVolume, waitHealthy, TEST_LABEL,
@@ -54,6 +55,8 @@ function captureProgram(dir: string, values: Record<string, unknown>): CapturedR
   if (r.status !== 0) throw new Error(`the program run failed (exit ${String(r.status)})`);
   return JSON.parse(fs.readFileSync(job.capturePath as string, "utf8")) as CapturedRegistration[];
 }
+const REPO_ROOT = path.resolve(__dirname, "..");
+
 const ofType = (regs: CapturedRegistration[], type: string): CapturedRegistration[] => regs.filter((r) => r.type === type);
 const TYPES = { container: "docker:index/container:Container", volume: "docker:index/volume:Volume", network: "docker:index/network:Network" };
 
@@ -74,19 +77,28 @@ async function measure(tier: TierName): Promise<TierResult> {
   const docker = dockerClient();
   await removeLabelled(docker, LABEL_FILTER);
   const dir = makeTempDir("gateway");
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
   try {
-    const rosterDir = path.join(dir, "roster");
-    fs.mkdirSync(rosterDir);
+    // The program reads rosters inside the project only (git-ignored .test-rosters/).
+    fs.mkdirSync(path.join(REPO_ROOT, ".test-rosters"), { recursive: true });
+    const rosterDir = fs.mkdtempSync(path.join(REPO_ROOT, ".test-rosters", "bench-gateway-"));
+    cleanups.push(() => fs.rmSync(rosterDir, { recursive: true, force: true }));
     writeRoster([{ name: "bench", tier }], rosterDir);
     const run = captureProgram(dir, {
       domain: "claw.test",
-      rosterDir,
+      rosterDir: path.relative(REPO_ROOT, rosterDir),
+      cgroupDriver: "cgroupfs",
       image: `ghcr.io/openclaw/openclaw:${REAL_VERSION}`,
       portPool: { start: 28770, end: 28779 },
       tenantNetworks: "10.235.0.0/24",
       caddy: { localCerts: true },
       apiKeys: { bench: "bench-key-not-a-real-key-000000" },
     });
+    // The tenant's limited parent cgroup, as the program orders it: before the container, removed after.
+    for (const limit of run.filter((r) => r.name.endsWith("-process-limit"))) {
+      await runServerCommand(limit, "create");
+      cleanups.push(() => runServerCommand(limit, "delete"));
+    }
     const c = ofType(run, TYPES.container)[0];
     const health = c.inputs.healthcheck as { startPeriod: string };
     const t = translateContainer(c.inputs, { image: REAL_IMAGE, extraLabels: LABELS, healthTiming: { interval: "1s", startPeriod: health.startPeriod } });
@@ -147,6 +159,7 @@ async function measure(tier: TierName): Promise<TierResult> {
     };
   } finally {
     await removeLabelled(docker, LABEL_FILTER);
+    for (const step of cleanups.reverse()) await step();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

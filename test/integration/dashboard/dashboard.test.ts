@@ -215,11 +215,18 @@ describe("npm run dashboard against the real engine, in Chromium", () => {
     expect(fill!.memory).toMatch(/MiB \/ 64\.0 MiB/);
     expect(stop!.state).toBe("running");
     expect(gone!.state).toBe("no container");
-    // The figures are the engine's: ds-ok's memory on the page is near what docker stats says now.
-    const stats = StatsSchema.parse(await docker.getContainer("openclaw-ds-ok").stats({ stream: false }));
-    const engineMiB = memoryUsedBytes(stats)! / MiB;
-    const pageMiB = Number(/^([\d.]+) MiB/.exec(ok!.memory)![1]);
-    expect(Math.abs(pageMiB - engineMiB)).toBeLessThan(Math.max(8, engineMiB * 0.25));
+    // The figures are the engine's: ds-ok's memory on the page comes near what docker stats says.
+    // A gateway that just started still grows, so compare again on each live update, within a bound.
+    let lastGap = { pageMiB: 0, engineMiB: 0 };
+    const close = await waitFor("ds-ok's memory on the page near docker stats'", SHOWN_WITHIN_MS, async () => {
+      const current = await row(page, "ds-ok");
+      const stats = StatsSchema.parse(await docker.getContainer("openclaw-ds-ok").stats({ stream: false }));
+      const engineMiB = memoryUsedBytes(stats)! / MiB;
+      const pageMiB = Number(/^([\d.]+) MiB/.exec(current?.memory ?? "")?.[1] ?? NaN);
+      lastGap = { pageMiB, engineMiB };
+      return Math.abs(pageMiB - engineMiB) < Math.max(8, engineMiB * 0.25) ? true : undefined;
+    }).catch(() => false);
+    expect({ close, ...lastGap }).toEqual({ close: true, ...lastGap });
     // Live: the header's time moves without a reload.
     const first = await page.getAttribute("body", "data-checked-at");
     await waitFor("a live update", SHOWN_WITHIN_MS, async () => ((await page.getAttribute("body", "data-checked-at")) !== first ? true : undefined));

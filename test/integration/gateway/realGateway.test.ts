@@ -19,7 +19,8 @@ import { chromium, BrowserContext } from "playwright-core";
 import { renderCaddyfile } from "../../../core/caddyfile";
 import { CACHE_DIR, CREDENTIALS_DIR, STATE_DIR, WRITABLE_TMPFS } from "../../../core/gateway";
 import { CapturedResource, ProgramRun, ofType, runProgram, TYPES } from "../../support/program";
-import { writeRoster, TestTenant } from "../../support/roster";
+import { projectTempDir, writeRoster, TestTenant } from "../../support/roster";
+import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 import { EdgeCommand, EdgePorts, TEST_DOMAIN, edgeCommandOf, testStackConfig } from "../caddy/fixtures";
 import { RunStateFile } from "../edge/helpers";
 import {
@@ -93,7 +94,7 @@ function install(command: EdgeCommand): Promise<ShellRun> {
 }
 
 function stackConfig(names: readonly string[]): Record<string, unknown> {
-  return { ...testStackConfig({ rosterDir, sandbox, ports, portPool: PORT_POOL, activeTenants: names }), tenantNetworks: TENANT_NETWORKS };
+  return { ...testStackConfig({ rosterDir, sandbox, ports, portPool: PORT_POOL, activeTenants: names }), tenantNetworks: TENANT_NETWORKS, cgroupDriver: "cgroupfs" };
 }
 
 function learnAlice(r: ProgramRun): Alice {
@@ -156,6 +157,8 @@ beforeAll(async () => {
   const engineLeft = await removeLabelled(docker, LABEL_FILTER);
   if (hostLeft.length + engineLeft.length > 0) console.log(`removed leftovers of an earlier run: ${[...hostLeft, ...engineLeft].join("; ")}`);
   cleanup.add("remove the state file", () => stateFile.remove());
+  // Runs after the containers are gone (clean-up runs last-added first): they live in those cgroups.
+  cleanup.add("remove the tenants' process limits", () => removeProcessLimits());
   cleanup.add("remove labelled engine objects", async () => {
     await removeLabelled(docker, LABEL_FILTER);
   });
@@ -167,11 +170,11 @@ beforeAll(async () => {
   clientAddress = (bridge as { IPAM?: { Config?: Array<{ Gateway?: string }> } }).IPAM?.Config?.[0]?.Gateway ?? "";
   if (!/^\d+\.\d+\.\d+\.\d+$/.test(clientAddress) || clientAddress.startsWith("127.")) throw new Error(`no usable bridge address: ${clientAddress}`);
   ports = { http: await freePort(), https: await freePort(), admin: await freePort() };
-  rosterDir = path.join(dir, "roster");
-  fs.mkdirSync(rosterDir);
+  rosterDir = projectTempDir("real-gateway-roster"); // the program reads rosters inside the project only
   writeRoster(ROSTER, rosterDir);
 
   run = await runProgram(stackConfig(["alice"]));
+  await applyProcessLimits(run); // alice's limited parent cgroup, before her container
   edge = edgeCommandOf(run);
   alice = learnAlice(run);
   if (!(await portIsFree(alice.port))) throw new Error(`127.0.0.1:${alice.port} (this suite's pool) is taken by something else`);

@@ -159,8 +159,8 @@ describe("npm start as a user runs it", () => {
   it("the dev stack on this engine: every check passes, then no CLI on PATH -> installing it, and an offline download fails clearly", async () => {
     const docker = new Docker({ socketPath: DOCKER_SOCKET });
     // The dev stack's image, stood in for by the local gateway image (tagging sends nothing anywhere).
-    await docker.getImage(STANDIN).tag({ repo: "ghcr.io/openclaw/openclaw", tag: "2026.8.1-r20260820" });
-    cleanup.add("tag", () => docker.getImage("ghcr.io/openclaw/openclaw:2026.8.1-r20260820").remove());
+    await docker.getImage(STANDIN).tag({ repo: "ghcr.io/openclaw/openclaw", tag: "2026.9.6-r20260923" });
+    cleanup.add("tag", () => docker.getImage("ghcr.io/openclaw/openclaw:2026.9.6-r20260923").remove());
     const stateBefore = fs.existsSync(path.join(REPO, ".pulumi-state"));
     const devFileBefore = fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8");
     const started = Date.now();
@@ -171,7 +171,7 @@ describe("npm start as a user runs it", () => {
     expect(r.stdout).toMatch(new RegExp(`  ok Docker engine: answers at ${ENGINE} \\(Docker `));
     expect(r.stdout).toMatch(/  ok Caddy: v?2\.\d+\.\d+ \(>= 2\.7\)/);
     expect(r.stdout).toContain("  ok Ports: free on 127.0.0.1: 8080, 8443, 2019, 18879, 18844");
-    expect(r.stdout).toContain("  ok Image: ghcr.io/openclaw/openclaw:2026.8.1-r20260820 is on the engine");
+    expect(r.stdout).toContain("  ok Image: ghcr.io/openclaw/openclaw:2026.9.6-r20260923 is on the engine");
     expect(r.stdout).toContain(`Pulumi: no pulumi on PATH: installing Pulumi CLI 3.270.0 (the SDK's version) into ${home}/.pulumi/versions/3.270.0`);
     expect(r.stderr).toContain(`npm start: could not install the Pulumi CLI 3.270.0 into ${home}/.pulumi/versions/3.270.0: Failed to download https://get.pulumi.com/install.sh: fetch failed`);
     expect(r.stderr).toContain("fix: this needs the internet (get.pulumi.com)");
@@ -193,8 +193,8 @@ describe("npm start past its checks, with a stand-in Pulumi CLI on PATH", () => 
     fs.mkdirSync(fakeDir);
     fs.writeFileSync(path.join(fakeDir, "pulumi"), `#!/bin/sh\nexec '${process.execPath}' '${path.join(__dirname, "fake-pulumi.js")}' "$@"\n`, { mode: 0o755 });
     const docker = new Docker({ socketPath: DOCKER_SOCKET });
-    await docker.getImage(STANDIN).tag({ repo: "ghcr.io/openclaw/openclaw", tag: "2026.8.1-r20260820" });
-    cleanup.add("tag", () => docker.getImage("ghcr.io/openclaw/openclaw:2026.8.1-r20260820").remove());
+    await docker.getImage(STANDIN).tag({ repo: "ghcr.io/openclaw/openclaw", tag: "2026.9.6-r20260923" });
+    cleanup.add("tag", () => docker.getImage("ghcr.io/openclaw/openclaw:2026.9.6-r20260923").remove());
     // The Caddy the dev stack reloads, already running (so the launcher starts none of its own).
     const config = path.join(dir, "admin.Caddyfile");
     fs.writeFileSync(config, "{\n\tadmin localhost:2019\n}\n");

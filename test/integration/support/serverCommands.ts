@@ -12,7 +12,8 @@ export function processLimitCommands(run: ProgramRun): CapturedResource[] {
   return ofType(run, TYPES.localCommand).filter((c) => c.name.endsWith("-process-limit"));
 }
 
-export async function runServerCommand(c: CapturedResource, which: "create" | "delete"): Promise<string> {
+/** Runs one captured local.Command as the provider would (interpreter, command, stdin). */
+export async function runServerCommand(c: Pick<CapturedResource, "name" | "inputs">, which: "create" | "delete"): Promise<string> {
   const interpreter = (c.inputs.interpreter as string[] | undefined) ?? ["/bin/bash", "-c"];
   const stdin = c.inputs.stdin === undefined ? "" : String(c.inputs.stdin);
   const r = await runCommand(interpreter, String(c.inputs[which]), stdin, process.env, 60_000);
