@@ -11,6 +11,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../support/base-rootfs.sh
+. "$HERE/../support/base-rootfs.sh"
 TAG="${OPENCLAW_STANDIN_TAG:-openclaw-standin:test}"
 FORCE=0
 [ "${1:-}" = "--force" ] && FORCE=1
@@ -29,7 +31,7 @@ BUSYBOX="$(readlink -f "$BUSYBOX")"
 if ldd "$BUSYBOX" >/dev/null 2>&1; then die "$BUSYBOX is dynamically linked; install busybox-static"; fi
 
 HASH="$( {
-  sha256sum "$HERE/gateway.js" "$HERE/build.sh" | cut -d' ' -f1
+  sha256sum "$HERE/gateway.js" "$HERE/build.sh" "$HERE/../support/base-rootfs.sh" | cut -d' ' -f1
   "$NODE_BIN" --version
   stat -c '%s %Y' "$NODE_BIN" "$BUSYBOX"
 } | sha256sum | cut -c1-16)"
@@ -45,55 +47,16 @@ fi
 t0=$(date +%s%N)
 ROOTFS="$(mktemp -d /tmp/openclaw-standin-rootfs.XXXXXX)"
 trap 'rm -rf "$ROOTFS"' EXIT
-chmod 755 "$ROOTFS"
-
-mkdir -p "$ROOTFS"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,lib64,etc,app/dist,proc,sys,dev,run,tmp,var/tmp,root}
-mkdir -p "$ROOTFS"/home/node/.openclaw "$ROOTFS"/home/node/.config/openclaw
-
-# node + its shared libraries (same paths as on the host; the ELF interpreter included)
-install -m 0755 "$NODE_BIN" "$ROOTFS/usr/local/bin/node"
-ln -s /usr/local/bin/node "$ROOTFS/usr/bin/node"
-libs="$(ldd "$NODE_BIN" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}')"
-[ -n "$libs" ] || die "ldd found no libraries for $NODE_BIN"
-for lib in $libs; do
-  mkdir -p "$ROOTFS$(dirname "$lib")"
-  cp -L "$lib" "$ROOTFS$lib"
-done
-
-# busybox: /bin/sh and the applets at their usual places
-install -m 0755 "$BUSYBOX" "$ROOTFS/bin/busybox"
-while read -r applet; do
-  [ -n "$applet" ] || continue
-  [ -e "$ROOTFS/$applet" ] || [ -L "$ROOTFS/$applet" ] || { mkdir -p "$ROOTFS/$(dirname "$applet")"; ln -s /bin/busybox "$ROOTFS/$applet"; }
-done < <("$BUSYBOX" --list-full)
-[ -e "$ROOTFS/bin/sh" ] || ln -s /bin/busybox "$ROOTFS/bin/sh"
-
-# users, name resolution, mount points docker bind-mounts over
-cat >"$ROOTFS/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-node:x:1000:1000:node:/home/node:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-EOF
-cat >"$ROOTFS/etc/group" <<'EOF'
-root:x:0:
-node:x:1000:
-nogroup:x:65534:
-EOF
-printf 'hosts: files dns\n' >"$ROOTFS/etc/nsswitch.conf"
-: >"$ROOTFS/etc/hosts"; : >"$ROOTFS/etc/resolv.conf"; : >"$ROOTFS/etc/hostname"
+lay_base_rootfs "$ROOTFS" "$NODE_BIN" "$BUSYBOX"
+mkdir -p "$ROOTFS/app/dist"
 echo "openclaw-standin $HASH" >"$ROOTFS/etc/openclaw-standin-release"
 
 # the stand-in gateway
 install -m 0644 "$HERE/gateway.js" "$ROOTFS/app/dist/index.js"
 printf '{"name":"openclaw-standin","private":true,"version":"0.0.0"}\n' >"$ROOTFS/app/package.json"
 
-chmod 1777 "$ROOTFS/tmp"
-chmod 1777 "$ROOTFS/var/tmp"
-chmod 700 "$ROOTFS/root"
 # State directories owned by node, so new named volumes copy that ownership.
 chown -R 1000:1000 "$ROOTFS/home/node"
-chmod 755 "$ROOTFS/home/node"
-chmod 700 "$ROOTFS/home/node/.openclaw" "$ROOTFS/home/node/.config/openclaw"
 
 OLD_ID="$(docker image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)"
 TMP_TAG="openclaw-standin-build:$HASH"

