@@ -63,7 +63,7 @@ export = async () => {
       for (const t of plan.tenants) {
         const serverIp = ipOf.get(t.server);
         if (serverIp === undefined) continue; // the schema requires publicIp on every server when dns is set
-        new TenantDns(`dns-${t.name}`, { zoneId, host: t.host, serverIp, proxied }, { dependsOn: gatewayOf.get(t.name) ?? [] });
+        new TenantDns(`dns-${t.name}`, { zoneId, host: t.host, serverIp, proxied, after: gatewayOf.get(t.name) });
       }
     }
   }

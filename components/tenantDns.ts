@@ -8,12 +8,14 @@ export interface TenantDnsArgs {
   /** The public address of the server the tenant runs on. */
   serverIp: string;
   proxied: boolean;
+  /** The tenant's gateway: the record changes only after it is created and healthy (`wait: true`). */
+  after?: pulumi.Resource;
 }
 
 /**
  * One tenant's own A record, for a stack with several servers: one wildcard cannot send each
- * subdomain to a different machine. It depends on the tenant's gateway (see index.ts), so after a
- * move it points at the new server only once the new container is healthy.
+ * subdomain to a different machine. It depends on the tenant's gateway, so after a move it points
+ * at the new server only once the new container is healthy.
  */
 export class TenantDns extends pulumi.ComponentResource {
   public readonly recordName: string;
@@ -33,7 +35,8 @@ export class TenantDns extends pulumi.ComponentResource {
         proxied: args.proxied,
         comment: "Managed by openclaw-hosting (Pulumi): one tenant's gateway",
       },
-      { parent: this },
+      // On the record itself, not only the component: a component's dependsOn does not hold back its children in every SDK.
+      { parent: this, dependsOn: args.after !== undefined ? [args.after] : [] },
     );
     this.registerOutputs({ recordName: this.recordName });
   }

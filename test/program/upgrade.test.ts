@@ -30,7 +30,7 @@ describe.each(Object.keys(UPGRADE_CONFIGS))("upgrading a single-server stack (%s
     const before = byUrn(BASELINE[name]);
     const after = byUrn(recorded(run.resources));
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
-    for (const [urn, was] of before) expect({ urn, ...after.get(urn) }).toEqual({ urn, ...was });
+    for (const [urn, was] of before) expect(after.get(urn) ?? `missing ${urn}`).toEqual(was);
   });
 
   test("the same stack written as servers.default registers the same resources too", async () => {
@@ -45,6 +45,6 @@ describe.each(Object.keys(UPGRADE_CONFIGS))("upgrading a single-server stack (%s
     const before = byUrn(BASELINE[name]);
     const after = byUrn(recorded(run.resources));
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
-    for (const [urn, was] of before) expect({ urn, ...after.get(urn) }).toEqual({ urn, ...was });
+    for (const [urn, was] of before) expect(after.get(urn) ?? `missing ${urn}`).toEqual(was);
   });
 });
