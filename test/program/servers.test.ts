@@ -111,3 +111,31 @@ describe("moves happen only by an edit of server:", () => {
     expect(record?.inputs.content).toBe(THREE_SERVERS.c.publicIp);
   });
 });
+
+describe("blast radius with three servers", () => {
+  const changed = (a: ProgramRun, b: ProgramRun) => {
+    const index = (run: ProgramRun) => new Map(run.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify([r.inputs, r.provider])]));
+    const x = index(a);
+    const y = index(b);
+    return [...new Set([...x.keys(), ...y.keys()])].filter((k) => x.get(k) !== y.get(k)).map((k) => k.split("::")[1]).sort();
+  };
+  let baseline: ProgramRun;
+  beforeAll(async () => {
+    baseline = await runProgram(serversConfig());
+  });
+
+  test("adding a tenant on b touches its own resources, its DNS record and b's edge only", async () => {
+    const after = await runProgram(serversConfig([...SIX_TENANTS, { name: "gina", server: "b", port: 18813 }]));
+    expect(changed(baseline, after)).toEqual(["dns-gina", "dns-gina-record", "edge-b-caddyfile", "gina", "gina-credentials", "gina-gateway", "gina-gateway-token", "gina-network", "gina-state"]);
+  });
+
+  test("re-tiering a tenant touches its container only", async () => {
+    const after = await runProgram(serversConfig(SIX_TENANTS.map((t) => (t.name === "frank" ? { ...t, tier: "heavy" as const } : t))));
+    expect(changed(baseline, after)).toEqual(["frank-gateway"]);
+  });
+
+  test("moving a tenant touches that tenant, its record and the two servers' edges only", async () => {
+    const after = await runProgram(serversConfig(SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, server: "c", port: 18812 } : t))), { tenants: baseline.outputs.tenants, retainedData: [] });
+    expect(changed(baseline, after)).toEqual(["carol-credentials", "carol-gateway", "carol-network", "carol-state", "dns-carol-record", "edge-b-caddyfile", "edge-c-caddyfile"]);
+  });
+});
