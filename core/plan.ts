@@ -10,6 +10,9 @@ import { ServerTarget, resolveServers } from "./servers";
 import { StackConfig, TierName, caddyPorts, resolveTiers } from "./stackConfig";
 import { checkNetworkCapacity, isPrivateIpv4, tenantSubnet } from "./tenantNetworks";
 
+/** Records a Cloudflare Free zone may hold (zones created from 2024-09-01 on). */
+export const FREE_ZONE_RECORDS = 200;
+
 /** Everything one tenant's resources are built from. Nothing in it depends on another tenant. */
 export interface TenantPlan {
   name: string;
@@ -83,6 +86,11 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   const serverOf = new Map(servers.map((s) => [s.name, s]));
 
   const warnings: Problem[] = [];
+  // Cloudflare's per-zone record limit (its DNS FAQ): Free 200 (1,000 for zones created before
+  // 2024-09-01), Pro, Business and Enterprise 3,500. Several servers need one record per tenant.
+  if (config.dns !== undefined && servers.length > 1 && roster.length > FREE_ZONE_RECORDS) {
+    warnings.push({ field: "dns", message: `${roster.length} tenants need ${roster.length} DNS records; a Cloudflare Free zone allows ${FREE_ZONE_RECORDS} (1,000 if created before 2024-09-01), paid plans 3,500` });
+  }
   for (const server of servers) {
     if (config.dns !== undefined && server.publicIp !== undefined && isPrivateIpv4(server.publicIp)) {
       warnings.push({ field: multi ? `${server.fieldPrefix}publicIp` : "serverIp", message: `${server.publicIp} is a private address (RFC 1918, loopback, CGNAT or link-local): the public DNS record will point where the internet cannot reach, and Let's Encrypt cannot validate` });

@@ -93,3 +93,12 @@ describe("several servers", () => {
     expect(plan?.caddyfile).toBe(plan?.servers[0].caddyfile);
   });
 });
+
+test("with several servers and dns, a roster over a Cloudflare Free zone's 200 records is warned about", () => {
+  const many = Array.from({ length: 201 }, (_, i) => file(`t${i}`, `tier: light\nserver: ${["a", "b", "c"][i % 3]}\n`));
+  const dns = { zoneId: "0123456789abcdef0123456789abcdef" };
+  const big = Object.fromEntries(Object.entries(servers).map(([n, s]) => [n, { ...s, memoryMb: 65536, cpus: 64, portPool: { start: 20000, end: 20999 } }]));
+  const warned = checkHosting(config({ servers: big, dns }), () => many).warnings.map(formatProblem);
+  expect(warned).toContain("config dns: 201 tenants need 201 DNS records; a Cloudflare Free zone allows 200 (1,000 if created before 2024-09-01), paid plans 3,500");
+  expect(checkHosting(config({ servers: big, dns }), () => many.slice(0, 200)).warnings.map(formatProblem).filter((w) => w.startsWith("config dns"))).toEqual([]);
+});

@@ -13,6 +13,7 @@ import Docker from "dockerode";
 import { ProgramRun, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
 import { writeRoster, projectTempDir } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, translateContainer, translateNetwork, translateVolume, waitHealthy } from "../support/docker";
+import { Engine, MoveError, moveTenantData } from "../../../scripts/moveTenant";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";
@@ -80,7 +81,21 @@ beforeAll(async () => {
   if (ADDRESSES.length !== 3 || KEY === "" || SSH_BIN === "") {
     throw new Error("the three servers are not up: run this suite through scripts/test.sh (it runs scripts/servers-env.sh up)");
   }
-  const rosterDir = writeRoster(ROSTER.map(({ name, server }) => ({ name, tier: "light" as const, extra: `server: ${server}` })), projectTempDir("three-servers"));
+  rosterDir = projectTempDir("three-servers");
+  program = await programFor(ROSTER);
+  for (const [i, name] of SERVER_NAMES.entries()) engines.set(name, engineOverSsh(ADDRESSES[i]));
+
+  // Replay each server's share of the program on that server's engine, over SSH.
+  const t0 = Date.now();
+  await Promise.all(SERVER_NAMES.map((server) => replay(program, server)));
+  console.log(`three servers: replayed ${program.resources.filter((r) => r.type.startsWith("docker:")).length} Docker resources over SSH in ${Date.now() - t0} ms`);
+  for (const server of SERVER_NAMES) await installEdge(program, server);
+});
+
+let rosterDir: string;
+/** The program under mocks for this roster, with the three servers over SSH. */
+function programFor(roster: readonly { name: string; server: string }[], previous: Record<string, unknown> = {}): Promise<ProgramRun> {
+  writeRoster(roster.map(({ name, server }) => ({ name, tier: "light" as const, extra: `server: ${server}` })), rosterDir);
   const servers = Object.fromEntries(SERVER_NAMES.map((name, i) => [name, {
     ssh: { host: ADDRESSES[i], user: "root", privateKeyPath: KEY },
     publicIp: ADDRESSES[i],
@@ -88,40 +103,46 @@ beforeAll(async () => {
     cpus: 2,
     tenantNetworks: "10.252.0.0/16",
   }]));
-  program = await runProgram(baseConfig(rosterDir, {
+  return runProgram(baseConfig(rosterDir, {
     domain: DOMAIN,
     image: "openclaw-standin:test",
-    apiKeys: Object.fromEntries(ROSTER.map((t) => [t.name, fakeKey(t.name)])),
+    apiKeys: Object.fromEntries(roster.map((t) => [t.name, fakeKey(t.name)])),
     servers,
     caddy: { caddyfilePath: "/run/openclaw-edge/Caddyfile", adminAddress: "localhost:2019", localCerts: true, storageDir: "/run/openclaw-edge/data" },
-  }));
-  for (const [i, name] of SERVER_NAMES.entries()) engines.set(name, engineOverSsh(ADDRESSES[i]));
+  }), previous);
+}
 
-  // Replay each server's share of the program on that server's engine, over SSH.
-  const t0 = Date.now();
-  await Promise.all(SERVER_NAMES.map(async (server) => {
-    const docker = engines.get(server) as Docker;
-    const mine = program.resources.filter((r) => r.provider?.split("::")[3] === `server-${server}`);
-    for (const r of mine.filter((x) => x.type === TYPES.volume)) await docker.createVolume(translateVolume(r.inputs, LABELS));
-    for (const r of mine.filter((x) => x.type === TYPES.network)) await docker.createNetwork(translateNetwork(r.inputs, LABELS));
-    for (const r of mine.filter((x) => x.type === TYPES.container)) {
-      const t = translateContainer(r.inputs, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH });
-      const c = await docker.createContainer(t.create);
-      await c.start();
-      await waitHealthy(docker, t.name, 60_000);
-    }
-  }));
-  console.log(`three servers: replayed ${program.resources.filter((r) => r.type.startsWith("docker:")).length} Docker resources over SSH in ${Date.now() - t0} ms`);
-
-  // Each server's edge command, over SSH, as command.remote runs it.
-  for (const server of SERVER_NAMES) {
-    const edge = ofType(program, TYPES.remoteCommand).find((c) => c.name === `edge-${server}-caddyfile`);
-    if (edge === undefined) throw new Error(`no edge command for ${server}`);
-    const r = await ssh(address(server), String(edge.inputs.create), String(edge.inputs.stdin));
-    if (r.code !== 0) throw new Error(`edge command on ${server} failed (${r.code}): ${r.stderr}`);
-    console.log(`edge command on ${server} over SSH: ${r.ms} ms`);
+/** Creates on `server`'s engine what the program registered there (only `tenant`'s, if given), as the provider would. */
+async function replay(run: ProgramRun, server: string, tenant?: string): Promise<void> {
+  const docker = engines.get(server) as Docker;
+  const mine = run.resources.filter((r) => r.provider?.split("::")[3] === `server-${server}` && (tenant === undefined || r.name.startsWith(`${tenant}-`)));
+  // Docker's volume create returns the volume that exists by that name: the moved copy is adopted.
+  for (const r of mine.filter((x) => x.type === TYPES.volume)) await docker.createVolume(translateVolume(r.inputs, LABELS));
+  for (const r of mine.filter((x) => x.type === TYPES.network)) await docker.createNetwork(translateNetwork(r.inputs, LABELS));
+  for (const r of mine.filter((x) => x.type === TYPES.container)) {
+    const t = translateContainer(r.inputs, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH });
+    const c = await docker.createContainer(t.create);
+    await c.start();
+    await waitHealthy(docker, t.name, 60_000);
   }
-});
+}
+
+/** Each server's edge command, over SSH, as command.remote runs it. */
+async function installEdge(run: ProgramRun, server: string): Promise<void> {
+  const edge = ofType(run, TYPES.remoteCommand).find((c) => c.name === `edge-${server}-caddyfile`);
+  if (edge === undefined) throw new Error(`no edge command for ${server}`);
+  const r = await ssh(address(server), String(edge.inputs.create), String(edge.inputs.stdin));
+  if (r.code !== 0) throw new Error(`edge command on ${server} failed (${r.code}): ${r.stderr}`);
+  console.log(`edge command on ${server} over SSH: ${r.ms} ms`);
+}
+
+/** The Docker CLI's view of a server: DOCKER_HOST=ssh://, with the suite's ssh wrapper first on PATH. */
+function cliEngine(server: string): Engine {
+  return { name: server, env: { ...process.env, DOCKER_HOST: `ssh://root@${address(server)}:22`, PATH: `${SSH_BIN}:${process.env.PATH ?? ""}` } };
+}
+function cli(server: string, args: string[]): Promise<Shell> {
+  return run(["docker", ...args], "", 120_000, cliEngine(server).env);
+}
 
 test("every tenant's container is on its named server's engine and on no other", async () => {
   const seen: Record<string, string[]> = {};
@@ -159,13 +180,59 @@ test("each server's Caddy routes exactly its own tenants", async () => {
   }
 });
 
+test("moving a tenant: old container stops first, every file copied and verified, same token, answers on the new server; a failed copy leaves it where it was", async () => {
+  // Data worth keeping: a megabyte of random bytes, nested folders, an empty file, the credentials.
+  const write = await cli("s1", ["exec", "openclaw-alice", "sh", "-c",
+    "mkdir -p ~/.openclaw/agents/main/sessions && head -c 1048576 /dev/urandom > ~/.openclaw/agents/main/sessions/s1.jsonl && " +
+    "echo '{\"n\":1}' > ~/.openclaw/openclaw.json && : > ~/.openclaw/empty && head -c 4096 /dev/urandom > ~/.config/openclaw/auth-profiles.json"]);
+  expect(write.code).toBe(0);
+  const sums = "cd / && find home/node/.openclaw home/node/.config/openclaw -type f | sort | while read f; do echo \"$(stat -c %s \"$f\") $(sha256sum \"$f\" | cut -d' ' -f1) $f\"; done";
+  const before = await cli("s1", ["exec", "openclaw-alice", "sh", "-c", sums]);
+  const tokenOf = async (server: string) => ((await (engines.get(server) as Docker).getContainer("openclaw-alice").inspect()).Config.Env ?? []).find((e) => e.startsWith("OPENCLAW_GATEWAY_TOKEN="));
+  const token = await tokenOf("s1");
+  expect(token).toMatch(/^OPENCLAW_GATEWAY_TOKEN=.+/);
+
+  const moved = await moveTenantData("alice", IMAGE, cliEngine("s1"), cliEngine("s2"));
+  console.log(`move alice s1 -> s2: ${moved.files} files, ${moved.bytes} bytes, ${moved.checked} byte counts and SHA-256 compared, ${moved.ms} ms`);
+  expect(moved.files).toBeGreaterThanOrEqual(4);
+  expect(moved.bytes).toBeGreaterThan(1_048_576);
+  // The old container is stopped (never two writers) and the old volumes are still there.
+  const old = await (engines.get("s1") as Docker).getContainer("openclaw-alice").inspect();
+  expect(old.State.Running).toBe(false);
+  for (const v of ["openclaw-alice-state", "openclaw-alice-credentials"]) await expect((engines.get("s1") as Docker).getVolume(v).inspect()).resolves.toBeDefined();
+
+  // The roster edit the move ends in, and what `pulumi up` then does: old container gone, new one on s2.
+  const after = await programFor(ROSTER.map((t) => (t.name === "alice" ? { ...t, server: "s2" } : t)), { tenants: program.outputs.tenants, retainedData: [] });
+  expect(after.outputs.retainedData).toEqual([{ tenant: "alice", server: "s1", volumes: ["openclaw-alice-state", "openclaw-alice-credentials"] }]);
+  await (engines.get("s1") as Docker).getContainer("openclaw-alice").remove();
+  await (engines.get("s1") as Docker).getNetwork("openclaw-alice").remove();
+  await replay(after, "s2", "alice");
+  await installEdge(after, "s1");
+  await installEdge(after, "s2");
+  expect(await tokenOf("s2")).toBe(token);
+  const copied = await cli("s2", ["exec", "openclaw-alice", "sh", "-c", sums]);
+  expect(copied.stdout).toBe(before.stdout);
+  expect(copied.stdout.split("\n").filter((l) => l !== "").length).toBe(moved.files);
+  const viaNew = await viaEdge(address("s2"), "alice");
+  expect(viaNew.stdout.split("\n").pop()).toBe("200");
+  expect((await viaEdge(address("s1"), "alice")).stdout.split("\n").pop()).not.toBe("200");
+
+  // A copy that cannot be made: s2 already holds a volume by bob's name. Bob stays on s1, running.
+  await (engines.get("s2") as Docker).createVolume({ Name: "openclaw-bob-state", Labels: LABELS });
+  await expect(moveTenantData("bob", IMAGE, cliEngine("s1"), cliEngine("s2"))).rejects.toThrow(MoveError);
+  await expect(moveTenantData("bob", IMAGE, cliEngine("s1"), cliEngine("s2"))).rejects.toThrow(/server s2 already has a volume openclaw-bob-state/);
+  expect((await (engines.get("s1") as Docker).getContainer("openclaw-bob").inspect()).State.Running).toBe(true);
+  expect((await viaEdge(address("s1"), "bob")).stdout.split("\n").pop()).toBe("200");
+});
+
 test("a stopped server fails with an error naming it, while the others keep serving", async () => {
   const stop = await run(["bash", path.join(__dirname, "..", "..", "..", "scripts", "servers-env.sh"), "stop-server", "3"], "", 120_000);
   expect(stop.code).toBe(0);
   const lost = await ssh(address("s3"), "docker info", "", 20_000);
   expect(lost.code).not.toBe(0);
   expect(lost.stderr).toContain(address("s3"));
-  for (const t of ROSTER.filter((x) => x.server !== "s3")) {
+  // alice was moved to s2 by the test above.
+  for (const t of ROSTER.map((x) => (x.name === "alice" ? { ...x, server: "s2" } : x)).filter((x) => x.server !== "s3")) {
     const r = await viaEdge(address(t.server), t.name);
     expect(`${t.name}: ${r.stdout.split("\n").pop()}`).toBe(`${t.name}: 200`);
   }
