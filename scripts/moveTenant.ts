@@ -34,7 +34,12 @@ function docker(engine: Engine, args: string[], timeoutMs = 120_000, pipeTo?: { 
       const sink = spawn("docker", pipeTo.args, { env: pipeTo.engine.env, stdio: ["pipe", "ignore", "pipe"] });
       children.push(sink);
       child.stdout.pipe(sink.stdin);
-      sink.stderr.on("data", (d) => (stderr += String(d)));
+      // A sink that fails early must not leave the source blocked on a full pipe.
+      sink.stdin.on("error", () => child.kill("SIGKILL"));
+      sink.on("close", (status) => {
+        if (status !== 0) child.kill("SIGKILL");
+      });
+      sink.stderr.on("data", (d) => (stderr += `${pipeTo.engine.name}: ${String(d)}`));
     } else {
       child.stdout.on("data", (d) => (stdout += String(d)));
     }
@@ -60,6 +65,7 @@ async function must(engine: Engine, args: string[], what: string, timeoutMs?: nu
 }
 
 const KEYS = ["state", "credentials"] as const;
+/** Copy and manifest helpers are named after the tenant, so a leftover is found and removed by the next run. */
 const helperName = (tenant: string) => `openclaw-${tenant}-move`;
 const mounts = (tenant: string) => tenantVolumes(tenant).flatMap((volume, i) => ["-v", `${volume}:/v/${KEYS[i]}`]);
 
@@ -70,7 +76,7 @@ async function manifest(engine: Engine, tenant: string, image: string): Promise<
 
 /**
  * Moves a tenant's data from `from` to `to`: the old container stops first (never two writers),
- * the volumes are copied through `docker cp -a` (owners kept) into same-named volumes on the new
+ * the volumes are streamed with tar (owners and modes kept) into same-named volumes on the new
  * server, and every file's byte count and SHA-256 are compared before this returns. On any failure
  * the copies made by this run are removed, the old container is started again, and a MoveError
  * says what went wrong: the tenant stays where it was. The old server's volumes are never touched.
@@ -100,15 +106,15 @@ export async function moveTenantData(tenant: string, image: string, from: Engine
       await must(to, ["volume", "create", "--label", `openclaw.tenant=${tenant}`, "--label", "managed-by=openclaw-hosting", v], `creating ${v}`);
       created.push(v);
     }
-    await docker(from, ["rm", "-f", helperName(tenant)]);
-    await docker(to, ["rm", "-f", helperName(tenant)]);
-    await must(from, ["create", "--name", helperName(tenant), "--network", "none", ...mounts(tenant), image], "creating the copy helper");
-    await must(to, ["create", "--name", helperName(tenant), "--network", "none", ...mounts(tenant), image], "creating the copy helper");
-    for (const key of KEYS) {
-      log(`copying ${tenant}'s ${key} volume from ${from.name} to ${to.name}`);
-      const r = await docker(from, ["cp", "-a", `${helperName(tenant)}:/v/${key}`, "-"], 3_600_000, { engine: to, args: ["cp", "-a", "-", `${helperName(tenant)}:/v/`] });
-      if (r.code !== 0) throw new MoveError(`copying the ${key} volume from ${from.name} to ${to.name} failed: ${r.stderr || `exit ${r.code}`}`);
-    }
+    // One tar stream from a read-only helper on the old server into a helper on the new one, as root
+    // so owners and modes are kept; nothing is written to disk in between.
+    log(`copying ${tenant}'s volumes from ${from.name} to ${to.name}`);
+    const helper = (extra: string[], ro: boolean) => [
+      "run", "--rm", "--name", helperName(tenant), "--network", "none", "--user", "0:0", ...extra, "--entrypoint", "tar",
+      ...mounts(tenant).map((m) => (m.startsWith("-") || !ro ? m : `${m}:ro`)), image,
+    ];
+    const r = await docker(from, [...helper([], true), "-C", "/v", "-cf", "-", "."], 3_600_000, { engine: to, args: [...helper(["-i"], false), "-C", "/v", "-xf", "-"] });
+    if (r.code !== 0) throw new MoveError(`copying the volumes from ${from.name} to ${to.name} failed: ${r.stderr || `exit ${r.code}`}`);
     const copy = await manifest(to, tenant, image);
     const differences = compareManifests(source, copy);
     if (differences.length > 0) throw new MoveError(`the copy on ${to.name} differs from ${from.name}: ${differences.slice(0, 10).join("; ")}`);
