@@ -42,4 +42,5 @@ npx jest --selectProjects integration --runInBand --testPathIgnorePatterns /test
 # Three stand-in servers (namespaces with their own dockerd, sshd and Caddy), only for their own suite.
 trap 'bash scripts/servers-env.sh down || true; bash scripts/runtime-env.sh stop || true; summary; rm -rf "$results"' EXIT
 eval "$(bash scripts/servers-env.sh up)"
-npx jest --selectProjects integration --runInBand --json --outputFile="$results/servers.json" test/integration/servers/
+# --forceExit: dockerode's SSH transport keeps its connections open after the last test.
+npx jest --selectProjects integration --runInBand --forceExit --json --outputFile="$results/servers.json" test/integration/servers/
