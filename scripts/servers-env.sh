@@ -178,6 +178,7 @@ cmd_down() {
     rm -rf "$(state_dir "$n")" 2>/dev/null || log "could not remove $(state_dir "$n") entirely"
   done
   rm -rf "$KEY_DIR"
+  rmdir "$BASE_RUN" "$BASE_STATE" "$EDGE_DIR" 2>/dev/null || true
 }
 
 case "${1:-}" in
