@@ -1,11 +1,16 @@
 // openclaw-hosting: one isolated OpenClaw gateway per tenant, behind Caddy, with automatic HTTPS.
 import * as pulumi from "@pulumi/pulumi";
-import { RetainedData, listRetainedData } from "./core/retainedData";
+import { HostingInputError } from "./core/problems";
+import { unpinnedMoves } from "./core/placement";
+import { listRetainedData } from "./core/retainedData";
+import { DEFAULT_SERVER, serverResourceNames } from "./core/servers";
 import { EgressGuard } from "./components/egressGuard";
 import { Edge } from "./components/edge";
 import { loadHostingInputs } from "./components/hostingInputs";
-import { serverAccess } from "./components/server";
+import { previousDeployment } from "./components/previousDeployment";
+import { ServerAccess, serverAccess } from "./components/server";
 import { TenantDataDeletion } from "./components/tenantDataDeletion";
+import { TenantDns } from "./components/tenantDns";
 import { TenantInstance } from "./components/tenantInstance";
 import { WildcardDns } from "./components/wildcardDns";
 
@@ -19,62 +24,105 @@ export = async () => {
 
   // 1. Read the stack config and the roster; any problem stops here, before anything changes.
   const { config, plan, apiKeys } = loadHostingInputs(__dirname);
+  const multi = plan.servers.length > 1;
+  const fallbackServer = plan.servers.some((s) => s.name === DEFAULT_SERVER) ? DEFAULT_SERVER : plan.servers[0].name;
 
-  // 2. The server the tenants run on.
-  const server = serverAccess(config.ssh);
+  // 2. The last deployment: which server each tenant was on. A tenant never changes server unless its file says so.
+  const previous = await previousDeployment();
+  const moves = unpinnedMoves(plan.tenants, plan.pinnedServers, previous.tenantServers, fallbackServer);
+  if (moves.length > 0) throw new HostingInputError(moves);
 
-  // 3. The server's egress guard: tenants reach the internet, never the host, metadata or private ranges.
-  const guard = new EgressGuard(
-    "egress-guard",
-    { policy: { tenantNetworks: config.tenantNetworks, privateRanges: config.privateRanges }, connection: server.connection },
+  // 3. The servers: each its own Docker engine (local or over SSH) and its own edge access, and its
+  //    egress guard: tenants reach the internet, never the host, metadata or private ranges.
+  const access = new Map<string, ServerAccess>(plan.servers.map((s) => [s.name, serverAccess(s.ssh, serverResourceNames(s.name).provider)]));
+  const accessOf = (server: string): ServerAccess => access.get(server) as ServerAccess;
+  const guards = new Map(
+    plan.servers.map((s) => [
+      s.name,
+      new EgressGuard(serverResourceNames(s.name).egressGuard, {
+        policy: { tenantNetworks: s.tenantNetworks, privateRanges: config.privateRanges },
+        connection: accessOf(s.name).connection,
+      }),
+    ]),
   );
 
-  // 4. One TenantInstance per roster entry.
+  // 4. One TenantInstance per roster entry, on its server's engine, once that server's guard is up.
   const instances = plan.tenants.map(
     (tenant) =>
       new TenantInstance(
         tenant.name,
-        { plan: tenant, apiKey: apiKeys[tenant.name], connection: server.connection, serverReady: [guard.ready] },
-        { provider: server.docker },
+        {
+          plan: tenant,
+          apiKey: apiKeys[tenant.name],
+          connection: accessOf(tenant.server).connection,
+          serverReady: [(guards.get(tenant.server) as EgressGuard).ready],
+        },
+        { provider: accessOf(tenant.server).docker },
       ),
   );
+  const gatewayOf = new Map(plan.tenants.map((t, i) => [t.name, instances[i].gateway]));
 
-  // 5. The edge: Caddy routes every tenant's subdomain to its loopback port.
-  new Edge(
-    "edge",
-    { caddyfile: plan.caddyfile, caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress, connection: server.connection },
-    // Routes go live once the gateways behind them are healthy.
-    { dependsOn: instances.flatMap((instance) => (instance.gateway !== undefined ? [instance.gateway] : [])) },
-  );
-
-  // 6. DNS: one wildcard record, only when the stack manages DNS.
-  if (config.dns !== undefined && config.serverIp !== undefined) {
-    new WildcardDns("dns", { zoneId: config.dns.zoneId, domain: config.domain, serverIp: config.serverIp, proxied: config.dns.proxied });
+  // 5. The edges: each server's Caddy routes its own tenants to their loopback ports.
+  for (const server of plan.servers) {
+    new Edge(
+      serverResourceNames(server.name).edge,
+      { caddyfile: server.caddyfile, caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress, connection: accessOf(server.name).connection },
+      // Routes go live once the gateways behind them are healthy.
+      { dependsOn: server.tenants.flatMap((name) => gatewayOf.get(name) ?? []) },
+    );
   }
 
-  // 7. Data of departed tenants: kept and listed, deleted only when `deleteData` names them.
-  for (const tenant of config.deleteData) new TenantDataDeletion(tenant, { tenant, connection: server.connection });
-  const previous = new pulumi.StackReference("previous-deployment", {
-    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-  });
+  // 6. DNS, only when the stack manages it: one wildcard for one server; with several, one record
+  //    per tenant at its server, switched only once the tenant's gateway there is healthy.
+  if (config.dns !== undefined) {
+    const { zoneId, proxied } = config.dns;
+    if (!multi && plan.servers[0].publicIp !== undefined) {
+      new WildcardDns("dns", { zoneId, domain: config.domain, serverIp: plan.servers[0].publicIp, proxied });
+    }
+    if (multi) {
+      const ipOf = new Map(plan.servers.map((s) => [s.name, s.publicIp]));
+      for (const t of plan.tenants) {
+        const serverIp = ipOf.get(t.server);
+        if (serverIp === undefined) continue; // the schema requires publicIp on every server when dns is set
+        new TenantDns(`dns-${t.name}`, { zoneId, host: t.host, serverIp, proxied, after: gatewayOf.get(t.name) });
+      }
+    }
+  }
+
+  // 7. Data of departed tenants: kept and listed, deleted only when `deleteData` names them, on
+  //    every server that keeps some (the command skips volumes that are not there).
+  const retainedData = listRetainedData(
+    previous.tenantServers,
+    previous.retainedData,
+    Object.fromEntries(plan.tenants.map((t) => [t.name, t.server])),
+    [],
+    fallbackServer,
+  );
+  for (const tenant of config.deleteData) {
+    const servers = new Set([fallbackServer, ...retainedData.filter((r) => r.tenant === tenant).map((r) => r.server)]);
+    for (const server of [...servers].sort()) {
+      const name = server === DEFAULT_SERVER ? tenant : `${tenant}-on-${server}`;
+      new TenantDataDeletion(name, { tenant, connection: accessOf(server).connection });
+    }
+  }
 
   // 8. What operators read after `pulumi up`.
   return {
-    tenants: Object.fromEntries(plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, tier: t.tier, state: t.state }])),
+    tenants: Object.fromEntries(plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, tier: t.tier, state: t.state, server: t.server }])),
     urls: plan.tenants.map((t) => t.url),
     gatewayTokens: pulumi.secret(
       pulumi.all(Object.fromEntries(instances.map((instance, i) => [plan.tenants[i].name, instance.gatewayToken]))),
     ),
-    caddyfile: plan.caddyfile,
-    retainedData: pulumi
-      .all([previous.getOutput("tenants"), previous.getOutput("retainedData")])
-      .apply(([before, kept]) =>
-        listRetainedData(
-          Object.keys((before ?? {}) as Record<string, unknown>),
-          (kept ?? []) as RetainedData[],
-          plan.tenants.map((t) => t.name),
-          config.deleteData,
-        ),
-      ),
+    servers: Object.fromEntries(plan.servers.map((s) => [s.name, {
+      tenants: s.tenants.length,
+      activeTenants: s.utilisation.activeTenants,
+      memoryLimitMb: s.utilisation.memoryLimitMb,
+      cpus: s.utilisation.cpus,
+      memoryPercent: s.utilisation.memoryPercent,
+      cpuPercent: s.utilisation.cpuPercent,
+      publicIp: s.publicIp,
+    }])),
+    ...(multi ? { caddyfiles: Object.fromEntries(plan.servers.map((s) => [s.name, s.caddyfile])) } : { caddyfile: plan.caddyfile }),
+    retainedData: retainedData.filter((r) => !config.deleteData.includes(r.tenant)),
   };
 };

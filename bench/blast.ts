@@ -20,10 +20,13 @@ export function stableJson(value: unknown): string {
 }
 
 const key = (r: CapturedRegistration) => `${r.type} ${r.name}`;
+/** A provider reference is `urn::id`; the mock id changes between runs, the provider's name does not. */
+const providerName = (ref: string) => ref.split("::")[3] ?? "";
 
 export function diffRegistrations(before: readonly CapturedRegistration[], after: readonly CapturedRegistration[]): BlastDiff {
-  const a = new Map(before.map((r) => [key(r), stableJson({ inputs: r.inputs, secret: [...r.secretInputs].sort() })]));
-  const b = new Map(after.map((r) => [key(r), stableJson({ inputs: r.inputs, secret: [...r.secretInputs].sort() })]));
+  // The provider counts: a resource moved to another server's engine is replaced there.
+  const a = new Map(before.map((r) => [key(r), stableJson({ inputs: r.inputs, secret: [...r.secretInputs].sort(), provider: providerName(r.provider) })]));
+  const b = new Map(after.map((r) => [key(r), stableJson({ inputs: r.inputs, secret: [...r.secretInputs].sort(), provider: providerName(r.provider) })]));
   const changed: string[] = [];
   const added: string[] = [];
   const removed: string[] = [];

@@ -157,7 +157,8 @@ async function main(): Promise<void> {
     // resolved) inputs, in one flat loop: no components, no parents, no outputs, no program logic.
     // Same process conditions as the program, which lowers the stack-trace limit on its first lines.
     if (job.stackTraceLimit === undefined && process.env.OPENCLAW_FULL_STACKS !== "1") Error.stackTraceLimit = 0;
-    let provider: pulumiType.ProviderResource | undefined;
+    // One Docker provider per server, looked up by the name in the resource's provider reference.
+    const providers = new Map<string, pulumiType.ProviderResource>();
     for (const r of floorSpec) {
       const inputs: Record<string, unknown> = { ...r.inputs };
       for (const key of r.secretInputs) inputs[key] = pulumi.secret(inputs[key]);
@@ -165,9 +166,10 @@ async function main(): Promise<void> {
       if (r.type === STACK_REFERENCE_TYPE) {
         new pulumi.StackReference(r.name, { name: r.inputs.name as string });
       } else if (r.type === "pulumi:providers:docker") {
-        provider = new Sdk(r.name, inputs) as pulumiType.ProviderResource;
+        providers.set(r.name, new Sdk(r.name, inputs) as pulumiType.ProviderResource);
       } else if (Sdk !== undefined) {
-        new Sdk(r.name, inputs, r.provider.includes("::pulumi:providers:docker::") && provider !== undefined ? { provider } : {});
+        const provider = r.provider.includes("::pulumi:providers:docker::") ? providers.get(r.provider.split("::")[3]) : undefined;
+        new Sdk(r.name, inputs, provider !== undefined ? { provider } : {});
       } else {
         new FloorResource(r.type, r.name, inputs);
       }

@@ -20,6 +20,8 @@ export interface BenchTenant {
   state: "active" | "suspended";
   provider: (typeof PROVIDERS)[number];
   port?: number;
+  /** Several-server scenarios: the tenant's pinned server. */
+  server?: string;
   env?: Record<string, string>;
 }
 
@@ -48,6 +50,7 @@ export function tenantYaml(t: BenchTenant): string {
   if (t.state !== "active") lines.push(`state: ${t.state}`);
   lines.push(`provider: ${t.provider}`);
   if (t.port !== undefined) lines.push(`port: ${t.port}`);
+  if (t.server !== undefined) lines.push(`server: ${t.server}`);
   if (t.env !== undefined) {
     lines.push("env:");
     for (const [k, v] of Object.entries(t.env)) lines.push(`  ${k}: ${v}`);

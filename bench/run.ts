@@ -3,7 +3,7 @@
 //   --reps N      timed repetitions at 10 and 100 tenants (default 3)
 //   --big-reps N  timed repetitions at 1,000 tenants (default 1: one program run there takes about a minute)
 //   --diagnose    also time program and floor at 1,000 tenants with Error.stackTraceLimit = 0 (the proposed fix)
-//   --only LIST   run only these parts: core,limits,blast,eval,caddy,dashboard (comma-separated; default all)
+//   --only LIST   run only these parts: core,limits,blast,eval,servers,caddy,dashboard (comma-separated; default all)
 //   --no-caddy    skip the Caddy part
 //   --caddy PATH  use this caddy binary (default: caddy on PATH)
 // Every measurement of the program runs in a fresh child process (bench/evalChild.ts, bench/coreChild.ts).
@@ -16,6 +16,7 @@ import { allocatePorts } from "../core/portPool";
 import { EDGE_COMMAND, BlastVerdict, diffRegistrations, judge } from "./blast";
 import { CaddyResult, benchCaddy, cleanupCaddySync } from "./caddy";
 import { DashboardBench, benchDashboard } from "./dashboard";
+import { SERVERS_TENANTS, SERVER_COUNT, ServersVerdict, benchServers, judgeOnServers, pinnedOnServers } from "./servers";
 import type { CoreJob, CoreSizeResult } from "./coreChild";
 import type { LimitsJob, LimitsResult } from "./limitsChild";
 import type { CapturedRegistration, EvalJob, EvalMode, EvalResult } from "./evalChild";
@@ -42,7 +43,7 @@ function numArg(name: string, fallback: number): number {
 const REPS = numArg("--reps", 3);
 const BIG_REPS = numArg("--big-reps", 1);
 const DIAGNOSE = args.includes("--diagnose");
-const ALL_SECTIONS = ["core", "limits", "blast", "eval", "caddy", "dashboard"] as const;
+const ALL_SECTIONS = ["core", "limits", "blast", "eval", "servers", "caddy", "dashboard"] as const;
 const SECTIONS = new Set<string>(args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "").split(",") : ALL_SECTIONS);
 if (args.includes("--no-caddy")) SECTIONS.delete("caddy");
 for (const section of SECTIONS) if (!(ALL_SECTIONS as readonly string[]).includes(section)) throw new Error(`--only takes ${ALL_SECTIONS.join(",")}`);
@@ -234,6 +235,59 @@ async function main(): Promise<void> {
     };
   }
 
+  // 4b. Several servers: a 10-server roster of 1,000 pinned tenants, its program time against the
+  //     floor, and what a one-tenant edit, an added tenant and a move change.
+  if (SECTIONS.has("servers")) {
+    const onServers = (label: string, tenants: BenchTenant[]): Scenario => {
+      const s = scenario(root, label, tenants);
+      delete s.config[`${PROJECT}:server`];
+      s.config[`${PROJECT}:servers`] = JSON.stringify(benchServers());
+      return s;
+    };
+    const tenants = pinnedOnServers();
+    const edited = tenants[500];
+    const base = onServers("servers-base", tenants);
+    const from = edited.server ?? "";
+    const to = `s${(Number(from.slice(1)) + 1) % SERVER_COUNT}`;
+    // Adding a tenant is measured from the roster without the last one (a stack holds at most 1,000).
+    const last = tenants[tenants.length - 1];
+    const variants = [
+      { edit: "retier", tenant: edited.name, servers: [] as string[], s: onServers("servers-retier", tenants.map((t) => (t === edited ? { ...t, tier: t.tier === "heavy" ? "light" as const : "heavy" as const } : t))) },
+      { edit: "add", tenant: last.name, servers: [last.server ?? ""], s: onServers("servers-without-last", tenants.slice(0, -1)) },
+      { edit: "move", tenant: edited.name, servers: [from, to].sort(), s: onServers("servers-move", tenants.map((t) => (t === edited ? { ...t, server: to, port: undefined } : t))) },
+    ];
+    log(`servers: capturing ${SERVERS_TENANTS} tenants on ${SERVER_COUNT} servers and three edits`);
+    await inPool([base, ...variants.map((v) => v.s)].map((s) => () => evalRun(root, s, "program", { capturePath: capturePath(root, s), stackTraceLimit: 0 }, 300_000)), 2);
+    const baseCapture = readCapture(root, base);
+    const verdicts: Record<string, ServersVerdict> = {};
+    const names = new Set(tenants.map((t) => t.name));
+    for (const v of variants) {
+      const other = readCapture(root, v.s);
+      const diff = v.edit === "add" ? diffRegistrations(other, baseCapture) : diffRegistrations(baseCapture, other);
+      verdicts[v.edit] = judgeOnServers(diff, v.tenant, names, v.servers);
+    }
+    const expected = baseCapture.length;
+    log(`servers: program and floor, ${BIG_REPS} run(s) each`);
+    const programs: EvalResult[] = [];
+    const floors: EvalResult[] = [];
+    for (let i = 0; i < BIG_REPS; i++) {
+      programs.push(await evalRun(root, base, "program", { expectedRegistrations: expected }, 300_000));
+      floors.push(await evalRun(root, base, "floor", { floorSpecPath: capturePath(root, base), expectedRegistrations: baseCapture.filter((r) => r.custom).length + 1 }, 300_000));
+    }
+    const evalMs = median(programs.map((r) => r.evalMs));
+    const floorMs = median(floors.map((r) => r.evalMs));
+    report.servers = {
+      servers: SERVER_COUNT,
+      tenants: SERVERS_TENANTS,
+      evalMs: round(evalMs, 0),
+      floorMs: round(floorMs, 0),
+      ratio: round(evalMs / floorMs, 2),
+      registrations: expected,
+      blastRadius: Object.fromEntries(Object.entries(verdicts).map(([k, v]) => [k, { count: v.count, outside: v.outside, otherServersEdges: v.otherServersEdges, ok: v.ok, resources: v.resources }])),
+    };
+    log(`servers: program ${round(evalMs, 0)} ms, floor ${round(floorMs, 0)} ms, ratio ${round(evalMs / floorMs, 2)}; blast ${Object.entries(verdicts).map(([k, v]) => `${k} ${v.count}${v.ok ? "" : " (NOT OK)"}`).join(", ")}`);
+  }
+
   // 5. Program evaluation against the floor, timed, one child at a time, program and floor interleaved.
   const evalResults: Record<string, EvalSize> = {};
   if (SECTIONS.has("eval")) {
@@ -306,6 +360,18 @@ async function main(): Promise<void> {
 
   // 8. Targets.
   const targets: Target[] = [];
+  if (SECTIONS.has("servers")) {
+    const sv = report.servers as { ratio: number; evalMs: number; floorMs: number; blastRadius: Record<string, { count: number; ok: boolean }> };
+    targets.push(
+      { name: `program/floor, ${SERVERS_TENANTS} tenants on ${SERVER_COUNT} servers`, target: "<= 1.3", measured: `${sv.ratio} (${sv.evalMs} / ${sv.floorMs} ms)`, ok: sv.ratio <= 1.3 },
+      {
+        name: "blast radius on several servers (re-tier, add, move)",
+        target: "the tenant's own resources + its server's edge (a move: both servers' edges); nothing on other servers",
+        measured: Object.entries(sv.blastRadius).map(([k, v]) => `${k} ${v.count}`).join(", "),
+        ok: Object.values(sv.blastRadius).every((v) => v.ok),
+      },
+    );
+  }
   if (SECTIONS.has("eval")) {
     const e = (n: number) => evalResults[String(n)];
     const programGrowth = e(1000).evalMs / e(100).evalMs;

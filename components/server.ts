@@ -16,10 +16,10 @@ export interface ServerAccess {
  * Where tenants run: the local engine (or DOCKER_HOST) by default, or a server over SSH, with
  * Docker over `ssh://` and the Caddy command over the same SSH login.
  */
-export function serverAccess(ssh: StackConfig["ssh"]): ServerAccess {
-  if (ssh === undefined) return { docker: new docker.Provider("server", {}), connection: undefined };
+export function serverAccess(ssh: StackConfig["ssh"], providerName = "server"): ServerAccess {
+  if (ssh === undefined) return { docker: new docker.Provider(providerName, {}), connection: undefined };
   const keyArgs = ssh.privateKeyPath !== undefined ? ["-i", ssh.privateKeyPath] : [];
-  const provider = new docker.Provider("server", {
+  const provider = new docker.Provider(providerName, {
     host: sshDockerHost(ssh.user, ssh.host, ssh.port),
     sshOpts: [...keyArgs, "-o", "BatchMode=yes"],
   });

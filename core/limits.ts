@@ -36,6 +36,8 @@ export const LIMITS = {
   rosterDirChars: 255,
   /** A URL in config (the ACME CA). */
   urlChars: 2048,
+  /** Servers in one stack (each is a Docker provider and an edge command). */
+  servers: 100,
   /** Entries in deleteData. */
   deleteData: 1000,
 } as const;

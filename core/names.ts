@@ -17,6 +17,13 @@ export const TenantName = z
   .refine((n) => !RESERVED_NAMES.has(n), { error: "is a reserved name (www, api, admin, mail, caddy, ...)" })
   .refine((n) => !/^..--/.test(n), { error: "must not have '--' in 3rd and 4th position (reserved for IDNs)" });
 
+/** A server's name: a short DNS label, used in resource names (`server-<name>`, `edge-<name>`) and outputs. */
+export const ServerName = z
+  .string({ error: "must be a string" })
+  .regex(/^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/, {
+    error: "must be a server name: 1-32 lowercase letters, digits and inner hyphens, starting with a letter",
+  });
+
 export const Port = z
   .number({ error: "must be a number" })
   .int({ error: "must be a whole number" })

@@ -8,8 +8,13 @@ import { Problem } from "./problems";
 import { CgroupDriver, cgroupParent } from "./processLimit";
 import { PROVIDER_KEY_ENV, Tenant } from "./roster";
 import { LIMITS } from "./limits";
+import { placeTenants } from "./placement";
+import { ServerTarget, resolveServers } from "./servers";
 import { StackConfig, TierName, caddyPorts, resolveTiers } from "./stackConfig";
 import { checkNetworkCapacity, isPrivateIpv4, tenantSubnet } from "./tenantNetworks";
+
+/** Records a Cloudflare Free zone may hold (zones created from 2024-09-01 on). */
+export const FREE_ZONE_RECORDS = 200;
 
 /** Everything one tenant's resources are built from. Nothing in it depends on another tenant. */
 export interface TenantPlan {
@@ -19,6 +24,8 @@ export interface TenantPlan {
   tier: TierName;
   state: Tenant["state"];
   port: number;
+  /** The server it runs on (`default` for a single-server stack). */
+  server: string;
   image: string;
   apiKeyEnv: string;
   memoryMb: number;
@@ -40,8 +47,19 @@ export interface TenantPlan {
   env: Record<string, string>;
 }
 
+/** One server's share of the plan: its tenants, its edge's Caddyfile and its load. */
+export interface ServerPlan extends ServerTarget {
+  tenants: string[];
+  caddyfile: string;
+  utilisation: Utilisation;
+}
+
 export interface HostingPlan {
   tenants: TenantPlan[];
+  servers: ServerPlan[];
+  /** Tenants whose file names their server: the placement rule never moves them. */
+  pinnedServers: Set<string>;
+  /** The Caddyfile of a single-server stack; with several servers, each has its own (`servers[].caddyfile`). */
   caddyfile: string;
   problems: Problem[];
   /** Not wrong, but worth a look (e.g. an API key for a tenant that is not in the roster). */
@@ -55,16 +73,38 @@ export interface HostingPlan {
  */
 export function planHosting(config: StackConfig, roster: readonly Tenant[]): HostingPlan {
   const { tiers, problems } = resolveTiers(config);
-  const poolSize = config.portPool.end - config.portPool.start + 1;
-  problems.push(...checkNetworkCapacity(config.tenantNetworks, poolSize));
-  // Caddy binds its own ports on the same host: a tenant there would keep one of them from starting.
+  const servers = resolveServers(config);
+  const multi = config.servers !== undefined;
+  // Which server each tenant runs on: its own `server:`, or the placement rule's suggestion.
+  const placement = placeTenants(
+    roster.map((t) => ({ name: t.name, server: t.server, active: t.state === "active", memoryMb: tiers[t.tier].memoryMb, cpus: tiers[t.tier].cpus })),
+    servers,
+  );
+  problems.push(...placement.problems);
+  // Caddy binds its own ports on every server: a tenant there would keep one of them from starting.
   const reserved = new Map(caddyPorts(config.caddy).map(([field, port]) => [port, `Caddy's ${field.split(".").pop()} port (${field})`]));
-  const allocation = allocatePorts(roster.map((t) => ({ name: t.name, pinned: t.port })), config.portPool, reserved);
-  problems.push(...allocation.problems);
+  // Each server has its own pool and subnets: ports and subnets may repeat across servers.
+  const ports = new Map<string, number>();
+  for (const server of servers) {
+    const poolSize = server.portPool.end - server.portPool.start + 1;
+    problems.push(...checkNetworkCapacity(server.tenantNetworks, poolSize).map((p) => ({ ...p, field: `${server.fieldPrefix}${p.field}` })));
+    const here = roster.filter((t) => placement.servers.get(t.name) === server.name);
+    const allocation = allocatePorts(here.map((t) => ({ name: t.name, pinned: t.port })), server.portPool, reserved);
+    problems.push(...allocation.problems.map((p) => (multi ? { ...p, message: `${p.message} (on server ${server.name})` } : p)));
+    for (const [name, port] of allocation.ports) ports.set(name, port);
+  }
+  const serverOf = new Map(servers.map((s) => [s.name, s]));
 
   const warnings: Problem[] = [];
-  if (config.dns !== undefined && config.serverIp !== undefined && isPrivateIpv4(config.serverIp)) {
-    warnings.push({ field: "serverIp", message: `${config.serverIp} is a private address (RFC 1918, loopback, CGNAT or link-local): the public DNS record will point where the internet cannot reach, and Let's Encrypt cannot validate` });
+  // Cloudflare's per-zone record limit (its DNS FAQ): Free 200 (1,000 for zones created before
+  // 2024-09-01), Pro, Business and Enterprise 3,500. Several servers need one record per tenant.
+  if (config.dns !== undefined && servers.length > 1 && roster.length > FREE_ZONE_RECORDS) {
+    warnings.push({ field: "dns", message: `${roster.length} tenants need ${roster.length} DNS records; a Cloudflare Free zone allows ${FREE_ZONE_RECORDS} (1,000 if created before 2024-09-01), paid plans 3,500` });
+  }
+  for (const server of servers) {
+    if (config.dns !== undefined && server.publicIp !== undefined && isPrivateIpv4(server.publicIp)) {
+      warnings.push({ field: multi ? `${server.fieldPrefix}publicIp` : "serverIp", message: `${server.publicIp} is a private address (RFC 1918, loopback, CGNAT or link-local): the public DNS record will point where the internet cannot reach, and Let's Encrypt cannot validate` });
+    }
   }
   const names = new Set(roster.map((t) => t.name));
   for (const name of Object.keys(config.apiKeys).sort()) {
@@ -81,13 +121,14 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
         message: `is active but has no API key; run: pulumi config set --secret --path 'apiKeys.${tenant.name}' <key>`,
       });
     }
-    const port = allocation.ports.get(tenant.name);
-    if (port === undefined) continue;
+    const port = ports.get(tenant.name);
+    const server = serverOf.get(placement.servers.get(tenant.name) ?? "");
+    if (port === undefined || server === undefined) continue;
     const size = tiers[tenant.tier];
     const host = `${tenant.name}.${config.domain}`;
     // A non-default HTTPS port (the dev stack's 8443) is part of the address browsers use and send as Origin.
     const url = `https://${host}${httpsPort !== undefined && httpsPort !== 443 ? `:${httpsPort}` : ""}`;
-    const { subnet, gateway } = tenantSubnet(config.tenantNetworks, port - config.portPool.start);
+    const { subnet, gateway } = tenantSubnet(server.tenantNetworks, port - server.portPool.start);
     const settings = gatewaySettings(url, trustedProxies(gateway));
     problems.push(...kernelEnvProblems(tenant.name, { ...tenant.env, OPENCLAW_HOSTING_SETTINGS: JSON.stringify(settings) }));
     tenants.push({
@@ -97,6 +138,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       tier: tenant.tier,
       state: tenant.state,
       port,
+      server: server.name,
       image: tenant.image ?? config.image,
       apiKeyEnv: PROVIDER_KEY_ENV[tenant.provider],
       memoryMb: size.memoryMb,
@@ -121,12 +163,18 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       problems.push({ tenant: name, field: "deleteData", message: "is still in the roster; remove its file first (deleting data never happens to a live tenant)" });
     }
   }
-  const pinnedNames = new Set(roster.filter((r) => r.port !== undefined).map((r) => r.name));
+  // "Pinned" for the capacity message: nothing the placement rule or the port hash chose.
+  const pinnedNames = new Set(roster.filter((r) => r.port !== undefined && (!multi || r.server !== undefined)).map((r) => r.name));
   const sized = tenants.map((t) => ({ ...t, pinned: pinnedNames.has(t.name) }));
-  if (config.server !== undefined) problems.push(...checkCapacity(sized, config.server));
-  else warnings.push({ field: "server", message: "is not set, so capacity is not checked; set server.memoryMb and server.cpus" });
+  if (!multi && config.server === undefined) {
+    warnings.push({ field: "server", message: "is not set, so capacity is not checked; set server.memoryMb and server.cpus" });
+  }
+  for (const server of servers) {
+    if (server.size === undefined) continue;
+    const here = sized.filter((t) => t.server === server.name);
+    problems.push(...checkCapacity(here, server.size).map((p) => (multi ? { field: p.field.replace(/^server\./, server.fieldPrefix), message: `server ${server.name}: ${p.message}` } : p)));
+  }
 
-  const sites: EdgeSite[] = tenants.map((t) => ({ host: t.host, port: t.port, state: t.state }));
   const { caddy } = config;
   const edge: EdgeOptions = {
     adminAddress: caddy.adminAddress,
@@ -138,10 +186,22 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     storageDir: caddy.storageDir,
   };
   // The renderer refuses structure-changing text itself; its refusal is a problem like any other.
-  const caddyProblems = caddyfileProblems(sites, edge);
+  const siteOf = (t: TenantPlan): EdgeSite => ({ host: t.host, port: t.port, state: t.state });
+  const caddyProblems = caddyfileProblems(tenants.map(siteOf), edge);
   problems.push(...caddyProblems);
-  const caddyfile = caddyProblems.length === 0 ? renderCaddyfile(sites, edge) : "";
-  return { tenants, caddyfile, problems, warnings, utilisation: utilisation(sized, config.server) };
+  // Each server's edge routes its own tenants only.
+  const serverPlans: ServerPlan[] = servers.map((server) => {
+    const here = tenants.filter((t) => t.server === server.name);
+    return {
+      ...server,
+      tenants: here.map((t) => t.name),
+      caddyfile: caddyProblems.length === 0 ? renderCaddyfile(here.map(siteOf), edge) : "",
+      utilisation: utilisation(sized.filter((t) => t.server === server.name), server.size),
+    };
+  });
+  const caddyfile = serverPlans.length === 1 ? serverPlans[0].caddyfile : "";
+  const pinnedServers = new Set(roster.filter((r) => r.server !== undefined).map((r) => r.name));
+  return { tenants, servers: serverPlans, pinnedServers, caddyfile, problems, warnings, utilisation: utilisation(sized, multi ? undefined : config.server) };
 }
 
 /** A `NAME=value` string over the kernel's MAX_ARG_STRLEN makes the container fail to start. */

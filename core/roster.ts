@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LIMITS } from "./limits";
-import { ImageRef, Port, TenantName, UNSAFE_TEXT } from "./names";
+import { ImageRef, Port, ServerName, TenantName, UNSAFE_TEXT } from "./names";
 import { Problem, problemsFromZod } from "./problems";
 import { TierName } from "./stackConfig";
 import { parseYamlText, printable } from "./yamlText";
@@ -66,6 +66,8 @@ export const TenantSchema = z.strictObject({
   tier: TierName,
   state: z.enum(["active", "suspended"], { error: "must be active or suspended" }).default("active"),
   port: Port.optional(),
+  /** The server the tenant runs on (a name from the stack's `servers`); without it, the placement rule picks one. */
+  server: ServerName.optional(),
   image: ImageRef.optional(),
   provider: ProviderName.default("anthropic"),
   env: Env.default({}),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AbsolutePath, AcmeCa, AcmeEmail, AdminAddress, ApiKey, KeyPath, RosterDir, SshHost, SshUser, adminPort } from "./configText";
 import { LIMITS } from "./limits";
-import { ImageRef, Port, TenantName, dnsNameProblem } from "./names";
+import { ImageRef, Port, ServerName, TenantName, dnsNameProblem } from "./names";
 import { memoryFloor } from "./gateway";
 import { Problem, problemsFromZod } from "./problems";
 import { reservedRangeOverlap } from "./tenantNetworks";
@@ -47,7 +47,7 @@ const Hostname = z
   })
   .refine((d) => dnsNameProblem(d) === undefined, { error: "has a label longer than 63 characters (DNS allows at most 63 between dots)" });
 
-const PortPool = z
+export const PortPool = z
   .strictObject({ start: Port, end: Port })
   .refine((p) => p.end >= p.start, { error: "end must not be below start", path: ["end"] });
 
@@ -100,6 +100,36 @@ const Cidr4 = z
     if (clash !== undefined) ctx.addIssue({ code: "custom", message: `overlaps ${clash.range} (${clash.what}); pick a block such as 10.231.0.0/16` });
   });
 
+const ServerSize = {
+  memoryMb: z.number().int().min(512, { error: "must be at least 512 (MB)" }),
+  cpus: z.number().positive(),
+  overcommit: z.number().min(1, { error: "must be at least 1" }).max(4, { error: "must be at most 4" }).default(1.5),
+};
+
+/** One machine of several: how to reach it, where DNS sends its tenants, and how big it is. */
+const ServerSpec = z
+  .strictObject({
+    /** Docker over `ssh://` and the Caddy command over the same login. */
+    ssh: Ssh.optional(),
+    /** The machine `pulumi up` runs on (its Docker engine, or DOCKER_HOST). */
+    local: z.literal(true, { error: "must be true (or leave it out and set ssh)" }).optional(),
+    /** Where this server's tenants' DNS records point; required when the stack manages DNS. */
+    publicIp: z.ipv4({ error: "must be an IPv4 address" }).optional(),
+    ...ServerSize,
+    /** Defaults to the stack's portPool: ports may repeat across servers. */
+    portPool: PortPool.optional(),
+    /** Defaults to the stack's tenantNetworks: each server's engine has its own bridges. */
+    tenantNetworks: Cidr4.optional(),
+  })
+  .refine((s) => (s.ssh === undefined) !== (s.local === undefined), {
+    error: "set exactly one of ssh (a remote server) or local: true (this machine)",
+    path: ["ssh"],
+  });
+export type ServerSpec = z.infer<typeof ServerSpec>;
+
+/** The single-server keys that a `servers` map replaces; with both, which one wins would be a guess. */
+const SINGLE_SERVER_KEYS = ["server", "ssh", "serverIp"] as const;
+
 export const StackConfigSchema = z
   .strictObject({
     domain: Hostname,
@@ -129,19 +159,36 @@ export const StackConfigSchema = z
     diskQuota: z.enum(DISK_QUOTA_MODES, { error: `must be one of ${DISK_QUOTA_MODES.join(", ")}` }).default("off"),
     /** Docker's cgroup driver on the server (`docker info -f '{{.CgroupDriver}}'`): where process limits live. */
     cgroupDriver: z.enum(CGROUP_DRIVERS, { error: `must be one of ${CGROUP_DRIVERS.join(", ")} (docker info -f '{{.CgroupDriver}}')` }).default("systemd"),
-    server: z
-      .strictObject({
-        memoryMb: z.number().int().min(512, { error: "must be at least 512 (MB)" }),
-        cpus: z.number().positive(),
-        overcommit: z.number().min(1, { error: "must be at least 1" }).max(4, { error: "must be at most 4" }).default(1.5),
-      })
+    server: z.strictObject(ServerSize).optional(),
+    /** Several servers by name; without it, the single-server keys above describe the one server. */
+    servers: z
+      .record(ServerName, ServerSpec)
+      .refine((servers) => Object.keys(servers).length >= 1, { error: "must name at least one server (or leave it out)" })
+      .refine((servers) => Object.keys(servers).length <= LIMITS.servers, { error: `must have at most ${LIMITS.servers} servers` })
       .optional(),
     /** Tenants whose retained volumes this stack deletes: the explicit, reviewed act of deleting data. */
     deleteData: z.array(TenantName).max(LIMITS.deleteData, { error: `must have at most ${LIMITS.deleteData} entries` }).default([]),
   })
-  .refine((c) => c.dns === undefined || c.serverIp !== undefined, {
+  .refine((c) => c.servers !== undefined || c.dns === undefined || c.serverIp !== undefined, {
     error: "is required when dns is set (the wildcard record points at it)",
     path: ["serverIp"],
+  })
+  .superRefine((c, ctx) => {
+    if (c.servers === undefined) return;
+    for (const key of SINGLE_SERVER_KEYS) {
+      if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "cannot be used with servers; move it under servers.<name> (ssh, publicIp, memoryMb/cpus/overcommit)" });
+    }
+    const engines = new Map<string, string>();
+    for (const [name, server] of Object.entries(c.servers)) {
+      if (c.dns !== undefined && server.publicIp === undefined) {
+        ctx.addIssue({ code: "custom", path: ["servers", name, "publicIp"], message: "is required when dns is set (this server's tenants' records point at it)" });
+      }
+      // Two servers on one engine would fight over the same container and network names.
+      const engine = server.ssh !== undefined ? `ssh ${server.ssh.host}:${server.ssh.port}` : "this machine (local)";
+      const other = engines.get(engine);
+      if (other !== undefined) ctx.addIssue({ code: "custom", path: ["servers", name, server.ssh !== undefined ? "ssh" : "local"], message: `reaches the same engine as server ${other} (${engine})` });
+      else engines.set(engine, name);
+    }
   });
 
 export type StackConfig = z.infer<typeof StackConfigSchema>;

@@ -5,6 +5,7 @@ import * as path from "path";
 import { checkHosting } from "../core/check";
 import { LIMITS } from "../core/limits";
 import { readRoster, readRosterFolder } from "../core/load";
+import { ServerPlan } from "../core/plan";
 import { formatProblem } from "../core/problems";
 import { StackFileConfig, readStackFile } from "../core/stackFile";
 
@@ -17,7 +18,8 @@ function option(name: string): string | undefined {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c >= 2 && c !== 3 && c !== 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd()).join("\n");
+  // PORT, MEMORY and CPUS are right-aligned numbers; the rest is text.
+  return rows.map((r) => r.map((cell, c) => (c === 2 || c === 5 || c === 6 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd()).join("\n");
 }
 
 function main(): number {
@@ -56,17 +58,21 @@ function main(): number {
   const missingKeys = checked.problems.filter((p) => !keysInFile && p.field === "apiKeys").map((p) => p.tenant);
 
   if (checked.plan !== undefined) {
-    const rows = [["TENANT", "URL", "PORT", "TIER", "STATE", "MEMORY", "CPUS"]];
+    const rows = [["TENANT", "URL", "PORT", "TIER", "STATE", "MEMORY", "CPUS", "SERVER"]];
     for (const t of checked.plan.tenants) {
-      rows.push([t.name, t.url, String(t.port), t.tier, t.state, `${t.memoryMb} MB`, t.cpus.toFixed(1)]);
+      rows.push([t.name, t.url, String(t.port), t.tier, t.state, `${t.memoryMb} MB`, t.cpus.toFixed(1), t.server]);
     }
     const active = checked.plan.tenants.filter((t) => t.state === "active");
     const memory = active.reduce((sum, t) => sum + t.memoryMb, 0);
     const cpus = active.reduce((sum, t) => sum + t.cpus, 0);
-    rows.push([`TOTAL ${checked.plan.tenants.length}`, `${active.length} active`, "", "", "", `${memory} MB`, cpus.toFixed(1)]);
+    rows.push([`TOTAL ${checked.plan.tenants.length}`, `${active.length} active`, "", "", "", `${memory} MB`, cpus.toFixed(1), ""]);
     console.log(`Stack ${stack}, roster ${rosterOverride ?? checked.config?.rosterDir}\n`);
     console.log(table(rows));
     const use = checked.plan.utilisation;
+    if (checked.config?.servers !== undefined) {
+      console.log("");
+      for (const s of checked.plan.servers) console.log(serverLine(s));
+    }
     const server = checked.config?.server;
     if (server !== undefined) {
       const allowedMb = Math.floor(server.memoryMb * server.overcommit);
@@ -76,7 +82,7 @@ function main(): number {
           `CPUs ${use.cpus} of ${allowedCpus} (${use.cpuPercent}%); server ${server.memoryMb} MB, ${server.cpus} CPUs, overcommit ${server.overcommit}`,
       );
     }
-    console.log(`Recommended server for this roster: ${use.recommended.memoryGb} GB memory, ${use.recommended.cpus} CPUs (reservations ${use.memoryReservedMb} MB + 1 GB for the system)`);
+    if (checked.config?.servers === undefined) console.log(`Recommended server for this roster: ${use.recommended.memoryGb} GB memory, ${use.recommended.cpus} CPUs (reservations ${use.memoryReservedMb} MB + 1 GB for the system)`);
   }
   for (const w of checked.warnings) console.log(`warning: ${formatProblem(w)}`);
   if (missingKeys.length > 0) {
@@ -90,6 +96,18 @@ function main(): number {
   console.log("\nroster OK");
   return 0;
 }
+
+/** One server's totals and utilisation, for a stack with `servers`. */
+function serverLine(s: ServerPlan): string {
+  const u = s.utilisation;
+  const size = s.size;
+  const head = `Server ${s.name}: ${s.tenants.length} tenants (${u.activeTenants} active), memory limits ${u.memoryLimitMb} MB, CPUs ${u.cpus}`;
+  if (size === undefined) return head;
+  const allowedMb = Math.floor(size.memoryMb * size.overcommit);
+  const allowedCpus = Math.round(size.cpus * size.overcommit * 100) / 100;
+  return `${head}; of ${allowedMb} MB (${u.memoryPercent}%) and ${allowedCpus} CPUs (${u.cpuPercent}%) allowed (${size.memoryMb} MB, ${size.cpus} CPUs, overcommit ${size.overcommit})`;
+}
+
 
 try {
   process.exit(main());

@@ -37,4 +37,11 @@ eval "$(bash scripts/runtime-env.sh start)"
 trap 'bash scripts/runtime-env.sh stop || true; summary; rm -rf "$results"' EXIT
 bash scripts/runtime-env.sh build-image
 bash scripts/runtime-env.sh build-openclaw-image
-npx jest --selectProjects integration --runInBand --json --outputFile="$results/integration.json"
+bash scripts/servers-env.sh install
+npx jest --selectProjects integration --runInBand --testPathIgnorePatterns /test/integration/servers/ --json --outputFile="$results/integration.json"
+
+# Three stand-in servers (namespaces with their own dockerd, sshd and Caddy), only for their own suite.
+trap 'bash scripts/servers-env.sh down || true; bash scripts/runtime-env.sh stop || true; summary; rm -rf "$results"' EXIT
+eval "$(bash scripts/servers-env.sh up)"
+# --forceExit: dockerode's SSH transport keeps its connections open after the last test.
+npx jest --selectProjects integration --runInBand --forceExit --json --outputFile="$results/servers.json" test/integration/servers/

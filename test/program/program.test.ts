@@ -201,7 +201,7 @@ describe("optional parts of the stack", () => {
   test("a removed tenant's volumes stay, are listed as retained data, and go only through deleteData", async () => {
     const previous = { tenants: { alice: {}, bob: {}, carol: {}, dave: {} }, retainedData: [] };
     const removed = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys }), previous);
-    expect(removed.outputs.retainedData).toEqual([{ tenant: "dave", volumes: ["openclaw-dave-state", "openclaw-dave-credentials"] }]);
+    expect(removed.outputs.retainedData).toEqual([{ tenant: "dave", server: "default", volumes: ["openclaw-dave-state", "openclaw-dave-credentials"] }]);
     expect(ofType(removed, TYPES.localCommand).map((c) => c.name).filter((n) => n.includes("dave"))).toEqual([]);
 
     const deleting = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, deleteData: ["dave"] }), {

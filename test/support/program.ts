@@ -6,6 +6,10 @@ export interface CapturedResource {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  /** The resource's URN, as the mock engine made it (parent types included). */
+  urn?: string;
+  /** The explicit provider it was registered with (`urn::id`), if any. */
+  provider?: string;
   /** Top-level input names Pulumi holds as secrets. */
   secretInputs: string[];
   /** Resource options that matter for safety, as the program passed them. */
@@ -82,6 +86,7 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
   let stackModule: Record<string, unknown> = {};
   let pulumi: typeof pulumiType | undefined;
   let failure: unknown;
+  let monitor: { resources?: Map<string, unknown> } | undefined;
   await jest.isolateModulesAsync(async () => {
     pulumi = await import("@pulumi/pulumi");
     const encoded: Record<string, string> = {};
@@ -96,7 +101,7 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
         newResource: (args) => {
           const { inputs, secretInputs } = unwrapSecrets(args.inputs as Record<string, unknown>);
           const opts = options.get(`${args.type}::${args.name}`) ?? { dependsOn: 0 };
-          resources.push({ type: args.type, name: args.name, inputs, secretInputs, options: opts });
+          resources.push({ type: args.type, name: args.name, provider: args.provider, inputs, secretInputs, options: opts });
           const state: Record<string, unknown> = { ...args.inputs };
           if (args.type === "random:index/randomPassword:RandomPassword") state.result = `token-of-${args.name}`;
           // The program reads its own last deployment's outputs (tenants, retainedData).
@@ -134,6 +139,9 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
     }
     return failure === undefined ? stackModule : {};
     });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown };
+    monitor = settings.getMonitor() as { resources?: Map<string, unknown> } | undefined;
   });
   if (failure !== undefined) throw new ProgramFailure(failure, resources.filter((r) => r.type !== "pulumi:pulumi:Stack"));
   if (pulumi === undefined) throw new Error("program did not load");
@@ -148,6 +156,13 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
     }
   }
   await new Promise((resolve) => setTimeout(resolve, 50));
+  // The mock engine keeps every URN it handed out; names are unique per type in this program.
+  const urnOf = new Map<string, string>();
+  for (const urn of monitor?.resources?.keys() ?? []) {
+    const [, , qualifiedType, name] = urn.split("::");
+    urnOf.set(`${qualifiedType.split("$").pop()}::${name}`, urn);
+  }
+  for (const r of resources) r.urn = urnOf.get(`${r.type}::${r.name}`);
   return { resources, outputs, secretOutputs };
 }
 

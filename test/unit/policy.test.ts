@@ -7,6 +7,7 @@ import {
   checkNoNewPrivileges, checkProcessLimitParent, checkReadOnlyRootfs, policies,
 } from "../../policy/rules";
 import { REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram, ProgramRun } from "../support/program";
+import { serversConfig } from "../support/servers";
 
 /** A container's inputs as the program sets the hardening fields; each test breaks one of them. */
 function hardened(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -269,5 +270,18 @@ describe("the real program passes every rule (Pulumi mocks, sample roster, DNS m
     const [record] = ofType(proxiedRun, TYPES.dnsRecord);
     expect(checkDnsNotProxied(record.name, record.inputs)).toEqual([expect.stringContaining('DNS record "dns-wildcard", field proxied')]);
     expect(checkDnsNotProxied(record.name, record.inputs, { allowProxiedDns: true })).toEqual([]);
+  });
+});
+
+describe("the real program passes every rule with three servers (Pulumi mocks, per-tenant DNS records)", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram(serversConfig());
+  });
+
+  test("the whole pack reports nothing, for containers on every server and every tenant's record", () => {
+    expect(ofType(run, TYPES.container).length).toBe(5);
+    expect(ofType(run, TYPES.dnsRecord).length).toBe(6);
+    expect(run.resources.flatMap((r) => validate(r.type, r.name, r.inputs))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
-// npm run pin-ports [-- --stack dev] [-- --roster DIR]: writes every tenant's current port into its
-// roster file, so that no later edit can move anyone. Comments and field order are kept.
+// npm run pin [-- --stack dev] [-- --roster DIR] (alias: npm run pin-ports): writes every tenant's
+// current port, and with several servers its server, into its roster file, so that no later edit
+// (a new tenant, a new server) can move anyone. Comments and field order are kept.
 import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
@@ -29,19 +30,31 @@ function main(): number {
   }
   const rosterDir = path.resolve(REPO, override ?? checked.config.rosterDir);
   const ports = new Map(checked.plan.tenants.map((t) => [t.name, t.port]));
+  // A single-server stack has nowhere else to put a tenant: its files stay as they are.
+  const servers = checked.config.servers !== undefined ? new Map(checked.plan.tenants.map((t) => [t.name, t.server])) : new Map<string, string>();
   let pinned = 0;
   for (const file of fs.readdirSync(rosterDir).filter((f) => ROSTER_FILE.test(f)).sort()) {
     const name = ROSTER_FILE.exec(file)?.[1] ?? "";
     const full = path.join(rosterDir, file);
     const doc = parseDocument(fs.readFileSync(full, "utf8"));
     const port = ports.get(name);
-    if (port === undefined || doc.get("port") !== undefined) continue;
-    doc.set("port", port);
+    const server = servers.get(name);
+    const written: string[] = [];
+    if (server !== undefined && doc.get("server") === undefined) {
+      doc.set("server", server);
+      written.push(`server ${server}`);
+    }
+    if (port !== undefined && doc.get("port") === undefined) {
+      doc.set("port", port);
+      written.push(`port ${port}`);
+    }
+    if (written.length === 0) continue;
     fs.writeFileSync(full, doc.toString());
-    console.log(`pinned ${name} to ${port}`);
+    console.log(`pinned ${name} to ${written.join(", ")}`);
     pinned++;
   }
-  console.log(`${pinned} tenant(s) pinned; every tenant in ${path.relative(process.cwd(), rosterDir) || "."} now has a fixed port`);
+  const what = servers.size > 0 ? "a fixed server and port" : "a fixed port";
+  console.log(`${pinned} tenant(s) pinned; every tenant in ${path.relative(process.cwd(), rosterDir) || "."} now has ${what}`);
   return 0;
 }
 

@@ -1,0 +1,33 @@
+import * as pulumi from "@pulumi/pulumi";
+
+export interface PreviousDeployment {
+  /** Tenants of the last deployment, name -> server (undefined: deployed before servers were recorded). */
+  tenantServers: Record<string, string | undefined>;
+  /** The last deployment's retainedData output. */
+  retainedData: { tenant: string; server?: string }[];
+}
+
+/**
+ * This stack's own last outputs, read through a StackReference: with the roster in git, the
+ * Pulumi state is the central record of which tenant runs where.
+ */
+export async function previousDeployment(): Promise<PreviousDeployment> {
+  const previous = new pulumi.StackReference("previous-deployment", {
+    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+  });
+  const [tenants, retained] = await Promise.all([previous.getOutputDetails("tenants"), previous.getOutputDetails("retainedData")]);
+  const tenantServers: Record<string, string | undefined> = {};
+  for (const [name, entry] of Object.entries(asRecord(tenants.value))) {
+    const server = asRecord(entry).server;
+    tenantServers[name] = typeof server === "string" ? server : undefined;
+  }
+  const retainedData = (Array.isArray(retained.value) ? retained.value : []).flatMap((entry: unknown) => {
+    const { tenant, server } = asRecord(entry);
+    return typeof tenant === "string" ? [{ tenant, server: typeof server === "string" ? server : undefined }] : [];
+  });
+  return { tenantServers, retainedData };
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

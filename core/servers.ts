@@ -1,0 +1,61 @@
+import { ServerSize } from "./capacity";
+import { PortPool } from "./portPool";
+import { StackConfig } from "./stackConfig";
+
+/** The name of the one server a stack with the single-server keys (`ssh`, `serverIp`, `server`) has. */
+export const DEFAULT_SERVER = "default";
+
+/** One server after normalisation: the same shape whichever way the stack described it. */
+export interface ServerTarget {
+  name: string;
+  /** Absent: the machine `pulumi up` runs on. */
+  ssh?: NonNullable<StackConfig["ssh"]>;
+  /** Where DNS points this server's tenants (`serverIp` for a single-server stack). */
+  publicIp?: string;
+  /** Absent only for a single-server stack without `server` (capacity is then not checked). */
+  size?: ServerSize;
+  portPool: PortPool;
+  tenantNetworks: string;
+  /** Config field prefix for problems about this server (`servers.b.` or, for the single server, ``). */
+  fieldPrefix: string;
+}
+
+/**
+ * Every server of the stack, sorted by name. A stack with today's single-server keys has one
+ * server, `default`, built from them, so it keeps working unchanged.
+ */
+export function resolveServers(config: StackConfig): ServerTarget[] {
+  if (config.servers === undefined) {
+    return [{
+      name: DEFAULT_SERVER,
+      ssh: config.ssh,
+      publicIp: config.serverIp,
+      size: config.server,
+      portPool: config.portPool,
+      tenantNetworks: config.tenantNetworks,
+      fieldPrefix: "",
+    }];
+  }
+  return Object.entries(config.servers)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, s]) => ({
+      name,
+      ssh: s.ssh,
+      publicIp: s.publicIp,
+      size: { memoryMb: s.memoryMb, cpus: s.cpus, overcommit: s.overcommit },
+      portPool: s.portPool ?? config.portPool,
+      tenantNetworks: s.tenantNetworks ?? config.tenantNetworks,
+      fieldPrefix: `servers.${name}.`,
+    }));
+}
+
+/**
+ * Pulumi resource names of a server's own resources. The server named `default` keeps the names a
+ * single-server stack has always used (`server`, `edge`), so moving the single-server keys under
+ * `servers.default` replaces nothing; every other server gets its name as a suffix.
+ */
+export function serverResourceNames(server: string): { provider: string; edge: string; egressGuard: string } {
+  return server === DEFAULT_SERVER
+    ? { provider: "server", edge: "edge", egressGuard: "egress-guard" }
+    : { provider: `server-${server}`, edge: `edge-${server}`, egressGuard: `egress-guard-${server}` };
+}

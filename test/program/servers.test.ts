@@ -1,0 +1,143 @@
+import { ProgramFailure, ProgramRun, TYPES, ofType, runProgram } from "../support/program";
+import { SIX_TENANTS, THREE_SERVERS, serversConfig } from "../support/servers";
+
+const serverOf = Object.fromEntries(SIX_TENANTS.map((t) => [t.name, t.server]));
+const providerName = (ref: string | undefined) => ref?.split("::")[3];
+
+describe("three servers under Pulumi's mock engine", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram(serversConfig());
+  });
+
+  test("each server has its own Docker provider: local for a, ssh:// for b and c", () => {
+    const providers = ofType(run, "pulumi:providers:docker");
+    expect(providers.map((p) => p.name).sort()).toEqual(["server-a", "server-b", "server-c"]);
+    const host = (n: string) => providers.find((p) => p.name === n)?.inputs.host;
+    expect(host("server-a")).toBeUndefined();
+    expect(host("server-b")).toBe("ssh://deploy@b.example.net:22");
+    expect(host("server-c")).toBe("ssh://deploy@198.51.100.3:2222");
+  });
+
+  test("every Docker resource of a tenant is on its named server's provider and no other", () => {
+    const docker = run.resources.filter((r) => r.type.startsWith("docker:index/"));
+    expect(docker.length).toBe(6 * 3 + 5); // volumes x2 and a network per tenant, a container per active one
+    for (const r of docker) {
+      const tenant = r.name.split("-")[0];
+      expect(`${r.name} on ${providerName(r.provider)}`).toBe(`${r.name} on server-${serverOf[tenant]}`);
+    }
+  });
+
+  test("hardening and loopback-only publishing hold on every server", () => {
+    for (const c of ofType(run, TYPES.container)) {
+      expect(c.inputs.readOnly).toBe(true);
+      expect(c.inputs.capabilities).toEqual({ drops: ["ALL"] });
+      expect(c.inputs.securityOpts).toEqual(["no-new-privileges:true"]);
+      for (const p of c.inputs.ports as { ip: string }[]) expect(p.ip).toBe("127.0.0.1");
+    }
+  });
+
+  test("each server's edge installs a Caddyfile of its own tenants, over that server's access", () => {
+    // The edges' commands (each server also runs its egress guard and its tenants' process limits).
+    const isEdge = (c: { name: string }): boolean => c.name.endsWith("-caddyfile");
+    const local = ofType(run, TYPES.localCommand).filter(isEdge);
+    const remote = ofType(run, TYPES.remoteCommand).filter(isEdge);
+    expect(local.map((c) => c.name)).toEqual(["edge-a-caddyfile"]);
+    expect(remote.map((c) => c.name).sort()).toEqual(["edge-b-caddyfile", "edge-c-caddyfile"]);
+    for (const edge of [...local, ...remote]) {
+      const server = edge.name.split("-")[1];
+      const hosts = [...String(edge.inputs.stdin).matchAll(/^([a-z0-9.-]+) \{$/gm)].map((m) => m[1].split(".")[0]).sort();
+      expect(hosts).toEqual(SIX_TENANTS.filter((t) => t.server === server).map((t) => t.name).sort());
+      if (server !== "a") {
+        const conn = edge.inputs.connection as { host: string; port: number };
+        const ssh: { host: string; port?: number } = THREE_SERVERS[server as "b" | "c"].ssh;
+        expect([conn.host, conn.port]).toEqual([ssh.host, ssh.port ?? 22]);
+        expect(edge.secretInputs).toContain("connection");
+      }
+    }
+  });
+
+  test("DNS: one DNS-only A record per tenant at its server's public address, and no wildcard", () => {
+    const records = ofType(run, TYPES.dnsRecord);
+    expect(records.map((r) => r.inputs.name).sort()).toEqual(SIX_TENANTS.map((t) => `${t.name}.claw.example.com`).sort());
+    for (const r of records) {
+      const tenant = String(r.inputs.name).split(".")[0];
+      expect([r.inputs.type, r.inputs.content, r.inputs.proxied]).toEqual(["A", THREE_SERVERS[serverOf[tenant] as "a" | "b" | "c"].publicIp, false]);
+    }
+    // The record of an active tenant waits for its gateway (healthy, `wait: true`) before it changes.
+    for (const r of records) expect(`${r.name} ${r.options.dependsOn}`).toBe(`${r.name} ${r.name === "dns-dave-record" ? 0 : 1}`);
+  });
+
+  test("outputs give each tenant's server and a per-server summary, and each server's Caddyfile", () => {
+    const tenants = run.outputs.tenants as Record<string, { server: string; port: number }>;
+    expect(Object.fromEntries(Object.entries(tenants).map(([n, t]) => [n, t.server]))).toEqual(serverOf);
+    const servers = run.outputs.servers as Record<string, { tenants: number; activeTenants: number; memoryLimitMb: number; publicIp: string }>;
+    expect(servers.b).toMatchObject({ tenants: 2, activeTenants: 1, memoryLimitMb: 2048, publicIp: "203.0.113.2" });
+    expect(servers.c).toMatchObject({ tenants: 2, activeTenants: 2, memoryLimitMb: 6144 });
+    expect(Object.keys(run.outputs.caddyfiles as object).sort()).toEqual(["a", "b", "c"]);
+    expect(run.outputs.caddyfile).toBeUndefined();
+  });
+
+  test("a stack with one server in the map keeps the wildcard record", async () => {
+    const one = await runProgram(serversConfig(SIX_TENANTS.map((t) => ({ ...t, server: "a", port: undefined })), { servers: { a: THREE_SERVERS.a } }));
+    const records = ofType(one, TYPES.dnsRecord);
+    expect(records.map((r) => [r.inputs.name, r.inputs.content])).toEqual([["*.claw.example.com", "203.0.113.1"]]);
+    expect(one.outputs.caddyfile).toContain("alice.claw.example.com");
+  });
+});
+
+describe("moves happen only by an edit of server:", () => {
+  test("a deployed tenant without server: that the rule would now put elsewhere stops the program, naming it", async () => {
+    const unpinned = SIX_TENANTS.map(({ server: _s, ...t }) => ({ ...t, port: undefined }));
+    const first = await runProgram(serversConfig(unpinned));
+    const placed = first.outputs.tenants as Record<string, { server: string }>;
+    const victim = unpinned[0].name;
+    const elsewhere = ["a", "b", "c"].find((s) => s !== placed[victim].server);
+    const previous = { tenants: { ...placed, [victim]: { server: elsewhere } }, retainedData: [] };
+    const failure = await runProgram(serversConfig(unpinned), previous).then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(ProgramFailure);
+    expect((failure as ProgramFailure).message).toContain(`tenant "${victim}", field server: runs on server ${elsewhere}`);
+    expect((failure as ProgramFailure).registered.filter((r) => r.type !== "pulumi:pulumi:StackReference")).toEqual([]);
+  });
+
+  test("editing server: moves the tenant: same token resource, new server's provider, old server's volumes listed as retained", async () => {
+    const before = await runProgram(serversConfig());
+    const moved = SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, server: "c", port: 18812 } : t));
+    const after = await runProgram(serversConfig(moved), { tenants: before.outputs.tenants, retainedData: [] });
+    const token = (r: ProgramRun) => ofType(r, TYPES.token).find((t) => t.name === "carol-gateway-token");
+    expect(token(after)?.urn).toBe(token(before)?.urn);
+    expect(token(after)?.inputs).toEqual(token(before)?.inputs);
+    for (const r of after.resources.filter((x) => x.type.startsWith("docker:index/") && x.name.startsWith("carol-"))) expect(providerName(r.provider)).toBe("server-c");
+    expect(after.outputs.retainedData).toEqual([{ tenant: "carol", server: "b", volumes: ["openclaw-carol-state", "openclaw-carol-credentials"] }]);
+    const record = ofType(after, TYPES.dnsRecord).find((r) => r.inputs.name === "carol.claw.example.com");
+    expect(record?.inputs.content).toBe(THREE_SERVERS.c.publicIp);
+  });
+});
+
+describe("blast radius with three servers", () => {
+  const changed = (a: ProgramRun, b: ProgramRun) => {
+    const index = (run: ProgramRun) => new Map(run.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify([r.inputs, r.provider])]));
+    const x = index(a);
+    const y = index(b);
+    return [...new Set([...x.keys(), ...y.keys()])].filter((k) => x.get(k) !== y.get(k)).map((k) => k.split("::")[1]).sort();
+  };
+  let baseline: ProgramRun;
+  beforeAll(async () => {
+    baseline = await runProgram(serversConfig());
+  });
+
+  test("adding a tenant on b touches its own resources, its DNS record and b's edge only", async () => {
+    const after = await runProgram(serversConfig([...SIX_TENANTS, { name: "gina", server: "b", port: 18813 }]));
+    expect(changed(baseline, after)).toEqual(["dns-gina", "dns-gina-record", "edge-b-caddyfile", "gina", "gina-credentials", "gina-gateway", "gina-gateway-token", "gina-network", "gina-process-limit", "gina-state"]);
+  });
+
+  test("re-tiering a tenant touches its container only", async () => {
+    const after = await runProgram(serversConfig(SIX_TENANTS.map((t) => (t.name === "frank" ? { ...t, tier: "heavy" as const } : t))));
+    expect(changed(baseline, after)).toEqual(["frank-gateway", "frank-process-limit"]); // the tier sets the process limit too
+  });
+
+  test("moving a tenant touches that tenant, its record and the two servers' edges only", async () => {
+    const after = await runProgram(serversConfig(SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, server: "c", port: 18812 } : t))), { tenants: baseline.outputs.tenants, retainedData: [] });
+    expect(changed(baseline, after)).toEqual(["carol-credentials", "carol-gateway", "carol-network", "carol-process-limit", "carol-state", "dns-carol-record", "edge-b-caddyfile", "edge-c-caddyfile"]);
+  });
+});
