@@ -6,7 +6,7 @@ export class UsageError extends Error {}
 export type DockerTarget =
   | { kind: "unix"; socketPath: string; display: string }
   | { kind: "tcp"; host: string; port: number; tls: boolean; display: string }
-  | { kind: "ssh"; host: string; port: number | null; user: string | null; display: string };
+  | { kind: "ssh"; host: string; port: number | null; user: string | null; display: string; identityFile?: string };
 
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 
@@ -59,6 +59,8 @@ export function sshDialArgs(target: Extract<DockerTarget, { kind: "ssh" }>, conn
     "-o", `ConnectTimeout=${Math.max(1, Math.ceil(connectTimeoutSeconds))}`,
     ...(target.user !== null ? ["-l", target.user] : []),
     ...(target.port !== null ? ["-p", String(target.port)] : []),
+    // A stack server's privateKeyPath, as components/server.ts gives it to ssh; only that key is offered.
+    ...(target.identityFile !== undefined ? ["-i", target.identityFile, "-o", "IdentitiesOnly=yes"] : []),
     "--", target.host,
     "docker", "system", "dial-stdio",
   ];

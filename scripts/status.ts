@@ -1,6 +1,7 @@
 // npm run status [-- --json] [-- --only a,b] [-- --stack dev] [-- --memory-threshold 90] [-- --disk-threshold 90] [-- --timeout 10000]:
-// per tenant on the Docker engine (DOCKER_HOST, or the local socket): state, health, memory, CPU,
-// restarts, disk and URL. Exit 0 = all well, 1 = something is flagged, 2 = engine unreachable, 64 = usage.
+// per tenant on the Docker engine (DOCKER_HOST, or the local socket), or with --stack on every server of
+// the stack's `servers` map in parallel: state, health, memory, CPU, restarts, disk and URL.
+// Exit 0 = all well, 1 = something is flagged, 2 = an engine (a server) unreachable, 64 = usage.
 // The thin I/O shell: the rules and numbers come from core/status/, the Docker calls from engine/.
 import * as path from "path";
 import { DockerTarget, UsageError, parseDockerHost } from "../core/dockerHost";
@@ -10,7 +11,8 @@ import {
 } from "../core/status";
 import { CONCURRENCY, dockerClient, message, withTimeout } from "../engine/client";
 import { collect, diskUsage } from "../engine/collect";
-import { DesiredState, loadDesired } from "../engine/desired";
+import { DesiredState, StackServer, loadDesired, loadStackServers } from "../engine/desired";
+import { statusOfServers } from "../engine/servers";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 
@@ -18,13 +20,15 @@ async function main(): Promise<number> {
   let opts: StatusOptions;
   let target: DockerTarget;
   let desired: DesiredState | undefined;
+  let stack: { servers: StackServer[]; capacity: DesiredState["capacity"] } | undefined;
   const server = process.env.OPENCLAW_SERVER_NAME ?? DEFAULT_SERVER;
   try {
     opts = parseStatusArgs(process.argv.slice(2));
     target = parseDockerHost(process.env.DOCKER_HOST, process.env.DOCKER_TLS_VERIFY);
     if (opts.stack !== undefined) {
       try {
-        desired = loadDesired(REPO_ROOT, opts.stack, server);
+        stack = loadStackServers(REPO_ROOT, opts.stack, target); // local: true = this machine: DOCKER_HOST or the socket
+        if (stack === undefined) desired = loadDesired(REPO_ROOT, opts.stack, server);
       } catch (err) {
         throw new UsageError(`--stack ${opts.stack}: ${message(err)}`);
       }
@@ -37,6 +41,14 @@ async function main(): Promise<number> {
   if (opts.help) {
     console.log(USAGE);
     return 0;
+  }
+  const rules = { memoryThresholdPercent: opts.memoryThresholdPercent, diskThresholdPercent: opts.diskThresholdPercent };
+  if (stack !== undefined) {
+    // Several servers: each asked in parallel with --timeout; an unreachable one is a row, not the end.
+    const report = await statusOfServers(stack.servers, { timeoutMs: opts.timeoutMs, only: opts.only, rules, capacity: stack.capacity });
+    for (const s of report.servers) if (!s.reachable) console.error(`status: cannot reach server ${s.server} at ${s.engine}: ${s.error ?? "no answer"}`);
+    console.log(opts.json ? renderJson(report) : renderTable(report));
+    return exitCodeFor(report);
   }
   const started = Date.now();
   const checkedAt = new Date(started).toISOString();
@@ -65,7 +77,6 @@ async function main(): Promise<number> {
       server, timeoutMs: opts.timeoutMs, concurrency: target.kind === "ssh" ? CONCURRENCY.ssh : CONCURRENCY.local,
       only: opts.only, desired: desired?.tenants, volumeSizes,
     });
-    const rules = { memoryThresholdPercent: opts.memoryThresholdPercent, diskThresholdPercent: opts.diskThresholdPercent };
     const tenants = inputs.map((i) => tenantStatus(i, rules));
     if (diskNote !== undefined) for (const t of tenants) t.notes.push(diskNote);
     const report = buildReport(tenants, {

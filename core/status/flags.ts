@@ -5,7 +5,7 @@ import type { TenantStatus } from "./model";
 export const DEFAULT_MEMORY_THRESHOLD_PERCENT = 90;
 export const DEFAULT_DISK_THRESHOLD_PERCENT = 90;
 
-/** Exit codes, so a cron job can alert: 1 = something is flagged, 2 = the engine is unreachable. */
+/** Exit codes, so a cron job can alert: 1 = something is flagged, 2 = an engine (a server) is unreachable. */
 export const EXIT_OK = 0;
 export const EXIT_FLAGGED = 1;
 export const EXIT_UNREACHABLE = 2;

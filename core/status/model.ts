@@ -6,7 +6,7 @@
  */
 import { DISK_BUDGET_LABEL, TIER_LABEL, URL_LABEL } from "../labels";
 import { ContainerInspect, InspectSchema, StatsSchema } from "./dockerApi";
-import { FlagRules, EXIT_FLAGGED, EXIT_OK, flagReasons } from "./flags";
+import { FlagRules, EXIT_FLAGGED, EXIT_OK, EXIT_UNREACHABLE, flagReasons } from "./flags";
 import { MIB, cpuPercent, memoryLimitBytes, memoryPercent, memoryUsedBytes } from "./metrics";
 
 /** The one server there is until several are supported (issue 11); every row and metric carries it. */
@@ -226,6 +226,10 @@ export interface ServerSummary {
   /** Sum of the tenants' CPU % (100 = one core). */
   cpuPercent: number;
   diskUsedBytes: number;
+  /** False when its engine could not be asked (its roster tenants then show as unknown). */
+  reachable: boolean;
+  /** Why it could not be asked; null when reachable. */
+  error: string | null;
 }
 
 export interface StatusReport {
@@ -276,6 +280,8 @@ export function summariseServers(tenants: readonly TenantStatus[], engine: strin
       memoryUsedBytes: rows.reduce((s, t) => s + (t.memoryUsedBytes ?? 0), 0),
       cpuPercent: rows.reduce((s, t) => s + (t.cpuPercent ?? 0), 0),
       diskUsedBytes: rows.reduce((s, t) => s + (t.diskUsedBytes ?? 0), 0),
+      reachable: true,
+      error: null,
     };
   });
 }
@@ -298,6 +304,8 @@ export function buildReport(tenants: TenantStatus[], meta: ReportMeta): StatusRe
   };
 }
 
+/** An unreachable server outranks a flagged tenant: a cron job must hear that part of the fleet is unseen. */
 export function exitCodeFor(report: StatusReport): number {
+  if (report.servers.some((s) => !s.reachable)) return EXIT_UNREACHABLE;
   return report.flagged.length > 0 ? EXIT_FLAGGED : EXIT_OK;
 }
