@@ -6,7 +6,7 @@
  */
 import Docker from "dockerode";
 import {
-  DesiredTenant, FlagRules, HealthLogEntry, InspectSchema, ServerCapacity, StatusReport, buildReport, redactLines, tenantStatus,
+  DesiredTenant, FlagRules, HealthLogEntry, InspectSchema, ServerCapacity, StatusReport, buildReport, mergeServerResults, redactLines, tenantStatus,
 } from "../core/status";
 import { message, withTimeout } from "../engine/client";
 import { collect, diskUsage, lastLogLines } from "../engine/collect";
@@ -109,18 +109,32 @@ export class EngineSource implements Source {
         this.log(`volume sizes not measured: ${message(err)}`);
       }
     }
-    const inputs = await collect(this.docker, {
-      server: this.opts.server, timeoutMs: this.opts.timeoutMs, concurrency: this.opts.concurrency,
-      desired: this.opts.desired?.tenants, volumeSizes: this.sizes?.map,
-    });
-    const tenants = inputs.map((i) => tenantStatus(i, this.opts.rules));
-    const report = buildReport(tenants, {
-      engine: this.opts.engine, checkedAt: new Date(now).toISOString(), memoryThresholdPercent: this.opts.rules.memoryThresholdPercent,
-      diskThresholdPercent: this.opts.rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: this.opts.desired?.capacity,
-    });
+    let report: StatusReport;
+    try {
+      const inputs = await collect(this.docker, {
+        server: this.opts.server, timeoutMs: this.opts.timeoutMs, concurrency: this.opts.concurrency,
+        desired: this.opts.desired?.tenants, volumeSizes: this.sizes?.map,
+      });
+      const tenants = inputs.map((i) => tenantStatus(i, this.opts.rules));
+      report = buildReport(tenants, {
+        engine: this.opts.engine, checkedAt: new Date(now).toISOString(), memoryThresholdPercent: this.opts.rules.memoryThresholdPercent,
+        diskThresholdPercent: this.opts.rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: this.opts.desired?.capacity,
+      });
+    } catch (err) {
+      // The engine did not answer: the page shows the server as unreachable (and the roster's tenants as
+      // unknown) instead of the last good figures or nothing.
+      this.log(`server ${this.opts.server} unreachable: ${message(err)}`);
+      report = mergeServerResults([{
+        server: this.opts.server, engine: this.opts.engine, reachable: false, error: message(err), desired: this.opts.desired?.tenants ?? [],
+      }], {
+        checkedAt: new Date(now).toISOString(), memoryThresholdPercent: this.opts.rules.memoryThresholdPercent,
+        diskThresholdPercent: this.opts.rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: this.opts.desired?.capacity,
+      }, this.opts.rules);
+    }
     this.report = report;
     this.metrics.update(report, this.opts.desired?.tenants);
-    if (now - this.lastSampleAt >= this.opts.sampleMs) {
+    // No history sample while a server is unreachable: its zeros would read as an idle server.
+    if (report.servers.every((srv) => srv.reachable) && now - this.lastSampleAt >= this.opts.sampleMs) {
       this.history.append(sampleOf(report, now));
       this.lastSampleAt = now;
     }

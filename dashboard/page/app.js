@@ -72,6 +72,8 @@
       dl.replaceChildren();
       const row = (k, v, cls) => { dl.append(el("dt", { text: k }), el("dd", { text: v, class: cls || "" })); };
       row("Engine", s.engine);
+      card.classList.toggle("unreachable", s.reachable === false);
+      if (s.reachable === false) row("Unreachable", s.error || "no answer", "over");
       row("Tenants", `${s.tenants} (${s.running} running, ${s.flagged} need attention)`);
       if (s.memoryCapacityBytes !== null) {
         const allowed = s.memoryCapacityBytes * s.overcommit;

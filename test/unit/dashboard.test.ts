@@ -8,7 +8,9 @@ import { AddressInfo } from "net";
 import { UsageError } from "../../core/dockerHost";
 import { parseDashboardArgs } from "../../dashboard/args";
 import { COOKIE, accessPolicy, authorized, readToken, sessionValue, tokenMatches } from "../../dashboard/auth";
+import Docker from "dockerode";
 import { History, sampleOf } from "../../dashboard/history";
+import { EngineSource } from "../../dashboard/source";
 import { TenantMetrics } from "../../dashboard/metrics";
 import { createDashboardServer } from "../../dashboard/server";
 import { StaticSource, modelFrom, syntheticEngine } from "../support/dashboard";
@@ -236,5 +238,35 @@ describe("the server", () => {
     const h = JSON.parse((await request(openPort, "/api/history?tenant=t0001")).body) as { t: number[]; memoryBytes: number[] };
     expect(h.t).toHaveLength(1);
     expect(h.memoryBytes[0]).toBeGreaterThan(0);
+  });
+});
+
+describe("an unreachable server", () => {
+  test("a refresh that cannot reach the engine: the page's report marks the server unreachable with why, roster tenants unknown, no history sample", async () => {
+    const refused = (): Promise<never> => Promise.reject(new Error("connect ECONNREFUSED /run/gone/docker.sock"));
+    const docker = { listContainers: refused, listVolumes: refused, df: refused, ping: refused } as unknown as Docker;
+    const history = new History({ dir: tmp(), retentionMs: 24 * 3600e3, sampleMs: 60e3 });
+    const lines: string[] = [];
+    const desired = [{ tenant: "alice", server: "s3", tier: "light", state: "active" as const, memoryMb: 512, diskMb: 1024 }];
+    const source = new EngineSource(docker, {
+      server: "s3", engine: "unix:///run/gone/docker.sock", timeoutMs: 1000, concurrency: 4, refreshMs: 60e3, sampleMs: 0, diskMs: 60e3,
+      rules: { memoryThresholdPercent: 90, diskThresholdPercent: 90 }, desired: { tenants: desired, capacity: {}, where: "tenants/" },
+    }, history, new TenantMetrics(), (l) => lines.push(l));
+    const report = await source.refresh();
+    expect(report.servers).toEqual([expect.objectContaining({ server: "s3", reachable: false, error: "connect ECONNREFUSED /run/gone/docker.sock", tenants: 1 })]);
+    expect(report.tenants.map((t) => [t.tenant, t.state])).toEqual([["alice", "unknown"]]);
+    expect(source.current()).toBe(report);
+    expect(history.series("server", "s3").t).toHaveLength(0);
+    expect(lines.some((l) => l.startsWith("server s3 unreachable:"))).toBe(true);
+    // The page is served and its report says so, rather than failing.
+    const srv = createDashboardServer({ token: null, listenHost: "127.0.0.1", source, history, metrics: new TenantMetrics() });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    try {
+      const r = await request((srv.address() as AddressInfo).port, "/api/status");
+      expect(r.status).toBe(200);
+      expect((JSON.parse(r.body) as { report: { servers: { reachable: boolean }[] } }).report.servers[0].reachable).toBe(false);
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
   });
 });
