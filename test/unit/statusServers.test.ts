@@ -4,7 +4,12 @@ import {
   DesiredTenant, EXIT_FLAGGED, EXIT_OK, EXIT_UNREACHABLE, ServerResult, exitCodeFor, mergeServerResults,
   renderJson, renderTable, tenantStatus, unreachableServers,
 } from "../../core/status";
+import * as fs from "fs";
+import * as path from "path";
 import { sshDialArgs } from "../../core/dockerHost";
+import { loadStackServers } from "../../engine/desired";
+import { REPO_ROOT } from "../support/program";
+import { writeRoster } from "../support/roster";
 
 const MiB = 1024 * 1024;
 const RULES = { memoryThresholdPercent: 90, diskThresholdPercent: 90 };
@@ -100,4 +105,38 @@ test("a stack server's privateKeyPath reaches ssh as -i, and only that key is of
   const args = sshDialArgs({ kind: "ssh", host: "10.0.0.3", port: 22, user: "root", display: "ssh://root@10.0.0.3:22", identityFile: "/keys/id" }, 5);
   expect(args.slice(0, args.indexOf("--"))).toEqual(expect.arrayContaining(["-i", "/keys/id", "-o", "IdentitiesOnly=yes", "-l", "root", "-p", "22"]));
   expect(sshDialArgs({ kind: "ssh", host: "h", port: null, user: null, display: "ssh://h" }, 5)).not.toContain("-i");
+});
+
+describe("a stack's servers, as npm run status --stack reads them", () => {
+  const stacks: string[] = [];
+  afterAll(() => {
+    for (const name of stacks) fs.rmSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), { force: true });
+  });
+
+  test("each server with its engine (ssh with its key, or this machine) and the roster tenants placed on it", () => {
+    const dir = writeRoster([{ name: "alice", tier: "light", extra: "server: b" }, { name: "bob", tier: "light", extra: "server: a" }, { name: "carol", tier: "light", extra: "server: b" }]);
+    const name = `test-status-servers-${process.pid}`;
+    stacks.push(name);
+    fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), `config: ${JSON.stringify({
+      "openclaw-hosting:domain": "claw.example.com",
+      "openclaw-hosting:image": "ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
+      "openclaw-hosting:caddy": { acmeEmail: "ops@example.com" },
+      "openclaw-hosting:rosterDir": path.relative(REPO_ROOT, dir),
+      "openclaw-hosting:servers": {
+        a: { local: true, memoryMb: 8192, cpus: 4 },
+        b: { ssh: { host: "10.0.0.2", user: "deploy", privateKeyPath: "/keys/id_b" }, memoryMb: 4096, cpus: 2 },
+      },
+    })}\n`);
+    const here = { kind: "unix" as const, socketPath: "/run/x.sock", display: "unix:///run/x.sock" };
+    const s = loadStackServers(REPO_ROOT, name, here);
+    expect(s?.servers.map((x) => [x.name, x.target.display, x.tenants.map((t) => t.tenant)])).toEqual([
+      ["a", "unix:///run/x.sock", ["bob"]],
+      ["b", "ssh://deploy@10.0.0.2:22", ["alice", "carol"]],
+    ]);
+    expect(s?.servers[1].target).toMatchObject({ kind: "ssh", identityFile: "/keys/id_b", port: 22 });
+    expect(s?.servers[1].tenants.every((t) => t.server === "b")).toBe(true);
+    expect(s?.capacity).toEqual({ a: { memoryMb: 8192, cpus: 4, overcommit: expect.any(Number) }, b: { memoryMb: 4096, cpus: 2, overcommit: expect.any(Number) } });
+    // A single-server stack: none (status then asks DOCKER_HOST, as before).
+    expect(loadStackServers(REPO_ROOT, "dev", here)).toBeUndefined();
+  });
 });
