@@ -10,7 +10,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
-import { ProgramRun, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
+import { ProgramRun, REPO_ROOT, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
 import { writeRoster, projectTempDir } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, translateContainer, translateNetwork, translateVolume, waitHealthy } from "../support/docker";
 import { Engine, MoveError, moveTenantData } from "../../../scripts/moveTenant";
@@ -145,6 +145,36 @@ function cli(server: string, args: string[]): Promise<Shell> {
   return run(["docker", ...args], "", 120_000, cliEngine(server).env);
 }
 
+/**
+ * `npm run status -- --stack <a throw-away stack file naming the three servers>`, as an operator runs
+ * it: ssh through the suite's wrapper (its known hosts), each server with a 5 s timeout.
+ */
+const STATUS_TIMEOUT_MS = 5000;
+let statusStack: string | undefined;
+async function statusOfStack(): Promise<Shell & { report: StatusJson }> {
+  if (statusStack === undefined) {
+    statusStack = `test-three-servers-${process.pid}`;
+    const servers = Object.fromEntries(SERVER_NAMES.map((name, i) => [name, { ssh: { host: ADDRESSES[i], user: "root", privateKeyPath: KEY }, publicIp: ADDRESSES[i], memoryMb: 4096, cpus: 2, tenantNetworks: "10.252.0.0/16" }]));
+    const config = baseConfig(rosterDir, { domain: DOMAIN, image: IMAGE, servers, caddy: { caddyfilePath: "/run/openclaw-edge/Caddyfile", localCerts: true } });
+    fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${statusStack}.yaml`), `config: ${JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [`openclaw-hosting:${k}`, v])))}\n`);
+  }
+  const r = await run(["npx", "ts-node", "--transpile-only", "scripts/status.ts", "--stack", statusStack, "--json", "--timeout", String(STATUS_TIMEOUT_MS)], "", 120_000,
+    { ...process.env, OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh"), DOCKER_HOST: undefined });
+  console.log(`npm run status --stack across three servers: exit ${r.code}, ${r.ms} ms (whole process)`);
+  return { ...r, report: JSON.parse(r.stdout) as StatusJson };
+}
+interface StatusJson {
+  tenants: { tenant: string; server: string; state: string }[];
+  servers: { server: string; reachable: boolean; error: string | null; tenants: number }[];
+  elapsedMs: number;
+}
+afterAll(() => {
+  if (statusStack !== undefined) fs.rmSync(path.join(REPO_ROOT, `Pulumi.${statusStack}.yaml`), { force: true });
+});
+/** The roster after the move test: alice on s2. */
+const AFTER_MOVE = ROSTER.map((x) => (x.name === "alice" ? { ...x, server: "s2" } : x));
+const runningRows = (report: StatusJson) => report.tenants.filter((t) => t.state === "running").map((t) => `${t.server}/${t.tenant}`).sort();
+
 test("every tenant's container is on its named server's engine and on no other", async () => {
   const seen: Record<string, string[]> = {};
   for (const server of SERVER_NAMES) {
@@ -230,6 +260,15 @@ test("moving a tenant: old container stops first, every file copied and verified
   expect((await viaEdge(address("s1"), "bob")).stdout.split("\n").pop()).toBe("200");
 });
 
+test("npm run status --stack: every server asked, each tenant running on its own server, exit 0", async () => {
+  const r = await statusOfStack();
+  expect(r.stderr).not.toContain("cannot reach");
+  expect(r.report.servers.map((s) => [s.server, s.reachable, s.error])).toEqual(SERVER_NAMES.map((n) => [n, true, null]));
+  expect(runningRows(r.report)).toEqual(AFTER_MOVE.map((t) => `${t.server}/${t.name}`).sort());
+  console.log(`status across three servers: ${r.report.elapsedMs} ms for the report`);
+  expect(r.code).toBe(0);
+});
+
 test("a stopped server fails with an error naming it, while the others keep serving", async () => {
   const stop = await run(["bash", path.join(__dirname, "..", "..", "..", "scripts", "servers-env.sh"), "stop-server", "3"], "", 120_000);
   expect(stop.code).toBe(0);
@@ -242,4 +281,16 @@ test("a stopped server fails with an error naming it, while the others keep serv
     expect(`${t.name}: ${r.stdout.split("\n").pop()}`).toBe(`${t.name}: 200`);
   }
   expect(fs.existsSync(path.join(RUN, "s3", "dockerd.pid"))).toBe(false);
+});
+
+test("npm run status --stack with s3's dockerd stopped: exactly s3 unreachable (with why), its tenants unknown, the others listed, exit 2", async () => {
+  const r = await statusOfStack();
+  expect(r.report.servers.map((s) => [s.server, s.reachable])).toEqual([["s1", true], ["s2", true], ["s3", false]]);
+  const s3 = r.report.servers[2];
+  expect(s3.error).toEqual(expect.stringMatching(/\S/));
+  expect(r.stderr).toContain(`cannot reach server s3 at ssh://root@${address("s3")}:22`);
+  expect(runningRows(r.report)).toEqual(AFTER_MOVE.filter((t) => t.server !== "s3").map((t) => `${t.server}/${t.name}`).sort());
+  expect(r.report.tenants.filter((t) => t.server === "s3").map((t) => [t.tenant, t.state])).toEqual([["erin", "unknown"], ["frank", "unknown"]]);
+  console.log(`status with s3 down: ${r.report.elapsedMs} ms for the report; s3: ${s3.error ?? ""}`);
+  expect(r.code).toBe(2);
 });
