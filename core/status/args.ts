@@ -29,9 +29,10 @@ Options:
   --json                  print one JSON object: {engine, tenants, flagged, summary, servers, ...}
   --only a,b,c            report only these tenants (a listed tenant with nothing on the engine is flagged)
   --stack NAME            compare against the roster of Pulumi.NAME.yaml: an active tenant with no container is flagged
+                          (with a servers map: every server is asked in parallel; one unreachable = exit 2)
   --memory-threshold PCT  flag at or above PCT % of the memory limit (default ${DEFAULT_MEMORY_THRESHOLD_PERCENT})
   --disk-threshold PCT    flag at or above PCT % of the disk budget (default ${DEFAULT_DISK_THRESHOLD_PERCENT})
-  --timeout MS            bound on each Docker API call (default ${DEFAULT_TIMEOUT_MS})
+  --timeout MS            bound on each Docker API call, per server (default ${DEFAULT_TIMEOUT_MS})
   -h, --help              this text
 
 The engine: DOCKER_HOST (unix:///path, tcp://host:port with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH,
