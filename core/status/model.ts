@@ -9,7 +9,7 @@ import { ContainerInspect, InspectSchema, StatsSchema } from "./dockerApi";
 import { FlagRules, EXIT_FLAGGED, EXIT_OK, EXIT_UNREACHABLE, flagReasons } from "./flags";
 import { MIB, cpuPercent, memoryLimitBytes, memoryPercent, memoryUsedBytes } from "./metrics";
 
-/** The one server there is until several are supported (issue 11); every row and metric carries it. */
+/** The server name when status asks one engine (DOCKER_HOST, no stack servers); every row and metric carries its server. */
 export const DEFAULT_SERVER = "local";
 
 export const CONTAINER_STATES = ["running", "restarting", "exited", "paused", "created", "dead", "removing"] as const;
