@@ -1,5 +1,6 @@
 import { ServerSize } from "./capacity";
 import { PortPool } from "./portPool";
+import { CgroupDriver } from "./processLimit";
 import { StackConfig } from "./stackConfig";
 
 /** The name of the one server a stack with the single-server keys (`ssh`, `serverIp`, `server`) has. */
@@ -16,6 +17,8 @@ export interface ServerTarget {
   size?: ServerSize;
   portPool: PortPool;
   tenantNetworks: string;
+  /** Docker's cgroup driver there: the server's own, else the stack's. */
+  cgroupDriver: CgroupDriver;
   /** Config field prefix for problems about this server (`servers.b.` or, for the single server, ``). */
   fieldPrefix: string;
 }
@@ -33,6 +36,7 @@ export function resolveServers(config: StackConfig): ServerTarget[] {
       size: config.server,
       portPool: config.portPool,
       tenantNetworks: config.tenantNetworks,
+      cgroupDriver: config.cgroupDriver,
       fieldPrefix: "",
     }];
   }
@@ -45,6 +49,7 @@ export function resolveServers(config: StackConfig): ServerTarget[] {
       size: { memoryMb: s.memoryMb, cpus: s.cpus, overcommit: s.overcommit },
       portPool: s.portPool ?? config.portPool,
       tenantNetworks: s.tenantNetworks ?? config.tenantNetworks,
+      cgroupDriver: s.cgroupDriver ?? config.cgroupDriver,
       fieldPrefix: `servers.${name}.`,
     }));
 }

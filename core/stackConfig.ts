@@ -100,6 +100,9 @@ const Cidr4 = z
     if (clash !== undefined) ctx.addIssue({ code: "custom", message: `overlaps ${clash.range} (${clash.what}); pick a block such as 10.231.0.0/16` });
   });
 
+/** Docker's cgroup driver on a server (`docker info -f '{{.CgroupDriver}}'`): where process limits live. */
+const CgroupDriverName = z.enum(CGROUP_DRIVERS, { error: `must be one of ${CGROUP_DRIVERS.join(", ")} (docker info -f '{{.CgroupDriver}}')` });
+
 const ServerSize = {
   memoryMb: z.number().int().min(512, { error: "must be at least 512 (MB)" }),
   cpus: z.number().positive(),
@@ -120,6 +123,8 @@ const ServerSpec = z
     portPool: PortPool.optional(),
     /** Defaults to the stack's tenantNetworks: each server's engine has its own bridges. */
     tenantNetworks: Cidr4.optional(),
+    /** Defaults to the stack's cgroupDriver: servers of one stack may run different init systems. */
+    cgroupDriver: CgroupDriverName.optional(),
   })
   .refine((s) => (s.ssh === undefined) !== (s.local === undefined), {
     error: "set exactly one of ssh (a remote server) or local: true (this machine)",
@@ -158,7 +163,7 @@ export const StackConfigSchema = z
     /** How the tiers' diskMb is enforced: off (reported only), image (a filesystem per tenant) or xfs (project quotas). */
     diskQuota: z.enum(DISK_QUOTA_MODES, { error: `must be one of ${DISK_QUOTA_MODES.join(", ")}` }).default("off"),
     /** Docker's cgroup driver on the server (`docker info -f '{{.CgroupDriver}}'`): where process limits live. */
-    cgroupDriver: z.enum(CGROUP_DRIVERS, { error: `must be one of ${CGROUP_DRIVERS.join(", ")} (docker info -f '{{.CgroupDriver}}')` }).default("systemd"),
+    cgroupDriver: CgroupDriverName.default("systemd"),
     server: z.strictObject(ServerSize).optional(),
     /** Several servers by name; without it, the single-server keys above describe the one server. */
     servers: z

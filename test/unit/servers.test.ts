@@ -64,9 +64,21 @@ describe("several servers", () => {
     ["a server name that is not a label", { B_1: servers.b }, "config servers.B_1: must be a server name"],
     ["two servers on one engine", { d: { ...servers.b, publicIp: "203.0.113.4" } }, "config servers.d.ssh: reaches the same engine as server b (ssh b.example.net:22)"],
     ["an unknown field", { b: { ...servers.b, memory: 4 } }, "config servers.b.memory: unknown field"],
+    ["a cgroup driver Docker does not have", { b: { ...servers.b, cgroupDriver: "cgroupv2" } }, "config servers.b.cgroupDriver: must be one of systemd, cgroupfs"],
   ])("refused: %s", (_label, change, expected) => {
     const out = messages(config({ servers: { ...servers, ...change } }));
     expect(out.some((m) => m.startsWith(expected))).toBe(true);
+  });
+
+  test("cgroupDriver per server: a server's own driver wins, the others take the stack's", () => {
+    const mixed = { ...servers, b: { ...servers.b, cgroupDriver: "cgroupfs" } };
+    const { plan, problems } = checkHosting(config({ servers: mixed, cgroupDriver: "systemd" }), () => roster);
+    expect(problems.filter((p) => p.field !== "apiKeys")).toEqual([]);
+    const byName = Object.fromEntries((plan?.tenants ?? []).map((t) => [t.name, [t.server, t.cgroupDriver, t.cgroupParent]]));
+    expect(byName.bob).toEqual(["b", "cgroupfs", "/openclaw/bob"]);
+    expect(byName.alice).toEqual(["a", "systemd", "openclaw-alice.slice"]);
+    expect(byName.carol).toEqual(["c", "systemd", "openclaw-carol.slice"]);
+    expect(plan?.servers.map((s) => [s.name, s.cgroupDriver])).toEqual([["a", "systemd"], ["b", "cgroupfs"], ["c", "systemd"]]);
   });
 
   test("the single-server keys cannot be mixed with servers", () => {
