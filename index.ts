@@ -9,6 +9,7 @@ import { Edge } from "./components/edge";
 import { loadHostingInputs } from "./components/hostingInputs";
 import { previousDeployment } from "./components/previousDeployment";
 import { ServerAccess, serverAccess } from "./components/server";
+import { serversNotAnswering } from "./components/serverCheck";
 import { TenantDataDeletion } from "./components/tenantDataDeletion";
 import { TenantDns } from "./components/tenantDns";
 import { TenantInstance } from "./components/tenantInstance";
@@ -31,6 +32,11 @@ export = async () => {
   const previous = await previousDeployment();
   const moves = unpinnedMoves(plan.tenants, plan.pinnedServers, previous.tenantServers, fallbackServer);
   if (moves.length > 0) throw new HostingInputError(moves);
+
+  // 2b. Every server's Docker engine answers, or nothing changes on any of them: the error names the
+  //     server that does not and its tenants, instead of ssh's words halfway through an update.
+  const silent = await serversNotAnswering(plan.servers);
+  if (silent.length > 0) throw new HostingInputError(silent);
 
   // 3. The servers: each its own Docker engine (local or over SSH) and its own edge access, and its
   //    egress guard: tenants reach the internet, never the host, metadata or private ranges.

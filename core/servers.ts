@@ -1,4 +1,5 @@
 import { ServerSize } from "./capacity";
+import { DockerTarget, sshDockerHost } from "./dockerHost";
 import { PortPool } from "./portPool";
 import { CgroupDriver } from "./processLimit";
 import { StackConfig } from "./stackConfig";
@@ -63,4 +64,11 @@ export function serverResourceNames(server: string): { provider: string; edge: s
   return server === DEFAULT_SERVER
     ? { provider: "server", edge: "edge", egressGuard: "egress-guard" }
     : { provider: `server-${server}`, edge: `edge-${server}`, egressGuard: `egress-guard-${server}` };
+}
+
+/** How a server's Docker engine is reached: over SSH with its key, or this machine's (`local`: DOCKER_HOST or the socket). */
+export function engineTarget(server: Pick<ServerTarget, "ssh">, local: DockerTarget): DockerTarget {
+  const { ssh } = server;
+  if (ssh === undefined) return local;
+  return { kind: "ssh", host: ssh.host, port: ssh.port, user: ssh.user, display: sshDockerHost(ssh.user, ssh.host, ssh.port), identityFile: ssh.privateKeyPath };
 }

@@ -4,8 +4,8 @@ import * as path from "path";
 import { checkHosting } from "../core/check";
 import { readRosterDir } from "../core/load";
 import { formatProblem } from "../core/problems";
-import { DockerTarget, sshDockerHost } from "../core/dockerHost";
-import { resolveServers } from "../core/servers";
+import { DockerTarget } from "../core/dockerHost";
+import { engineTarget, resolveServers } from "../core/servers";
 import { DesiredTenant, ServerCapacity, capacityFromConfig, desiredFromPlan } from "../core/status";
 import { readStackFile } from "../core/stackFile";
 
@@ -47,9 +47,7 @@ export function loadStackServers(repoRoot: string, stack: string, localSocket: D
   const capacity: Record<string, ServerCapacity> = {};
   const servers = resolveServers(config).map((s): StackServer => {
     if (s.size !== undefined) capacity[s.name] = { ...s.size };
-    const target: DockerTarget = s.ssh === undefined
-      ? localSocket
-      : { kind: "ssh", host: s.ssh.host, port: s.ssh.port, user: s.ssh.user, display: sshDockerHost(s.ssh.user, s.ssh.host, s.ssh.port), identityFile: s.ssh.privateKeyPath };
+    const target = engineTarget(s, localSocket);
     const tenants = desiredFromPlan(plan, s.name).filter((t) => plan.tenants.find((p) => p.name === t.tenant)?.server === s.name);
     return { name: s.name, target, tenants };
   });

@@ -67,7 +67,21 @@ export async function runProgram(
   previousOutputs: Record<string, unknown> = {},
   /** Config keys Pulumi holds as secrets (as `pulumi config set --secret` marks them). */
   secretKeys: readonly string[] = [`${PROJECT}:apiKeys`],
+  /**
+   * Environment for this run only. The program's server check (components/serverCheck.ts) is off
+   * unless a test turns it on: the mock engine's servers are names, not machines.
+   */
+  env: Record<string, string | undefined> = {},
 ): Promise<ProgramRun> {
+  const runEnv: Record<string, string | undefined> = { OPENCLAW_SERVER_CHECK: "off", ...env };
+  const savedEnv = Object.fromEntries(Object.keys(runEnv).map((k) => [k, process.env[k]]));
+  const setEnv = (values: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  setEnv(runEnv);
   // Pulumi records a stack trace for every promise and resource; jest's source-mapped traces make
   // that cost most of a run, so a short plain trace (three frames) is used while the program runs.
   const savedPrepare = Error.prepareStackTrace;
@@ -78,6 +92,7 @@ export async function runProgram(
   } finally {
     Error.prepareStackTrace = savedPrepare;
     Error.stackTraceLimit = savedLimit;
+    setEnv(savedEnv);
   }
 }
 

@@ -10,7 +10,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
-import { ProgramRun, REPO_ROOT, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
+import { ProgramFailure, ProgramRun, REPO_ROOT, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
 import { writeRoster, projectTempDir } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, translateContainer, translateNetwork, translateVolume, waitHealthy } from "../support/docker";
 import { Engine, MoveError, moveTenantData } from "../../../scripts/moveTenant";
@@ -110,8 +110,10 @@ function programFor(roster: readonly { name: string; server: string }[], previou
     apiKeys: Object.fromEntries(roster.map((t) => [t.name, fakeKey(t.name)])),
     servers,
     caddy: { caddyfilePath: "/run/openclaw-edge/Caddyfile", adminAddress: "localhost:2019", localCerts: true, storageDir: "/run/openclaw-edge/data" },
-  }), previous);
+  }), previous, undefined, SERVER_CHECK);
 }
+/** The program's own server check, for real: each engine asked over SSH (the suite's known hosts) before anything is registered. */
+const SERVER_CHECK = { OPENCLAW_SERVER_CHECK: "on", OPENCLAW_SERVER_CHECK_TIMEOUT: "10", OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh") };
 
 /** Creates on `server`'s engine what the program registered there (only `tenant`'s, if given), as the provider would. */
 async function replay(run: ProgramRun, server: string, tenant?: string): Promise<void> {
@@ -281,6 +283,19 @@ test("a stopped server fails with an error naming it, while the others keep serv
     expect(`${t.name}: ${r.stdout.split("\n").pop()}`).toBe(`${t.name}: 200`);
   }
   expect(fs.existsSync(path.join(RUN, "s3", "dockerd.pid"))).toBe(false);
+});
+
+test("the program with s3 stopped: its own error names s3, how it was reached and its tenants, before anything is registered", async () => {
+  const t0 = Date.now();
+  const failure = await programFor(AFTER_MOVE, { tenants: program.outputs.tenants, retainedData: [] }).then(() => undefined, (err: unknown) => err);
+  expect(failure).toBeInstanceOf(ProgramFailure);
+  const { message, registered } = failure as ProgramFailure;
+  console.log(`program with s3 down: stopped by its server check in ${Date.now() - t0} ms:\n${message}`);
+  expect(message).toContain("found 1 problem(s); nothing was changed");
+  expect(message).toContain(`config servers.s3.ssh: server s3 does not answer at ssh://root@${address("s3")}:22 within 10 s (`);
+  expect(message).toContain("Its 2 tenant(s) (erin, frank) are down until it is back or they are moved; the other servers were not touched either");
+  expect(message).not.toMatch(/server s[12] does not answer/);
+  expect(registered.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
 });
 
 test("npm run status --stack with s3's dockerd stopped: exactly s3 unreachable (with why), its tenants unknown, the others listed, exit 2", async () => {
