@@ -21,8 +21,12 @@ const SSH_BIN = process.env.OPENCLAW_SERVERS_SSH_BIN ?? "";
 const RUN = process.env.OPENCLAW_SERVERS_RUN ?? "/run/openclaw-servers";
 const IMAGE = "openclaw-standin:test";
 const LABELS = { [TEST_LABEL]: "three-servers" };
-/** TEST-ONLY, as in the other real-runtime suites: the program's 30 s health interval would make every wait 30 s. */
-const HEALTH: TestHealthTiming = { interval: "1s", startPeriod: "10s" };
+/**
+ * TEST-ONLY, as in the other real-runtime suites: the program's 30 s health interval would make every
+ * wait 30 s. Not 1 s here: each check starts a node process, and six tenants checked every second
+ * kept this 2-core machine busy enough to slow every SSH call of the suite tenfold.
+ */
+const HEALTH: TestHealthTiming = { interval: "5s", startPeriod: "10s" };
 const SERVER_NAMES = ["s1", "s2", "s3"] as const;
 const ROSTER = [
   { name: "alice", server: "s1" }, { name: "bob", server: "s1" },
