@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HostingInputError } from "./core/problems";
 import { unpinnedMoves } from "./core/placement";
-import { listRetainedData } from "./core/retainedData";
+import { dataDeletions, deletedBy, deletionsTooEarly, listRetainedData } from "./core/retainedData";
 import { DEFAULT_SERVER, serverResourceNames } from "./core/servers";
 import { EgressGuard } from "./components/egressGuard";
 import { Edge } from "./components/edge";
@@ -31,7 +31,8 @@ export = async () => {
   // 2. The last deployment: which server each tenant was on. A tenant never changes server unless its file says so.
   const previous = await previousDeployment();
   const moves = unpinnedMoves(plan.tenants, plan.pinnedServers, previous.tenantServers, fallbackServer);
-  if (moves.length > 0) throw new HostingInputError(moves);
+  const early = deletionsTooEarly(config.deleteData, previous.tenantServers, fallbackServer);
+  if (moves.length > 0 || early.length > 0) throw new HostingInputError([...moves, ...early]);
 
   // 2b. Every server's Docker engine answers, or nothing changes on any of them: the error names the
   //     server that does not and its tenants, instead of ssh's words halfway through an update.
@@ -95,8 +96,8 @@ export = async () => {
     }
   }
 
-  // 7. Data of departed tenants: kept and listed, deleted only when `deleteData` names them, on
-  //    every server that keeps some (the command skips volumes that are not there).
+  // 7. Data of departed tenants and what moved tenants left behind: kept and listed, deleted only
+  //    when `deleteData` names them (`dave`: every server that keeps some; `alice@s1`: s1 only).
   const retainedData = listRetainedData(
     previous.tenantServers,
     previous.retainedData,
@@ -104,12 +105,8 @@ export = async () => {
     [],
     fallbackServer,
   );
-  for (const tenant of config.deleteData) {
-    const servers = new Set([fallbackServer, ...retainedData.filter((r) => r.tenant === tenant).map((r) => r.server)]);
-    for (const server of [...servers].sort()) {
-      const name = server === DEFAULT_SERVER ? tenant : `${tenant}-on-${server}`;
-      new TenantDataDeletion(name, { tenant, connection: accessOf(server).connection });
-    }
+  for (const d of dataDeletions(config.deleteData, retainedData, fallbackServer, DEFAULT_SERVER)) {
+    new TenantDataDeletion(d.name, { tenant: d.tenant, connection: accessOf(d.server).connection });
   }
 
   // 8. What operators read after `pulumi up`.
@@ -129,6 +126,6 @@ export = async () => {
       publicIp: s.publicIp,
     }])),
     ...(multi ? { caddyfiles: Object.fromEntries(plan.servers.map((s) => [s.name, s.caddyfile])) } : { caddyfile: plan.caddyfile }),
-    retainedData: retainedData.filter((r) => !config.deleteData.includes(r.tenant)),
+    retainedData: retainedData.filter((r) => !deletedBy(config.deleteData, r)),
   };
 };

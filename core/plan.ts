@@ -158,9 +158,15 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     });
   }
 
-  for (const name of config.deleteData) {
-    if (names.has(name)) {
-      problems.push({ tenant: name, field: "deleteData", message: "is still in the roster; remove its file first (deleting data never happens to a live tenant)" });
+  // Deleting data never happens to a live tenant: `dave` only once dave left the roster,
+  // `alice@s1` only for a server alice no longer runs on.
+  for (const { tenant, server } of config.deleteData) {
+    if (server === undefined && names.has(tenant)) {
+      problems.push({ tenant, field: "deleteData", message: `is still in the roster; remove its file first${multi ? `, or name only a server it left (${tenant}@<server>)` : ""} (deleting data never happens to a live tenant)` });
+    }
+    const live = server !== undefined ? tenants.find((t) => t.name === tenant && t.server === server) : undefined;
+    if (live !== undefined) {
+      problems.push({ tenant, field: "deleteData", message: `${tenant}@${server} names server ${server}, where ${tenant} runs now; deleting a live tenant's data never happens (name the server it moved away from)` });
     }
   }
   // "Pinned" for the capacity message: nothing the placement rule or the port hash chose.

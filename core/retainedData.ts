@@ -1,3 +1,6 @@
+import type { Problem } from "./problems";
+import type { DeleteDataEntry } from "./stackConfig";
+
 /** Volumes kept on a server for a tenant that has left the roster or moved to another server. */
 export interface RetainedData {
   tenant: string;
@@ -22,7 +25,7 @@ export function listRetainedData(
   previousRetained: readonly { tenant: string; server?: string }[],
   /** This update's tenants, name -> server. */
   current: Readonly<Record<string, string>>,
-  deleted: readonly string[],
+  deleted: readonly DeleteDataEntry[],
   fallbackServer: string,
 ): RetainedData[] {
   const key = (tenant: string, server: string) => `${tenant}\u0000${server}`;
@@ -32,9 +35,45 @@ export function listRetainedData(
     const was = server ?? fallbackServer;
     if (current[tenant] !== was) kept.set(key(tenant, was), { tenant, server: was });
   }
-  const deletedSet = new Set(deleted);
   return [...kept.values()]
-    .filter((r) => current[r.tenant] !== r.server && !deletedSet.has(r.tenant))
+    .filter((r) => current[r.tenant] !== r.server && !deletedBy(deleted, r))
     .sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : a.server < b.server ? -1 : 1))
     .map((r) => ({ tenant: r.tenant, server: r.server, volumes: tenantVolumes(r.tenant) }));
+}
+
+/** Whether `deleteData` deletes these retained volumes: `dave` on every server, `alice@s1` on s1 only. */
+export function deletedBy(entries: readonly DeleteDataEntry[], r: { tenant: string; server: string }): boolean {
+  return entries.some((e) => e.tenant === r.tenant && (e.server === undefined || e.server === r.server));
+}
+
+/** One TenantDataDeletion: its resource name, the tenant and the server it runs on. */
+export interface DataDeletion {
+  name: string;
+  tenant: string;
+  server: string;
+}
+
+/**
+ * The deletions `deleteData` asks for. `dave` runs on the fallback server and on every server that
+ * lists dave's volumes (the command skips volumes that are not there); `alice@s1` runs on s1 only.
+ * Names stay as they were before `tenant@server` existed: the tenant on `default`, `<tenant>-on-<server>`
+ * elsewhere, so existing deletions keep their URNs.
+ */
+export function dataDeletions(entries: readonly DeleteDataEntry[], retained: readonly RetainedData[], fallbackServer: string, defaultServer: string): DataDeletion[] {
+  return entries.flatMap((e) => {
+    const servers = e.server !== undefined ? [e.server] : [...new Set([fallbackServer, ...retained.filter((r) => r.tenant === e.tenant).map((r) => r.server)])].sort();
+    return servers.map((server) => ({ name: server === defaultServer ? e.tenant : `${e.tenant}-on-${server}`, tenant: e.tenant, server }));
+  });
+}
+
+/**
+ * `alice@s1` while the last deployment still ran alice on s1: the move is in this very update, so
+ * the copy on the new server has not run yet (and without `npm run move` there is no copy at all).
+ * Deleting the old volumes waits for a later update.
+ */
+export function deletionsTooEarly(entries: readonly DeleteDataEntry[], previousTenants: Readonly<Record<string, string | undefined>>, fallbackServer: string): Problem[] {
+  return entries.flatMap(({ tenant, server }) => {
+    if (server === undefined || !Object.hasOwn(previousTenants, tenant) || (previousTenants[tenant] ?? fallbackServer) !== server) return [];
+    return [{ tenant, field: "deleteData", message: `${tenant}@${server}: ${tenant} ran on server ${server} at the last update; delete what it left there in a later update, once it runs on its new server` }];
+  });
 }

@@ -132,6 +132,33 @@ const ServerSpec = z
   });
 export type ServerSpec = z.infer<typeof ServerSpec>;
 
+/**
+ * One `deleteData` entry: `dave` deletes dave's volumes on every server that keeps some; `alice@s1`
+ * only those on s1 (what a moved tenant left behind). The value is echoed in errors only once it is
+ * known to be names, never as given (a secret pasted here stays out of logs).
+ */
+export const DeleteDataEntry = z.string({ error: "must be a tenant name, or tenant@server for one server's volumes" }).transform((text, ctx) => {
+  const [tenant, server, ...rest] = text.split("@");
+  if (rest.length > 0) {
+    ctx.addIssue({ code: "custom", message: "must be a tenant name, or tenant@server (one @ at most)" });
+    return z.NEVER;
+  }
+  const t = TenantName.safeParse(tenant);
+  if (!t.success) {
+    ctx.addIssue({ code: "custom", message: `names a tenant that ${t.error.issues[0].message}` });
+    return z.NEVER;
+  }
+  if (server === undefined) return { tenant };
+  const s = ServerName.safeParse(server);
+  if (!s.success) {
+    ctx.addIssue({ code: "custom", message: `names a server after @ that ${s.error.issues[0].message}` });
+    return z.NEVER;
+  }
+  return { tenant, server };
+});
+export type DeleteDataEntry = z.infer<typeof DeleteDataEntry>;
+export const formatDeleteDataEntry = (e: DeleteDataEntry): string => (e.server === undefined ? e.tenant : `${e.tenant}@${e.server}`);
+
 /** The single-server keys that a `servers` map replaces; with both, which one wins would be a guess. */
 const SINGLE_SERVER_KEYS = ["server", "ssh", "serverIp"] as const;
 
@@ -172,7 +199,22 @@ export const StackConfigSchema = z
       .refine((servers) => Object.keys(servers).length <= LIMITS.servers, { error: `must have at most ${LIMITS.servers} servers` })
       .optional(),
     /** Tenants whose retained volumes this stack deletes: the explicit, reviewed act of deleting data. */
-    deleteData: z.array(TenantName).max(LIMITS.deleteData, { error: `must have at most ${LIMITS.deleteData} entries` }).default([]),
+    deleteData: z.array(DeleteDataEntry).max(LIMITS.deleteData, { error: `must have at most ${LIMITS.deleteData} entries` }).default([]),
+  })
+  .superRefine((c, ctx) => {
+    // `tenant@server` names one of this stack's servers; each tenant's data is named once.
+    for (const [i, entry] of c.deleteData.entries()) {
+      const shown = formatDeleteDataEntry(entry);
+      const issue = (message: string) => ctx.addIssue({ code: "custom", path: ["deleteData"], message });
+      if (entry.server !== undefined && c.servers === undefined) issue(`${shown} names a server, but this stack has one server (no servers map): write just ${entry.tenant}`);
+      else if (entry.server !== undefined && c.servers !== undefined && !Object.hasOwn(c.servers, entry.server)) {
+        issue(`${shown} names server ${entry.server}, which is not in the stack's servers (${Object.keys(c.servers).sort().join(", ")})`);
+      }
+      const earlier = c.deleteData.slice(0, i).find((e) => e.tenant === entry.tenant && (e.server === undefined || entry.server === undefined || e.server === entry.server));
+      if (earlier !== undefined) {
+        issue(`${shown} repeats ${formatDeleteDataEntry(earlier)}${(earlier.server === undefined) !== (entry.server === undefined) ? ` (${entry.tenant} alone means every server that keeps its data)` : ""}; name each tenant's data once`);
+      }
+    }
   })
   .refine((c) => c.servers !== undefined || c.dns === undefined || c.serverIp !== undefined, {
     error: "is required when dns is set (the wildcard record points at it)",

@@ -23,16 +23,23 @@ export interface MoveResult {
 
 export class MoveError extends Error {}
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  /** 0, the failing side's exit status, or -1 when it was stopped by a signal. */
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The side that failed first, in words (`the receiving side on s3: exit 137 (killed)`): the cause. */
+  failure?: string;
+}
 function docker(engine: Engine, args: string[], timeoutMs = 120_000, pipeTo?: { engine: Engine; args: string[] }): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn("docker", args, { env: engine.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    const children: ChildProcess[] = [child];
+    const sides: [ChildProcess, string][] = [[child, pipeTo === undefined ? `docker on ${engine.name}` : `the sending side on ${engine.name}`]];
     if (pipeTo !== undefined) {
       const sink = spawn("docker", pipeTo.args, { env: pipeTo.engine.env, stdio: ["pipe", "ignore", "pipe"] });
-      children.push(sink);
+      sides.push([sink, `the receiving side on ${pipeTo.engine.name}`]);
       child.stdout.pipe(sink.stdin);
       // A sink that fails early must not leave the source blocked on a full pipe.
       sink.stdin.on("error", () => child.kill("SIGKILL"));
@@ -44,15 +51,24 @@ function docker(engine: Engine, args: string[], timeoutMs = 120_000, pipeTo?: { 
       child.stdout.on("data", (d) => (stdout += String(d)));
     }
     child.stderr.on("data", (d) => (stderr += String(d)));
-    const timer = setTimeout(() => children.forEach((c) => c.kill("SIGKILL")), timeoutMs);
-    let open = children.length;
-    let code: number | null = 0;
-    for (const c of children) {
-      c.on("close", (status) => {
-        if (status !== 0) code = status;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      sides.forEach(([c]) => c.kill("SIGKILL"));
+    }, timeoutMs);
+    let open = sides.length;
+    let code = 0;
+    let failure: string | undefined;
+    for (const [c, who] of sides) {
+      c.on("close", (status, signal) => {
+        // The first side to fail is the cause; the other one is then stopped by this function.
+        if (status !== 0 && failure === undefined) {
+          code = status ?? -1;
+          failure = timedOut ? `${who}: no end after ${timeoutMs} ms` : status === null ? `${who}: stopped by ${signal ?? "a signal"}` : `${who}: exit ${status}${status === 137 ? " (killed)" : ""}`;
+        }
         if (--open === 0) {
           clearTimeout(timer);
-          resolve({ code, stdout, stderr: stderr.trim() });
+          resolve({ code, stdout, stderr: stderr.trim(), failure });
         }
       });
     }
@@ -60,7 +76,7 @@ function docker(engine: Engine, args: string[], timeoutMs = 120_000, pipeTo?: { 
 }
 async function must(engine: Engine, args: string[], what: string, timeoutMs?: number): Promise<string> {
   const r = await docker(engine, args, timeoutMs);
-  if (r.code !== 0) throw new MoveError(`server ${engine.name}: ${what} failed: ${r.stderr || `exit ${r.code}`}`);
+  if (r.code !== 0) throw new MoveError(`server ${engine.name}: ${what} failed: ${r.stderr || r.failure}`);
   return r.stdout;
 }
 
@@ -72,6 +88,28 @@ const mounts = (tenant: string) => tenantVolumes(tenant).flatMap((volume, i) => 
 async function manifest(engine: Engine, tenant: string, image: string): Promise<Manifest> {
   const out = await must(engine, ["run", "--rm", "--network", "none", "--user", "0:0", "--entrypoint", "sh", ...mounts(tenant).map((m) => (m.startsWith("-") ? m : `${m}:ro`)), image, "-c", MANIFEST_SCRIPT], `reading ${tenant}'s files`, 600_000);
   return parseManifest(out);
+}
+
+/**
+ * Removes a copy helper and waits until it is gone: a helper killed mid-copy may still be in its
+ * own `--rm` removal, holding the volumes (`docker volume rm` would then fail as "in use").
+ */
+async function removeHelper(engine: Engine, tenant: string): Promise<void> {
+  await retry(async () => {
+    await docker(engine, ["rm", "-f", helperName(tenant)]);
+    const still = await docker(engine, ["container", "inspect", helperName(tenant)]);
+    return { ...still, code: still.code === 0 ? 1 : 0 };
+  });
+}
+
+/** Runs `attempt` until it exits 0, at most 20 times over about 10 s; returns the last run. */
+async function retry(attempt: () => Promise<Run>): Promise<Run> {
+  let r = await attempt();
+  for (let i = 1; i < 20 && r.code !== 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    r = await attempt();
+  }
+  return r;
 }
 
 /**
@@ -114,7 +152,7 @@ export async function moveTenantData(tenant: string, image: string, from: Engine
       ...mounts(tenant).map((m) => (m.startsWith("-") || !ro ? m : `${m}:ro`)), image,
     ];
     const r = await docker(from, [...helper([], true), "-C", "/v", "-cf", "-", "."], 3_600_000, { engine: to, args: [...helper(["-i"], false), "-C", "/v", "-xf", "-"] });
-    if (r.code !== 0) throw new MoveError(`copying the volumes from ${from.name} to ${to.name} failed: ${r.stderr || `exit ${r.code}`}`);
+    if (r.code !== 0) throw new MoveError(`copying the volumes from ${from.name} to ${to.name} failed: ${[r.failure, r.stderr].filter((x) => x !== undefined && x !== "").join("; ")}`);
     const copy = await manifest(to, tenant, image);
     const differences = compareManifests(source, copy);
     if (differences.length > 0) throw new MoveError(`the copy on ${to.name} differs from ${from.name}: ${differences.slice(0, 10).join("; ")}`);
@@ -122,12 +160,22 @@ export async function moveTenantData(tenant: string, image: string, from: Engine
     log(`verified ${totals.files} files, ${totals.bytes} bytes: byte counts and SHA-256 equal on both servers`);
     return { ...totals, checked: totals.files, ms: Date.now() - t0 };
   } catch (err) {
-    // Undo this run only: its helper and the copies it made; the source is untouched.
-    await docker(to, ["rm", "-f", helperName(tenant)]);
-    for (const v of created) await docker(to, ["volume", "rm", v]);
-    if (wasRunning) await docker(from, ["start", container]);
+    // Undo this run only: its helper and the copies it made; the source is untouched. What cannot be
+    // undone is said, never claimed done.
+    const left: string[] = [];
+    await removeHelper(to, tenant);
+    for (const v of created) {
+      const r = await retry(() => docker(to, ["volume", "rm", v]));
+      if (r.code !== 0) left.push(`the partial copy ${v} is still on ${to.name} (${r.stderr || r.failure}): remove it there with docker volume rm ${v}`);
+    }
+    let where = `${tenant} stays on ${from.name}`;
+    if (wasRunning) {
+      await removeHelper(from, tenant);
+      const r = await docker(from, ["start", container]);
+      where = r.code === 0 ? `${tenant} runs again on ${from.name}` : `${tenant} could not be started again on ${from.name} (${r.stderr || r.failure}): start it there with docker start ${container}`;
+    }
     const reason = err instanceof Error ? err.message : String(err);
-    throw new MoveError(`moving ${tenant} from ${from.name} to ${to.name} stopped: ${reason}. ${tenant} ${wasRunning ? "runs again" : "stays"} on ${from.name}; its roster file was not changed`);
+    throw new MoveError(`moving ${tenant} from ${from.name} to ${to.name} stopped: ${reason}. ${[where, ...left].join("; ")}; its roster file was not changed`);
   } finally {
     await docker(from, ["rm", "-f", helperName(tenant)]);
     await docker(to, ["rm", "-f", helperName(tenant)]);

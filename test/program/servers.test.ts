@@ -114,6 +114,62 @@ describe("moves happen only by an edit of server:", () => {
   });
 });
 
+describe("deleteData: tenant@server deletes what a moved tenant left on one server", () => {
+  const moved = SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, server: "c", port: 18812 } : t));
+  /** The deployment after carol's move from b to c: carol's b volumes listed as retained. */
+  let afterMove: ProgramRun;
+  beforeAll(async () => {
+    const before = await runProgram(serversConfig());
+    afterMove = await runProgram(serversConfig(moved), { tenants: before.outputs.tenants, retainedData: [] });
+  });
+  const previous = () => ({ tenants: afterMove.outputs.tenants, retainedData: afterMove.outputs.retainedData });
+  const deletions = (run: ProgramRun) =>
+    [...ofType(run, TYPES.localCommand), ...ofType(run, TYPES.remoteCommand)].filter((c) => c.options.parentName === "TenantDataDeletion");
+
+  test("carol@b: exactly one deletion, on b's connection, of carol's two volumes; nothing on a or c; carol's c resources unchanged", async () => {
+    const run = await runProgram(serversConfig(moved, { deleteData: ["carol@b"] }), previous());
+    const found = deletions(run);
+    expect(found.map((c) => [c.type, c.name])).toEqual([[TYPES.remoteCommand, "carol-on-b-volumes"]]);
+    const conn = found[0].inputs.connection as { host: string; port: number };
+    expect([conn.host, conn.port]).toEqual([THREE_SERVERS.b.ssh.host, 22]);
+    expect(String(found[0].inputs.create)).toContain("for volume in openclaw-carol-state openclaw-carol-credentials; do");
+    expect(run.outputs.retainedData).toEqual([]);
+    const carolOnC = (r: ProgramRun) => r.resources.filter((x) => x.type.startsWith("docker:index/") && x.name.startsWith("carol-")).map((x) => JSON.stringify([x.name, x.inputs, x.provider]));
+    expect(carolOnC(run)).toEqual(carolOnC(afterMove));
+  });
+
+  test("plain dave (gone from the roster) keeps its names: the fallback server and each server that lists dave", async () => {
+    const gone = moved.filter((t) => t.name !== "dave");
+    const left = await runProgram(serversConfig(gone), previous());
+    expect(left.outputs.retainedData).toEqual([
+      { tenant: "carol", server: "b", volumes: ["openclaw-carol-state", "openclaw-carol-credentials"] },
+      { tenant: "dave", server: "b", volumes: ["openclaw-dave-state", "openclaw-dave-credentials"] },
+    ]);
+    const run = await runProgram(serversConfig(gone, { deleteData: ["dave"] }), { tenants: left.outputs.tenants, retainedData: left.outputs.retainedData });
+    expect(deletions(run).map((c) => c.name)).toEqual(["dave-on-a-volumes", "dave-on-b-volumes"]);
+    expect((run.outputs.retainedData as { tenant: string }[]).map((r) => r.tenant)).toEqual(["carol"]);
+  });
+
+  test.each([
+    [["carol@c"], 'tenant "carol", field deleteData: carol@c names server c, where carol runs now'],
+    [["carol@z"], "config deleteData: carol@z names server z, which is not in the stack's servers (a, b, c)"],
+    [["carol@b", "carol@b"], "config deleteData: carol@b repeats carol@b"],
+  ])("%j is refused before anything is registered", async (deleteData, message) => {
+    const failure = await runProgram(serversConfig(moved, { deleteData }), previous()).then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(ProgramFailure);
+    expect((failure as ProgramFailure).message).toContain(message);
+    expect((failure as ProgramFailure).registered.filter((r) => r.type !== "pulumi:pulumi:StackReference")).toEqual([]);
+  });
+
+  test("carol@b in the very update that moves carol off b is refused: the copy on c has not run yet", async () => {
+    const before = await runProgram(serversConfig());
+    const failure = await runProgram(serversConfig(moved, { deleteData: ["carol@b"] }), { tenants: before.outputs.tenants, retainedData: [] }).then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(ProgramFailure);
+    expect((failure as ProgramFailure).message).toContain('tenant "carol", field deleteData: carol@b: carol ran on server b at the last update');
+    expect((failure as ProgramFailure).registered.filter((r) => r.type !== "pulumi:pulumi:StackReference")).toEqual([]);
+  });
+});
+
 describe("blast radius with three servers", () => {
   const changed = (a: ProgramRun, b: ProgramRun) => {
     const index = (run: ProgramRun) => new Map(run.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify([r.inputs, r.provider])]));

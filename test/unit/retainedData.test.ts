@@ -28,7 +28,7 @@ describe("retained data of departed tenants", () => {
 
   test("only an explicit deleteData entry removes it from the list", () => {
     const kept = listRetainedData(on("default", "alice", "bob", "carol"), [], on("default", "alice"), [], "default");
-    expect(listRetainedData(on("default", "alice"), kept, on("default", "alice"), ["bob"], "default").map((r) => r.tenant)).toEqual(["carol"]);
+    expect(listRetainedData(on("default", "alice"), kept, on("default", "alice"), [{ tenant: "bob" }], "default").map((r) => r.tenant)).toEqual(["carol"]);
   });
 
   test("a moved tenant's volumes stay listed on the server it left, and leave the list when it moves back", () => {

@@ -12,7 +12,7 @@ import * as path from "path";
 import Docker from "dockerode";
 import { ProgramFailure, ProgramRun, REPO_ROOT, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
 import { writeRoster, projectTempDir } from "../../support/roster";
-import { TEST_LABEL, TestHealthTiming, translateContainer, translateNetwork, translateVolume, waitHealthy } from "../support/docker";
+import { TEST_LABEL, TestHealthTiming, sleep, translateContainer, translateNetwork, translateVolume, waitHealthy } from "../support/docker";
 import { Engine, MoveError, moveTenantData } from "../../../scripts/moveTenant";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
@@ -35,7 +35,8 @@ const ROSTER = [
 ];
 const DOMAIN = "claw.test";
 
-jest.setTimeout(180_000);
+// Under load (2 cores, a health check per container every second) one move over SSH took 140 s.
+jest.setTimeout(300_000);
 
 interface Shell { code: number | null; stdout: string; stderr: string; ms: number }
 /** ssh through the suite's wrapper (key auth, known hosts, batch mode), with stdin; bounded in time. */
@@ -99,7 +100,7 @@ beforeAll(async () => {
 
 let rosterDir: string;
 /** The program under mocks for this roster, with the three servers over SSH. */
-function programFor(roster: readonly { name: string; server: string }[], previous: Record<string, unknown> = {}): Promise<ProgramRun> {
+function programFor(roster: readonly { name: string; server: string }[], previous: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<ProgramRun> {
   writeRoster(roster.map(({ name, server }) => ({ name, tier: "light" as const, extra: `server: ${server}` })), rosterDir);
   const servers = Object.fromEntries(SERVER_NAMES.map((name, i) => [name, {
     ssh: { host: ADDRESSES[i], user: "root", privateKeyPath: KEY },
@@ -114,6 +115,7 @@ function programFor(roster: readonly { name: string; server: string }[], previou
     apiKeys: Object.fromEntries(roster.map((t) => [t.name, fakeKey(t.name)])),
     servers,
     caddy: { caddyfilePath: "/run/openclaw-edge/Caddyfile", adminAddress: "localhost:2019", localCerts: true, storageDir: "/run/openclaw-edge/data" },
+    ...extra,
   }), previous, undefined, SERVER_CHECK);
 }
 /** The program's own server check, for real: each engine asked over SSH (the suite's known hosts) before anything is registered. */
@@ -264,6 +266,160 @@ test("moving a tenant: old container stops first, every file copied and verified
   await expect(moveTenantData("bob", IMAGE, cliEngine("s1"), cliEngine("s2"))).rejects.toThrow(/server s2 already has a volume openclaw-bob-state/);
   expect((await (engines.get("s1") as Docker).getContainer("openclaw-bob").inspect()).State.Running).toBe(true);
   expect((await viaEdge(address("s1"), "bob")).stdout.split("\n").pop()).toBe("200");
+});
+
+/**
+ * A move that fails mid-copy, for real: bob (s1) to s3 with 128 MB of random bytes. The sending
+ * helper on s1 is paused as soon as it runs, so the test (not the link's speed) decides when the
+ * copy is interrupted: then part of the big file is on s3 and the rest not, and the test acts.
+ */
+const BIG_BYTES = 128 * 1024 * 1024;
+const BOB_FILES = "/home/node/.openclaw/move-test";
+const HELPER = "openclaw-bob-move";
+async function bobData(): Promise<string> {
+  const write = await cli("s1", ["exec", "openclaw-bob", "sh", "-c",
+    `mkdir -p ${BOB_FILES}/notes && [ -s ${BOB_FILES}/big.bin ] || head -c ${BIG_BYTES} /dev/urandom > ${BOB_FILES}/big.bin; echo '{"n":2}' > ${BOB_FILES}/notes/n.json`]);
+  expect(write.code).toBe(0);
+  const sums = await cli("s1", ["exec", "openclaw-bob", "sh", "-c", `cd ${BOB_FILES} && for f in big.bin notes/n.json; do echo "$(stat -c '%s %u' "$f") $(sha256sum "$f" | cut -d' ' -f1) $f"; done`]);
+  expect(sums.stdout).toContain(`${BIG_BYTES} 1000 `);
+  return sums.stdout;
+}
+const mountpoint = async (server: string, volume: string) => (await (engines.get(server) as Docker).getVolume(volume).inspect()).Mountpoint;
+/** Bytes of big.bin that have reached s3's copy of bob's state volume (0 while it does not exist). */
+async function arrivedOnS3(): Promise<number> {
+  const mp = await mountpoint("s3", "openclaw-bob-state").catch(() => undefined);
+  if (mp === undefined) return 0;
+  const r = await ssh(address("s3"), `stat -c %s ${mp}/move-test/big.bin 2>/dev/null || echo 0`);
+  return Number(r.stdout.trim());
+}
+/** Pauses the container as soon as it runs; false if the move ended first or the deadline passed. */
+async function pauseWhenRunning(docker: Docker, name: string, deadlineMs: number, ended: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 3000 && Date.now() < deadlineMs && !ended(); i++) {
+    if (await docker.getContainer(name).pause().then(() => true, () => false)) return true;
+    await sleep(20);
+  }
+  return false;
+}
+/** Starts bob's move to s3 and returns once the sender is frozen with part (not all) of big.bin on s3. */
+async function moveFrozenMidCopy(): Promise<{ moving: Promise<unknown>; arrived: number; t0: number; phases: string[] }> {
+  const s1 = engines.get("s1") as Docker;
+  const t0 = Date.now();
+  const phases: string[] = [];
+  const moving = moveTenantData("bob", IMAGE, cliEngine("s1"), cliEngine("s3"), (line) => phases.push(`${Date.now() - t0} ms ${line}`))
+    .then(() => "the move succeeded", (err: unknown) => err);
+  movingBob = moving;
+  let ended = false;
+  void moving.then(() => (ended = true));
+  const deadline = Date.now() + 240_000;
+  expect(await pauseWhenRunning(s1, HELPER, deadline, () => ended)).toBe(true);
+  let arrived = await arrivedOnS3();
+  // Paused before the first bytes of big.bin went out: let the stream run in short steps.
+  for (let i = 0; i < 100 && arrived === 0 && Date.now() < deadline; i++) {
+    await s1.getContainer(HELPER).unpause();
+    await sleep(50);
+    await s1.getContainer(HELPER).pause();
+    await sleep(200); // what was in flight lands
+    arrived = await arrivedOnS3();
+  }
+  return { moving, arrived, t0, phases };
+}
+/**
+ * Whatever a test's assertions did, the move it started must be over before the next test: a frozen
+ * sender is released and a receiver still there is killed, so the move fails and bob runs on s1 again.
+ */
+let movingBob: Promise<unknown> | undefined;
+afterEach(async () => {
+  if (movingBob === undefined) return;
+  await (engines.get("s3") as Docker).getContainer(HELPER).kill().catch(() => undefined);
+  await (engines.get("s1") as Docker).getContainer(HELPER).unpause().catch(() => undefined);
+  await movingBob;
+  movingBob = undefined;
+});
+
+/** After a failed move: bob runs on s1 and answers through s1's Caddy; s3 holds nothing of bob's. */
+async function bobStayedOnS1(): Promise<number> {
+  const t0 = Date.now();
+  await waitHealthy(engines.get("s1") as Docker, "openclaw-bob", 60_000);
+  expect((await viaEdge(address("s1"), "bob")).stdout.split("\n").pop()).toBe("200");
+  const answeredMs = Date.now() - t0;
+  const s3 = engines.get("s3") as Docker;
+  expect(((await s3.listVolumes({ filters: { name: ["openclaw-bob"] } })).Volumes ?? []).map((v) => v.Name)).toEqual([]);
+  expect((await s3.listContainers({ all: true, filters: { name: ["openclaw-bob"] } })).map((c) => c.Names[0])).toEqual([]);
+  expect((await (engines.get("s1") as Docker).listContainers({ all: true, filters: { name: [HELPER] } })).map((c) => c.Names[0])).toEqual([]);
+  return answeredMs;
+}
+
+test("a move that fails mid-copy (s3's receiving helper killed after bytes arrived): MoveError naming both servers, bob runs again on s1 and answers, s3 holds nothing, bob's files unchanged", async () => {
+  const before = await bobData();
+  const { moving, arrived, t0, phases } = await moveFrozenMidCopy();
+  // Mid-copy for real: the old container is stopped, s3's helper is receiving, part of big.bin is there.
+  expect((await (engines.get("s1") as Docker).getContainer("openclaw-bob").inspect()).State.Running).toBe(false);
+  expect((await (engines.get("s3") as Docker).getContainer(HELPER).inspect()).State.Running).toBe(true);
+  expect(arrived).toBeGreaterThan(0);
+  expect(arrived).toBeLessThan(BIG_BYTES);
+  const killed = Date.now();
+  await (engines.get("s3") as Docker).getContainer(HELPER).kill();
+  const err = await moving;
+  const failedMs = Date.now() - killed;
+  expect(err).toBeInstanceOf(MoveError);
+  // The cause is named: the receiving side on s3, killed (the sender it then stopped is not the cause).
+  expect((err as MoveError).message).toMatch(/^moving bob from s1 to s3 stopped: copying the volumes from s1 to s3 failed: the receiving side on s3: exit 137 \(killed\)/);
+  expect((err as MoveError).message).toMatch(/\. bob runs again on s1; its roster file was not changed$/);
+  expect((err as MoveError).message).not.toContain("already has");
+  const answeredMs = await bobStayedOnS1();
+  const after = await cli("s1", ["exec", "openclaw-bob", "sh", "-c", `cd ${BOB_FILES} && for f in big.bin notes/n.json; do echo "$(stat -c '%s %u' "$f") $(sha256sum "$f" | cut -d' ' -f1) $f"; done`]);
+  expect(after.stdout).toBe(before);
+  console.log(`move killed mid-copy: ${arrived} of ${BIG_BYTES} bytes of big.bin on s3 when its helper was killed (${killed - t0} ms after the move began); ` +
+    `MoveError ${failedMs} ms after the kill, bob answered through s1's Caddy ${answeredMs} ms later; 2 checksums compared, unchanged; phases: ${phases.join(" | ")}; error: ${(err as MoveError).message}`);
+}, 480_000);
+
+test("a copy that differs from the source (another writer on s1 changes big.bin's tail mid-copy): the verification refuses it, bob runs again on s1, s3 holds nothing", async () => {
+  await bobData();
+  const { moving, arrived, phases } = await moveFrozenMidCopy();
+  expect(arrived).toBeGreaterThan(0);
+  // Far from the tail: what is still in flight (pipes, SSH windows) is a few MB at most.
+  expect(arrived).toBeLessThan(BIG_BYTES / 2);
+  // The source manifest was taken before the copy; the last 4 KB, not sent yet, now differ.
+  const mp = await mountpoint("s1", "openclaw-bob-state");
+  const write = await ssh(address("s1"), `dd if=/dev/urandom of=${mp}/move-test/big.bin bs=4096 seek=${BIG_BYTES / 4096 - 1} count=1 conv=notrunc status=none`);
+  expect(write.code).toBe(0);
+  await (engines.get("s1") as Docker).getContainer(HELPER).unpause();
+  const err = await moving;
+  expect(err).toBeInstanceOf(MoveError);
+  expect((err as MoveError).message).toBe(
+    "moving bob from s1 to s3 stopped: the copy on s3 differs from s1: ./state/move-test/big.bin has a different SHA-256 in the copy. bob runs again on s1; its roster file was not changed");
+  const answeredMs = await bobStayedOnS1();
+  console.log(`move with a changed source: refused by the SHA-256 comparison; ${arrived} of ${BIG_BYTES} bytes of big.bin had arrived before the change; bob answered through s1's Caddy ${answeredMs} ms after the error; phases: ${phases.join(" | ")}`);
+}, 480_000);
+
+test("deleteData: [alice@s1] after alice's move: one deletion, on s1, run over SSH: s1's alice volumes gone; s2's alice untouched and answering", async () => {
+  const moved = await programFor(AFTER_MOVE, { tenants: program.outputs.tenants, retainedData: [] });
+  expect(moved.outputs.retainedData).toEqual([{ tenant: "alice", server: "s1", volumes: ["openclaw-alice-state", "openclaw-alice-credentials"] }]);
+  const deleting = await programFor(AFTER_MOVE, { tenants: moved.outputs.tenants, retainedData: moved.outputs.retainedData }, { deleteData: ["alice@s1"] });
+  expect(deleting.outputs.retainedData).toEqual([]);
+  const deletions = [...ofType(deleting, TYPES.localCommand), ...ofType(deleting, TYPES.remoteCommand)].filter((c) => c.options.parentName === "TenantDataDeletion");
+  expect(deletions.map((c) => [c.type, c.name])).toEqual([[TYPES.remoteCommand, "alice-on-s1-volumes"]]);
+  const conn = deletions[0].inputs.connection as { host: string };
+  expect(conn.host).toBe(address("s1"));
+
+  const s1 = engines.get("s1") as Docker;
+  const s2 = engines.get("s2") as Docker;
+  const volumesOf = async (docker: Docker, prefix: string) => ((await docker.listVolumes({ filters: { name: [prefix] } })).Volumes ?? []).map((v) => v.Name).sort();
+  expect(await volumesOf(s1, "openclaw-alice")).toEqual(["openclaw-alice-credentials", "openclaw-alice-state"]);
+  const s2Before = (await s2.getContainer("openclaw-alice").inspect()).Id;
+  const r = await ssh(conn.host, String(deletions[0].inputs.create));
+  expect(r.code).toBe(0);
+  console.log(`deleteData alice@s1 over SSH on s1: ${r.ms} ms`);
+  expect(await volumesOf(s1, "openclaw-alice")).toEqual([]);
+  expect(await volumesOf(s1, "openclaw-bob")).toEqual(["openclaw-bob-credentials", "openclaw-bob-state"]);
+  expect(await volumesOf(s2, "openclaw-alice")).toEqual(["openclaw-alice-credentials", "openclaw-alice-state"]);
+  const s2After = await s2.getContainer("openclaw-alice").inspect();
+  expect([s2After.Id, s2After.State.Running]).toEqual([s2Before, true]);
+  expect((await cli("s2", ["exec", "openclaw-alice", "sh", "-c", "stat -c %s ~/.openclaw/agents/main/sessions/s1.jsonl"])).stdout.trim()).toBe("1048576");
+  expect((await viaEdge(address("s2"), "alice")).stdout.split("\n").pop()).toBe("200");
+  // Run again (as a re-created command would): nothing left to delete, and it says so.
+  const again = await ssh(conn.host, String(deletions[0].inputs.create));
+  expect([again.code, again.stdout.trim()]).toEqual([0, "already gone: openclaw-alice-state\nalready gone: openclaw-alice-credentials"]);
 });
 
 test("npm run status --stack: every server asked, each tenant running on its own server, exit 0", async () => {
