@@ -75,6 +75,8 @@ export class EngineSource implements Source {
   private stopped = false;
   /** Cost of the last /system/df per server, for the log. */
   readonly lastDiskMs = new Map<string, number>();
+  /** One client per server, kept across refreshes (ssh:// connections reused); dropped when the server fails. */
+  private readonly clients = new Map<string, Client>();
 
   constructor(
     private readonly opts: EngineSourceOptions,
@@ -114,6 +116,23 @@ export class EngineSource implements Source {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    for (const name of [...this.clients.keys()]) this.drop(name);
+  }
+
+  private clientOf(server: WatchedServer): Client {
+    let client = this.clients.get(server.name);
+    if (client === undefined) {
+      const connect = this.opts.connect ?? ((target, ms) => dockerClient(target, ms, { keepAlive: true }));
+      client = connect(server.target, this.opts.timeoutMs);
+      this.clients.set(server.name, client);
+    }
+    return client;
+  }
+
+  /** Ends a server's connections (a hung one included); the next call connects afresh. */
+  private drop(name: string): void {
+    this.clients.get(name)?.close();
+    this.clients.delete(name);
   }
 
   /** The server's volume sizes: measured again when older than `diskMs`; a failed measurement keeps the last ones. */
@@ -133,10 +152,15 @@ export class EngineSource implements Source {
 
   async refresh(now = Date.now()): Promise<StatusReport> {
     const started = Date.now();
-    const results = await Promise.all(this.opts.servers.map((server) => askServer(server, {
-      timeoutMs: this.opts.timeoutMs, rules: this.opts.rules, connect: this.opts.connect,
-      sizes: (docker) => this.sizesOf(server.name, docker, now),
-    })));
+    const results = await Promise.all(this.opts.servers.map(async (server) => {
+      const result = await askServer(server, {
+        timeoutMs: this.opts.timeoutMs, rules: this.opts.rules,
+        connect: () => ({ ...this.clientOf(server), close: () => undefined }), // kept: closed by drop()
+        sizes: (docker) => this.sizesOf(server.name, docker, now),
+      });
+      if (!result.reachable) this.drop(server.name);
+      return result;
+    }));
     const report = mergeServerResults(results, {
       checkedAt: new Date(now).toISOString(), memoryThresholdPercent: this.opts.rules.memoryThresholdPercent,
       diskThresholdPercent: this.opts.rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: this.opts.capacity,
@@ -168,15 +192,13 @@ export class EngineSource implements Source {
     };
     const watched = this.opts.servers.find((s) => s.name === row.server);
     if (row.container === null || watched === undefined) return out;
-    const { docker, close } = (this.opts.connect ?? dockerClient)(watched.target, this.opts.timeoutMs);
+    const { docker } = this.clientOf(watched);
     try {
       const inspect = InspectSchema.parse(await withTimeout(`inspecting ${row.container}`, this.opts.timeoutMs, docker.getContainer(row.container).inspect()));
       out.healthLog = (inspect.State.Health?.Log ?? []).map((h) => ({ ...h, Output: redactLines([h.Output ?? ""])[0] }));
       out.logs = redactLines(await lastLogLines(docker, row.container, LOG_LINES, this.opts.timeoutMs));
     } catch (err) {
       out.error = `server ${row.server}: ${message(err)}`;
-    } finally {
-      close();
     }
     return out;
   }

@@ -98,6 +98,7 @@ describe("the source over three servers", () => {
   }));
   const h = history();
   const metrics = new TenantMetrics();
+  const connects: Record<string, number> = {};
   const lines: string[] = [];
   const source = new EngineSource({
     servers, timeoutMs: 300, refreshMs: 60e3, sampleMs: 0, diskMs: 60e3, where: "tenants/",
@@ -105,6 +106,7 @@ describe("the source over three servers", () => {
     rules: RULES,
     connect: (t) => {
       const server = t.kind === "ssh" ? t.host.split(".")[0] as keyof typeof engines : "s1";
+      connects[server] = (connects[server] ?? 0) + 1;
       return fakeClient(engines[server], server, states[server]);
     },
   }, h, metrics, (l) => lines.push(l));
@@ -153,6 +155,8 @@ describe("the source over three servers", () => {
     const r = await source.refresh(1_004_000);
     expect(perServer(r)).toEqual([["s1", true, 3, 3], ["s2", true, 2, 2], ["s3", true, 2, 2]]);
     expect(lines.slice(1)).toEqual(["server s3 answers again"]);
+    // A server's client is kept across refreshes, and dropped (connected afresh) after each failure.
+    expect(connects).toEqual({ s1: 1, s2: 1, s3: 3 });
     expect(h.series("tenant", "s3-t0").server).toEqual([null, null, "s3"]);
   });
 
