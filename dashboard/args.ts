@@ -53,17 +53,19 @@ Options:
   --listen HOST:PORT     where to listen (default 127.0.0.1:3000). Anything but loopback needs
                          an access token, from --token-file or ${TOKEN_ENV}
   --token-file PATH      file holding the access token (at least 16 characters)
-  --stack NAME           compare against the roster of Pulumi.NAME.yaml (missing tenants, capacity)
+  --stack NAME           compare against the roster of Pulumi.NAME.yaml (missing tenants, capacity);
+                         with a servers map: watch every server of it in parallel (ssh:// for remote
+                         ones), each with its own timeout; one that does not answer shows as unreachable
   --state-dir DIR        where history is kept (default ~/.local/state/openclaw-dashboard)
-  --server NAME          the server's name in rows and metrics (default ${DEFAULT_SERVER})
+  --server NAME          the one engine's name in rows and metrics (default ${DEFAULT_SERVER}; not with a servers map)
   --refresh SECONDS      live refresh interval (default 10)
   --sample SECONDS       history sample interval (default 60)
   --disk SECONDS         volume size interval (default 300)
   --retention HOURS      history kept (default 26, at least 24)
   --memory-threshold PCT, --disk-threshold PCT   highlight at or above (default 90)
-  --timeout MS           bound on each Docker API call (default 10000)
+  --timeout MS           bound on each Docker API call, per server (default 10000)
 
-The engine: DOCKER_HOST, as for npm run status.`;
+The engine: DOCKER_HOST, as for npm run status (and the servers map's \`local: true\` server).`;
 
 const BOOLEAN = new Set(["help"]);
 

@@ -2,17 +2,21 @@
  * Memory and CPU history per tenant and per server, kept across restarts: an append-only JSON-lines
  * file (one line per sample) under the state dir, compacted to the retention window on start and
  * whenever it has grown by a window's worth. In memory, one ring of sample times and, per tenant or
- * server, two typed arrays aligned to it: ~8 bytes per series per sample, no object per point.
+ * server, two typed arrays aligned to it (and, per tenant, which server the point came from, so a
+ * moved tenant's history stays one series): ~10 bytes per series per sample, no object per point.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { StatusReport } from "../core/status";
+import { StatusReport, sampleRows } from "../core/status";
 
 const MIB = 1024 * 1024;
 
-/** One line of the file: time (ms), servers and tenants as [memory MiB, CPU %] (null = not running). */
-const Point = z.tuple([z.number().nullable(), z.number().nullable()]);
+/**
+ * One line of the file: time (ms), servers as [memory MiB, CPU %] and tenants as [memory MiB, CPU %,
+ * server] (null = not running; lines written before several servers have no server).
+ */
+const Point = z.tuple([z.number().nullable(), z.number().nullable(), z.string().optional()]);
 const SampleLineSchema = z.object({
   t: z.number(),
   s: z.record(z.string(), Point),
@@ -25,27 +29,33 @@ export interface Series {
   t: number[];
   memoryBytes: (number | null)[];
   cpuPercent: (number | null)[];
+  /** The server each point came from (a tenant's; a server's own series repeats its name); null = unknown or no point. */
+  server: (string | null)[];
 }
 
 const round = (v: number | null, digits: number): number | null => (v === null ? null : Number(v.toFixed(digits)));
 
-/** A report -> one history line (tenants and per-server totals). */
+/** A report -> one history line: the servers that answered, their totals, one row per tenant with its server (core's sampleRows). */
 export function sampleOf(report: StatusReport, at: number): SampleLine {
+  const rows = sampleRows(report);
   const n: SampleLine["n"] = {};
-  for (const t of report.tenants) {
-    n[t.tenant] = [t.memoryUsedBytes === null ? null : round(t.memoryUsedBytes / MIB, 1), round(t.cpuPercent, 2)];
+  for (const t of rows.tenants) {
+    n[t.tenant] = [t.memoryUsedBytes === null ? null : round(t.memoryUsedBytes / MIB, 1), round(t.cpuPercent, 2), t.server];
   }
   const s: SampleLine["s"] = {};
-  for (const srv of report.servers) s[srv.server] = [round(srv.memoryUsedBytes / MIB, 1), round(srv.cpuPercent, 2)];
+  for (const srv of rows.servers) s[srv.server] = [round(srv.memoryUsedBytes / MIB, 1), round(srv.cpuPercent, 2)];
   return { t: at, s, n };
 }
 
 class Ring {
   readonly mem: Float32Array;
   readonly cpu: Float32Array;
+  /** Index + 1 into History's server names; 0 = none. */
+  readonly srv: Uint16Array;
   constructor(size: number) {
     this.mem = new Float32Array(size).fill(NaN);
     this.cpu = new Float32Array(size).fill(NaN);
+    this.srv = new Uint16Array(size);
   }
 }
 
@@ -65,6 +75,8 @@ export class History {
   private count = 0;
   private readonly tenants = new Map<string, Ring>();
   private readonly servers = new Map<string, Ring>();
+  /** Server names seen in samples (a handful), indexed by the rings' srv arrays. */
+  private readonly serverNames: string[] = [];
   private appendedSinceCompact = 0;
   private readonly now: () => number;
 
@@ -130,18 +142,26 @@ export class History {
       for (const ring of map.values()) {
         ring.mem[slot] = NaN;
         ring.cpu[slot] = NaN;
+        ring.srv[slot] = 0;
       }
-      for (const [key, [mem, cpu]] of Object.entries(values)) {
+      for (const [key, [mem, cpu, server]] of Object.entries(values)) {
         let ring = map.get(key);
         if (ring === undefined) map.set(key, (ring = new Ring(this.size)));
         ring.mem[slot] = mem ?? NaN;
         ring.cpu[slot] = cpu ?? NaN;
+        ring.srv[slot] = server === undefined ? 0 : this.serverIndex(server);
       }
     };
     write(this.tenants, line.n);
     write(this.servers, line.s);
     this.next = (slot + 1) % this.size;
     this.count = Math.min(this.count + 1, this.size);
+  }
+
+  private serverIndex(name: string): number {
+    let i = this.serverNames.indexOf(name);
+    if (i < 0 && this.serverNames.length < 65535) i = this.serverNames.push(name) - 1;
+    return i + 1;
   }
 
   get samples(): number {
@@ -151,7 +171,7 @@ export class History {
   /** One tenant's (or server's) points since `sinceMs`, oldest first; gaps are null. */
   series(kind: "tenant" | "server", key: string, sinceMs = 0): Series {
     const ring = (kind === "tenant" ? this.tenants : this.servers).get(key);
-    const out: Series = { t: [], memoryBytes: [], cpuPercent: [] };
+    const out: Series = { t: [], memoryBytes: [], cpuPercent: [], server: [] };
     for (let i = 0; i < this.count; i++) {
       const slot = (this.next - this.count + i + this.size) % this.size;
       const t = this.times[slot];
@@ -161,6 +181,8 @@ export class History {
       const cpu = ring === undefined ? NaN : ring.cpu[slot];
       out.memoryBytes.push(Number.isNaN(mem) ? null : Math.round(mem * MIB));
       out.cpuPercent.push(Number.isNaN(cpu) ? null : Number(cpu.toFixed(2)));
+      if (kind === "server") out.server.push(Number.isNaN(mem) ? null : key);
+      else out.server.push(ring === undefined || ring.srv[slot] === 0 ? null : this.serverNames[ring.srv[slot] - 1] ?? null);
     }
     return out;
   }

@@ -12,6 +12,8 @@ import { TenantMetrics } from "./metrics";
 import { Source } from "./source";
 
 const PAGE_DIR = path.join(__dirname, "page");
+/** A server's name as stack config allows it (and as --server does). */
+const SERVER_NAME = /^[a-z0-9][a-z0-9.-]*$/;
 
 interface Asset { type: string; body: Buffer }
 
@@ -116,7 +118,7 @@ export function createDashboardServer(opts: ServerOptions): http.Server {
         const tenant = url.searchParams.get("tenant");
         const server = url.searchParams.get("server");
         if (tenant !== null && TenantName.safeParse(tenant).success) return json(res, 200, opts.history.series("tenant", tenant, since));
-        if (server !== null && /^[a-z0-9][a-z0-9.-]*$/.test(server)) return json(res, 200, opts.history.series("server", server, since));
+        if (server !== null && SERVER_NAME.test(server)) return json(res, 200, opts.history.series("server", server, since));
         return json(res, 400, { error: "give ?tenant=NAME or ?server=NAME" });
       }
       default: {
@@ -124,7 +126,10 @@ export function createDashboardServer(opts: ServerOptions): http.Server {
         if (m !== null) {
           const name = decodeURIComponent(m[1]);
           if (!TenantName.safeParse(name).success) return json(res, 400, { error: "not a tenant name" });
-          const detail = await opts.source.detail(name);
+          // ?server=S: the row of that server, when a tenant shows on two (its old server keeps its volumes after a move).
+          const server = url.searchParams.get("server");
+          if (server !== null && !SERVER_NAME.test(server)) return json(res, 400, { error: "not a server name" });
+          const detail = await opts.source.detail(name, server ?? undefined);
           return detail === null ? json(res, 404, { error: `no tenant ${name}` }) : json(res, 200, detail);
         }
         return send(res, 404, "text/plain; charset=utf-8", "not found\n");

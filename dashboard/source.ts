@@ -1,15 +1,21 @@
 /**
- * Where the dashboard's figures come from: the engine, refreshed on a fixed cadence (state, health,
- * memory and CPU every `refresh`; volume sizes every `disk`, because the daemon walks every volume
- * for them; a history sample every `sample`). One refresh at a time: a slow engine stretches the
- * cadence instead of piling calls up.
+ * Where the dashboard's figures come from: every watched server's engine (one, DOCKER_HOST, or each
+ * server of a stack's `servers` map), asked in parallel on a fixed cadence through the same code as
+ * `npm run status` (engine/servers.ts), each bounded by its own timeout: a server that does not
+ * answer is shown as unreachable while the others keep their rows. State, health, memory and CPU
+ * every `refresh`; volume sizes every `disk` per server, because the daemon walks every volume for
+ * them; a history sample every `sample`. One refresh at a time: a slow server stretches the cadence
+ * (at most by its timeout) instead of piling calls up.
  */
 import Docker from "dockerode";
+import { DockerTarget } from "../core/dockerHost";
 import {
-  DesiredTenant, FlagRules, HealthLogEntry, InspectSchema, ServerCapacity, StatusReport, buildReport, mergeServerResults, redactLines, tenantStatus,
+  DesiredTenant, FlagRules, HealthLogEntry, InspectSchema, ServerCapacity, StatusReport, mergeServerResults, reachabilityChanges,
+  redactLines, rowOfTenant,
 } from "../core/status";
-import { message, withTimeout } from "../engine/client";
-import { collect, diskUsage, lastLogLines } from "../engine/collect";
+import { Client, dockerClient, message, withTimeout } from "../engine/client";
+import { diskUsage, lastLogLines } from "../engine/collect";
+import { AskedServer, VolumeSizes, askServer } from "../engine/servers";
 import { History, sampleOf } from "./history";
 import { TenantMetrics } from "./metrics";
 
@@ -17,6 +23,8 @@ export const LOG_LINES = 50;
 
 export interface TenantDetail {
   tenant: string;
+  /** The server the figures come from. */
+  server: string;
   /** The last log lines, secrets redacted. */
   logs: string[];
   /** Docker's State.Health.Log (the last runs of the health check), output redacted. */
@@ -32,35 +40,45 @@ export interface Source {
   current(): StatusReport | null;
   /** Called after every refresh; returns the unsubscribe function. */
   subscribe(listener: (report: StatusReport) => void): () => void;
-  detail(tenant: string): Promise<TenantDetail | null>;
+  /** One tenant's logs, health checks and volumes (from `server`, else the server of its container). */
+  detail(tenant: string, server?: string): Promise<TenantDetail | null>;
   /** What the roster wants (null when not compared against one), and where to change it. */
   readonly desired: { tenants: readonly DesiredTenant[]; where: string } | null;
 }
 
+/** A server the dashboard watches: its name, how to reach its engine, the roster's tenants there (absent = no roster). */
+export type WatchedServer = AskedServer & { tenants?: DesiredTenant[] };
+
 export interface EngineSourceOptions {
-  server: string;
-  engine: string;
+  servers: WatchedServer[];
+  /** Bound on each Docker call, per server (and on its SSH connection). */
   timeoutMs: number;
-  concurrency: number;
   refreshMs: number;
   sampleMs: number;
   diskMs: number;
   rules: Required<FlagRules>;
-  desired?: { tenants: DesiredTenant[]; capacity: Record<string, ServerCapacity>; where: string };
+  /** Server sizes (stack config), by server name. */
+  capacity?: Record<string, ServerCapacity>;
+  /** Where the roster is changed, when the servers carry roster tenants. */
+  where?: string;
+  /** How to reach an engine; default dockerClient (tests give fake engines). */
+  connect?: (target: DockerTarget, timeoutMs: number) => Client;
 }
 
 export class EngineSource implements Source {
   private report: StatusReport | null = null;
   private readonly listeners = new Set<(r: StatusReport) => void>();
-  private sizes: { map: Map<string, number>; at: number } | null = null;
+  /** Volume sizes per server, measured every `diskMs`. */
+  private readonly sizes = new Map<string, { map: Map<string, number>; at: number }>();
   private lastSampleAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** Cost of the last /system/df, for the log. */
-  lastDiskMs: number | null = null;
+  /** Cost of the last /system/df per server, for the log. */
+  readonly lastDiskMs = new Map<string, number>();
+  /** One client per server, kept across refreshes (ssh:// connections reused); dropped when the server fails. */
+  private readonly clients = new Map<string, Client>();
 
   constructor(
-    private readonly docker: Docker,
     private readonly opts: EngineSourceOptions,
     private readonly history: History,
     private readonly metrics: TenantMetrics,
@@ -68,7 +86,9 @@ export class EngineSource implements Source {
   ) {}
 
   get desired(): Source["desired"] {
-    return this.opts.desired === undefined ? null : { tenants: this.opts.desired.tenants, where: this.opts.desired.where };
+    const withRoster = this.opts.servers.filter((s) => s.tenants !== undefined);
+    if (withRoster.length === 0 || this.opts.where === undefined) return null;
+    return { tenants: withRoster.flatMap((s) => s.tenants ?? []), where: this.opts.where };
   }
 
   current(): StatusReport | null {
@@ -96,45 +116,60 @@ export class EngineSource implements Source {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    for (const name of [...this.clients.keys()]) this.drop(name);
+  }
+
+  private clientOf(server: WatchedServer): Client {
+    let client = this.clients.get(server.name);
+    if (client === undefined) {
+      const connect = this.opts.connect ?? ((target, ms) => dockerClient(target, ms, { keepAlive: true }));
+      client = connect(server.target, this.opts.timeoutMs);
+      this.clients.set(server.name, client);
+    }
+    return client;
+  }
+
+  /** Ends a server's connections (a hung one included); the next call connects afresh. */
+  private drop(name: string): void {
+    this.clients.get(name)?.close();
+    this.clients.delete(name);
+  }
+
+  /** The server's volume sizes: measured again when older than `diskMs`; a failed measurement keeps the last ones. */
+  private async sizesOf(server: string, docker: Docker, now: number): Promise<VolumeSizes> {
+    const known = this.sizes.get(server);
+    if (known !== undefined && now - known.at < this.opts.diskMs) return { sizes: known.map };
+    try {
+      const d = await diskUsage(docker, this.opts.timeoutMs);
+      this.sizes.set(server, { map: d.sizes, at: now });
+      this.lastDiskMs.set(server, d.ms);
+      return { sizes: d.sizes };
+    } catch (err) {
+      this.log(`server ${server}: volume sizes not measured: ${message(err)}`);
+      return known !== undefined ? { sizes: known.map } : { note: `disk usage not measured: ${message(err)}` };
+    }
   }
 
   async refresh(now = Date.now()): Promise<StatusReport> {
     const started = Date.now();
-    if (this.sizes === null || now - this.sizes.at >= this.opts.diskMs) {
-      try {
-        const d = await diskUsage(this.docker, this.opts.timeoutMs);
-        this.sizes = { map: d.sizes, at: now };
-        this.lastDiskMs = d.ms;
-      } catch (err) {
-        this.log(`volume sizes not measured: ${message(err)}`);
-      }
-    }
-    let report: StatusReport;
-    try {
-      const inputs = await collect(this.docker, {
-        server: this.opts.server, timeoutMs: this.opts.timeoutMs, concurrency: this.opts.concurrency,
-        desired: this.opts.desired?.tenants, volumeSizes: this.sizes?.map,
+    const results = await Promise.all(this.opts.servers.map(async (server) => {
+      const result = await askServer(server, {
+        timeoutMs: this.opts.timeoutMs, rules: this.opts.rules,
+        connect: () => ({ ...this.clientOf(server), close: () => undefined }), // kept: closed by drop()
+        sizes: (docker) => this.sizesOf(server.name, docker, now),
       });
-      const tenants = inputs.map((i) => tenantStatus(i, this.opts.rules));
-      report = buildReport(tenants, {
-        engine: this.opts.engine, checkedAt: new Date(now).toISOString(), memoryThresholdPercent: this.opts.rules.memoryThresholdPercent,
-        diskThresholdPercent: this.opts.rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: this.opts.desired?.capacity,
-      });
-    } catch (err) {
-      // The engine did not answer: the page shows the server as unreachable (and the roster's tenants as
-      // unknown) instead of the last good figures or nothing.
-      this.log(`server ${this.opts.server} unreachable: ${message(err)}`);
-      report = mergeServerResults([{
-        server: this.opts.server, engine: this.opts.engine, reachable: false, error: message(err), desired: this.opts.desired?.tenants ?? [],
-      }], {
-        checkedAt: new Date(now).toISOString(), memoryThresholdPercent: this.opts.rules.memoryThresholdPercent,
-        diskThresholdPercent: this.opts.rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: this.opts.desired?.capacity,
-      }, this.opts.rules);
-    }
+      if (!result.reachable) this.drop(server.name);
+      return result;
+    }));
+    const report = mergeServerResults(results, {
+      checkedAt: new Date(now).toISOString(), memoryThresholdPercent: this.opts.rules.memoryThresholdPercent,
+      diskThresholdPercent: this.opts.rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: this.opts.capacity,
+    }, this.opts.rules);
+    for (const line of reachabilityChanges(this.report?.servers, report.servers)) this.log(line);
     this.report = report;
-    this.metrics.update(report, this.opts.desired?.tenants);
-    // No history sample while a server is unreachable: its zeros would read as an idle server.
-    if (report.servers.every((srv) => srv.reachable) && now - this.lastSampleAt >= this.opts.sampleMs) {
+    this.metrics.update(report, this.desired?.tenants);
+    // The servers that answered are sampled; one that did not leaves a gap (see sampleOf), not the others' history.
+    if (report.servers.some((srv) => srv.reachable) && now - this.lastSampleAt >= this.opts.sampleMs) {
       this.history.append(sampleOf(report, now));
       this.lastSampleAt = now;
     }
@@ -142,24 +177,28 @@ export class EngineSource implements Source {
     return report;
   }
 
-  async detail(tenant: string): Promise<TenantDetail | null> {
-    const row = this.report?.tenants.find((t) => t.tenant === tenant);
+  async detail(tenant: string, server?: string): Promise<TenantDetail | null> {
+    const row = this.report === null ? undefined : rowOfTenant(this.report, tenant, server);
     if (row === undefined) return null;
+    const sizes = this.sizes.get(row.server);
     const out: TenantDetail = {
       tenant,
+      server: row.server,
       logs: [],
       healthLog: [],
-      volumes: row.volumes.map((name) => ({ name, sizeBytes: this.sizes?.map.get(name) ?? null })),
-      diskMeasuredAt: this.sizes === null ? null : new Date(this.sizes.at).toISOString(),
+      volumes: row.volumes.map((name) => ({ name, sizeBytes: sizes?.map.get(name) ?? null })),
+      diskMeasuredAt: sizes === undefined ? null : new Date(sizes.at).toISOString(),
       error: null,
     };
-    if (row.container === null) return out;
+    const watched = this.opts.servers.find((s) => s.name === row.server);
+    if (row.container === null || watched === undefined) return out;
+    const { docker } = this.clientOf(watched);
     try {
-      const inspect = InspectSchema.parse(await withTimeout(`inspecting ${row.container}`, this.opts.timeoutMs, this.docker.getContainer(row.container).inspect()));
+      const inspect = InspectSchema.parse(await withTimeout(`inspecting ${row.container}`, this.opts.timeoutMs, docker.getContainer(row.container).inspect()));
       out.healthLog = (inspect.State.Health?.Log ?? []).map((h) => ({ ...h, Output: redactLines([h.Output ?? ""])[0] }));
-      out.logs = redactLines(await lastLogLines(this.docker, row.container, LOG_LINES, this.opts.timeoutMs));
+      out.logs = redactLines(await lastLogLines(docker, row.container, LOG_LINES, this.opts.timeoutMs));
     } catch (err) {
-      out.error = message(err);
+      out.error = `server ${row.server}: ${message(err)}`;
     }
     return out;
   }

@@ -81,8 +81,10 @@ class SshDialAgent extends http.Agent {
   /** The last failed ssh's exit status and stderr tail: why a request failed, better than EPIPE. */
   lastFailure: string | undefined;
 
-  constructor(private readonly target: Extract<DockerTarget, { kind: "ssh" }>, private readonly timeoutMs: number) {
-    super({ keepAlive: false });
+  constructor(private readonly target: Extract<DockerTarget, { kind: "ssh" }>, private readonly timeoutMs: number, keepAlive: boolean) {
+    // keepAlive (the dashboard, asking every few seconds): at most CONCURRENCY.ssh ssh connections,
+    // reused across requests and refreshes, instead of an ssh handshake and a remote docker CLI per call.
+    super(keepAlive ? { keepAlive: true, maxSockets: CONCURRENCY.ssh, maxFreeSockets: CONCURRENCY.ssh } : { keepAlive: false });
   }
 
   createConnection(_options: unknown, callback: (err: Error | null, stream: Duplex) => void): Duplex {
@@ -126,7 +128,8 @@ export interface Client {
   failure: () => Promise<string | undefined>;
 }
 
-export function dockerClient(target: DockerTarget, timeoutMs: number): Client {
+/** `keepAlive`: reuse connections (ssh:// only; close() ends them) for a client kept across many calls. */
+export function dockerClient(target: DockerTarget, timeoutMs: number, opts: { keepAlive?: boolean } = {}): Client {
   const none = async (): Promise<undefined> => undefined;
   switch (target.kind) {
     case "unix":
@@ -147,7 +150,7 @@ export function dockerClient(target: DockerTarget, timeoutMs: number): Client {
       };
     }
     case "ssh": {
-      const agent = new SshDialAgent(target, timeoutMs);
+      const agent = new SshDialAgent(target, timeoutMs, opts.keepAlive === true);
       // Plain HTTP over the agent's stream; host and port only shape the request line. docker-modem
       // passes `agent` to http.request (its typings do not list it).
       const options: Docker.DockerOptions & { agent: http.Agent } = { protocol: "http", host: "docker", port: 80, agent };

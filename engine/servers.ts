@@ -2,48 +2,65 @@
  * Every server of a stack asked at once, each through its own client and bounded by its own
  * timeout: a server that does not answer costs at most that long and leaves the others' rows intact.
  */
+import Docker from "dockerode";
 import { DockerTarget } from "../core/dockerHost";
 import {
-  FlagRules, ServerCapacity, ServerResult, StatusReport, mergeServerResults, tenantStatus,
+  DesiredTenant, FlagRules, ServerCapacity, ServerResult, StatusReport, mergeServerResults, tenantStatus,
 } from "../core/status";
-import { CONCURRENCY, dockerClient, message, withTimeout } from "./client";
+import { CONCURRENCY, Client, dockerClient, message, withTimeout } from "./client";
 import { collect, diskUsage } from "./collect";
 import { StackServer } from "./desired";
+
+/** Volume sizes for one ask: the map, or why there is none (the rows then say disk was not measured). */
+export interface VolumeSizes { sizes?: ReadonlyMap<string, number>; note?: string }
 
 export interface AskOptions {
   timeoutMs: number;
   only?: string[];
   rules: Required<FlagRules>;
+  /** Where volume sizes come from; default: one /system/df now (the dashboard measures on its own, slower cadence). */
+  sizes?: (docker: Docker) => Promise<VolumeSizes>;
+  /** How to reach an engine; default dockerClient (tests give fake engines). */
+  connect?: (target: DockerTarget, timeoutMs: number) => Client;
+}
+
+/** A server to ask: a stack's server, or the one engine of DOCKER_HOST (tenants absent = no roster to compare with). */
+export type AskedServer = Pick<StackServer, "name" | "target"> & { tenants?: readonly DesiredTenant[] };
+
+async function measureNow(docker: Docker, timeoutMs: number): Promise<VolumeSizes> {
+  try {
+    return { sizes: (await diskUsage(docker, timeoutMs)).sizes };
+  } catch (err) {
+    return { note: `disk usage not measured: ${message(err)}` };
+  }
 }
 
 /** One server's rows, or why its engine could not be asked (never throws). */
-export async function askServer(server: StackServer, opts: AskOptions): Promise<ServerResult> {
+export async function askServer(server: AskedServer, opts: AskOptions): Promise<ServerResult> {
+  const started = Date.now();
   const { target } = server;
-  const { docker, close, failure } = dockerClient(target, opts.timeoutMs);
-  const unreachable = async (err: unknown): Promise<ServerResult> =>
-    ({ server: server.name, engine: target.display, reachable: false, error: (await failure()) ?? message(err), desired: narrow(server, opts.only) });
+  const { docker, close, failure } = (opts.connect ?? dockerClient)(target, opts.timeoutMs);
+  const unreachable = async (err: unknown): Promise<ServerResult> => ({
+    server: server.name, engine: target.display, reachable: false, error: (await failure()) ?? message(err),
+    desired: narrow(server, opts.only), elapsedMs: Date.now() - started,
+  });
   try {
     try {
       await withTimeout(`ping ${server.name}`, opts.timeoutMs, docker.ping());
     } catch (err) {
       return await unreachable(err);
     }
-    let volumeSizes: Map<string, number> | undefined;
-    let diskNote: string | undefined;
-    try {
-      volumeSizes = (await diskUsage(docker, opts.timeoutMs)).sizes;
-    } catch (err) {
-      diskNote = `disk usage not measured: ${message(err)}`;
-    }
+    const { sizes: volumeSizes, note: diskNote } = await (opts.sizes ?? ((d) => measureNow(d, opts.timeoutMs)))(docker);
     // Bounded as a whole too: an engine that answers ping and then hangs is unreachable, not a stall.
     const inputs = await withTimeout(`listing ${server.name}`, opts.timeoutMs * 3, collect(docker, {
       server: server.name, timeoutMs: opts.timeoutMs, concurrency: concurrencyFor(target),
       // --only per server: the named tenants the roster places here (else each would show "not found" elsewhere).
-      only: opts.only?.filter((n) => server.tenants.some((t) => t.tenant === n)), desired: server.tenants, volumeSizes,
+      only: server.tenants === undefined ? opts.only : opts.only?.filter((n) => server.tenants?.some((t) => t.tenant === n)),
+      desired: server.tenants, volumeSizes,
     }));
     const tenants = inputs.map((i) => tenantStatus(i, opts.rules));
     if (diskNote !== undefined) for (const t of tenants) t.notes.push(diskNote);
-    return { server: server.name, engine: target.display, reachable: true, tenants };
+    return { server: server.name, engine: target.display, reachable: true, tenants, elapsedMs: Date.now() - started };
   } catch (err) {
     return await unreachable(err);
   } finally {
@@ -55,8 +72,9 @@ function concurrencyFor(target: DockerTarget): number {
   return target.kind === "ssh" ? CONCURRENCY.ssh : CONCURRENCY.local;
 }
 
-function narrow(server: StackServer, only: readonly string[] | undefined): StackServer["tenants"] {
-  return only === undefined ? server.tenants : server.tenants.filter((t) => only.includes(t.tenant));
+function narrow(server: AskedServer, only: readonly string[] | undefined): readonly DesiredTenant[] {
+  const tenants = server.tenants ?? [];
+  return only === undefined ? tenants : tenants.filter((t) => only.includes(t.tenant));
 }
 
 /** Every server in parallel, merged into one report (see core/status/servers.ts). */

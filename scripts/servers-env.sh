@@ -7,6 +7,7 @@
 #   scripts/servers-env.sh up        # start all three (idempotent: down first); prints the env for the tests
 #   scripts/servers-env.sh down      # stop everything it started and remove namespaces, veths and state
 #   scripts/servers-env.sh stop-server N   # stop server N's dockerd and sshd (the "lost server" test)
+#   scripts/servers-env.sh start-server N  # start them again (idempotent: what runs is left running)
 #
 # Addresses: host side 10.250.N.1/24, server side 10.250.N.2/24; each engine's default bridge is
 # 10.251.N.1/24. None of them exists outside these namespaces and their veths. Run it under the
@@ -102,6 +103,8 @@ start_sshd() {
     -E "$run/sshd.log"
   local i=0
   until [ -s "$run/sshd.pid" ]; do i=$((i + 1)); [ "$i" -lt 40 ] || die "sshd of server $n did not start (see $run/sshd.log)"; sleep 0.25; done
+  # Restarted (start-server): same host key, already known.
+  grep -q "^$(addr "$n") " "$KEY_DIR/known_hosts" 2>/dev/null && return 0
   ssh-keyscan -T 5 "$(addr "$n")" 2>/dev/null >>"$KEY_DIR/known_hosts" || die "sshd of server $n does not answer"
 }
 
@@ -162,6 +165,16 @@ cmd_stop_server() {
   stop_pidfile "$run/sshd.pid" "sshd of server $n"
 }
 
+# The servers' test files run in one jest process in any order: a file that needs a server stopped
+# by another starts it again. Its containers come back as their restart policy says.
+cmd_start_server() {
+  local n="$1" run
+  run="$(run_dir "$n")"
+  [ -e "/run/netns/$(ns "$n")" ] || die "server $n is not set up: run '$0 up' first"
+  if pid_alive "$(pid_of "$run/dockerd.pid")"; then log "dockerd of server $n already running"; else start_dockerd "$n"; log "dockerd of server $n started"; fi
+  if pid_alive "$(pid_of "$run/sshd.pid")"; then log "sshd of server $n already running"; else start_sshd "$n"; log "sshd of server $n started"; fi
+}
+
 cmd_down() {
   local n run
   for n in "${SERVERS[@]}"; do
@@ -186,5 +199,6 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down; log "down" ;;
   stop-server) cmd_stop_server "${2:?server number}" ;;
-  *) echo "usage: $0 {install|up|down|stop-server N}" >&2; exit 2 ;;
+  start-server) cmd_start_server "${2:?server number}" ;;
+  *) echo "usage: $0 {install|up|down|stop-server N|start-server N}" >&2; exit 2 ;;
 esac

@@ -220,6 +220,8 @@ export interface ServerSummary {
   /** The server's memory, when stack config gives it; committed may reach capacity x overcommit. */
   memoryCapacityBytes: number | null;
   overcommit: number | null;
+  /** The server's CPUs, when stack config gives them (cpuPercent is against one core: 100 x cpus = all busy). */
+  cpus: number | null;
   /** Committed over capacity (1.2 = 120 %); null without a capacity. */
   commitRatio: number | null;
   memoryUsedBytes: number;
@@ -230,6 +232,8 @@ export interface ServerSummary {
   reachable: boolean;
   /** Why it could not be asked; null when reachable. */
   error: string | null;
+  /** How long this server took to answer (or to fail), ms; null when not measured per server. */
+  elapsedMs: number | null;
 }
 
 export interface StatusReport {
@@ -276,12 +280,14 @@ export function summariseServers(tenants: readonly TenantStatus[], engine: strin
       memoryCommittedBytes: committed,
       memoryCapacityBytes: capacityBytes,
       overcommit: cap?.overcommit ?? null,
+      cpus: cap?.cpus ?? null,
       commitRatio: capacityBytes === null ? null : committed / capacityBytes,
       memoryUsedBytes: rows.reduce((s, t) => s + (t.memoryUsedBytes ?? 0), 0),
       cpuPercent: rows.reduce((s, t) => s + (t.cpuPercent ?? 0), 0),
       diskUsedBytes: rows.reduce((s, t) => s + (t.diskUsedBytes ?? 0), 0),
       reachable: true,
       error: null,
+      elapsedMs: null,
     };
   });
 }

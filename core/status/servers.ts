@@ -4,12 +4,13 @@
  */
 import { FlagRules, flagReasons } from "./flags";
 import { MIB } from "./metrics";
-import { DesiredTenant, ReportMeta, ServerCapacity, StatusReport, TenantStatus, buildReport, summariseServers } from "./model";
+import { DesiredTenant, ReportMeta, ServerCapacity, ServerSummary, StatusReport, TenantStatus, buildReport, summariseServers } from "./model";
 
 /** What one server's engine answered: its tenants, or why it could not be asked. */
-export type ServerResult =
+export type ServerResult = (
   | { server: string; engine: string; reachable: true; tenants: TenantStatus[] }
-  | { server: string; engine: string; reachable: false; error: string; desired: readonly DesiredTenant[] };
+  | { server: string; engine: string; reachable: false; error: string; desired: readonly DesiredTenant[] }
+) & { /** How long the server took to answer or fail, ms. */ elapsedMs?: number };
 
 /** A roster tenant of a server that could not be asked: nothing is known but that it should be there. */
 export function unreachableTenant(d: DesiredTenant, error: string, rules: FlagRules): TenantStatus {
@@ -37,6 +38,7 @@ export function mergeServerResults(results: readonly ServerResult[], meta: Omit<
       ...summary,
       reachable: r.reachable,
       error: r.reachable ? null : r.error,
+      elapsedMs: r.elapsedMs ?? null,
     };
   });
   return report;
@@ -46,12 +48,48 @@ function emptySummary(server: string, engine: string, cap: ServerCapacity | unde
   const capacityBytes = cap === undefined ? null : cap.memoryMb * MIB;
   return {
     server, engine, tenants: 0, running: 0, flagged: 0, memoryCommittedBytes: 0, memoryCapacityBytes: capacityBytes,
-    overcommit: cap?.overcommit ?? null, commitRatio: capacityBytes === null ? null : 0, memoryUsedBytes: 0, cpuPercent: 0,
-    diskUsedBytes: 0, reachable: true, error: null,
+    overcommit: cap?.overcommit ?? null, cpus: cap?.cpus ?? null, commitRatio: capacityBytes === null ? null : 0, memoryUsedBytes: 0,
+    cpuPercent: 0, diskUsedBytes: 0, reachable: true, error: null, elapsedMs: null,
   };
 }
 
 /** The servers that could not be asked (exitCodeFor then gives EXIT_UNREACHABLE). */
 export function unreachableServers(report: StatusReport): string[] {
   return report.servers.filter((s) => !s.reachable).map((s) => s.server);
+}
+
+/**
+ * The row that stands for a tenant when it shows on several servers (after a move the old server
+ * keeps its volumes, "no container"): the named server's, else the one with a container, a running
+ * one first. undefined when the report has no such tenant.
+ */
+export function rowOfTenant(report: StatusReport, tenant: string, server?: string): TenantStatus | undefined {
+  const rows = report.tenants.filter((t) => t.tenant === tenant && (server === undefined || t.server === server));
+  const rank = (t: TenantStatus): number => (t.state === "running" ? 0 : t.container !== null ? 1 : 2);
+  return rows.sort((a, b) => rank(a) - rank(b))[0];
+}
+
+/**
+ * What a history sample holds: the servers that answered, and one row per tenant on them. A server
+ * that did not answer is left out (a gap), not recorded as zeros that would read as idle.
+ */
+export function sampleRows(report: StatusReport): { servers: ServerSummary[]; tenants: TenantStatus[] } {
+  const servers = report.servers.filter((s) => s.reachable);
+  const answered = new Set(servers.map((s) => s.server));
+  const onAnswered = { ...report, tenants: report.tenants.filter((t) => answered.has(t.server)) };
+  const names = [...new Set(onAnswered.tenants.map((t) => t.tenant))];
+  const tenants = names.map((n) => rowOfTenant(onAnswered, n)).filter((t): t is TenantStatus => t !== undefined);
+  return { servers, tenants };
+}
+
+/** Log lines for servers whose reachability changed since the previous report (none on a steady fleet). */
+export function reachabilityChanges(before: readonly ServerSummary[] | undefined, after: readonly ServerSummary[]): string[] {
+  const was = new Map((before ?? []).map((s) => [s.server, s.reachable]));
+  const lines: string[] = [];
+  for (const s of after) {
+    const prev = was.get(s.server);
+    if (!s.reachable && prev !== false) lines.push(`server ${s.server} unreachable: ${s.error ?? "no answer"} (its roster tenants show as unknown)`);
+    if (s.reachable && prev === false) lines.push(`server ${s.server} answers again`);
+  }
+  return lines;
 }

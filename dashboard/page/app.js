@@ -4,7 +4,7 @@
 "use strict";
 (function () {
   const MiB = 1024 * 1024;
-  const state = { report: null, desired: null, sortKey: "tenant", sortDir: 1, filter: "", flaggedOnly: false, selected: null, plots: {}, serverPlots: {} };
+  const state = { report: null, desired: null, sortKey: "tenant", sortDir: 1, filter: "", flaggedOnly: false, selected: null, selectedServer: null, plots: {}, serverPlots: {} };
   const $ = (sel) => document.querySelector(sel);
 
   function el(tag, attrs, children) {
@@ -71,19 +71,33 @@
       const dl = card.querySelector("dl");
       dl.replaceChildren();
       const row = (k, v, cls) => { dl.append(el("dt", { text: k }), el("dd", { text: v, class: cls || "" })); };
-      row("Engine", s.engine);
       card.classList.toggle("unreachable", s.reachable === false);
-      if (s.reachable === false) row("Unreachable", s.error || "no answer", "over");
-      row("Tenants", `${s.tenants} (${s.running} running, ${s.flagged} need attention)`);
+      card.dataset.reachable = String(s.reachable !== false);
+      card.querySelector("h2").textContent = `Server ${s.server}` + (s.reachable === false ? " (unreachable)" : "");
+      row("Engine", s.engine);
+      if (s.reachable === false) row("Unreachable", s.error || "no answer", "over reason");
+      else if (s.elapsedMs !== null && s.elapsedMs !== undefined) row("Answered in", `${s.elapsedMs} ms`);
+      row("Tenants", s.reachable === false
+        ? `${s.tenants} in the roster, state unknown`
+        : `${s.tenants} (${s.running} running, ${s.flagged} need attention)`, "tenants");
       if (s.memoryCapacityBytes !== null) {
         const allowed = s.memoryCapacityBytes * s.overcommit;
         row("Memory committed", `${bytes(s.memoryCommittedBytes)} of ${bytes(s.memoryCapacityBytes)} (${(s.commitRatio * 100).toFixed(0)}%; overcommit allowed ${s.overcommit}x = ${bytes(allowed)})`, s.memoryCommittedBytes > allowed ? "over" : "");
       } else {
         row("Memory committed", `${bytes(s.memoryCommittedBytes)} (server size unknown: give --stack with server.memoryMb)`);
       }
-      row("Memory in use", bytes(s.memoryUsedBytes));
-      row("CPU", `${s.cpuPercent.toFixed(1)}% of one core`);
-      row("Disk (volumes)", bytes(s.diskUsedBytes));
+      if (s.reachable === false) {
+        row("Memory in use", "unknown");
+        row("CPU", "unknown");
+      } else {
+        row("Memory in use", s.memoryCapacityBytes !== null
+          ? `${bytes(s.memoryUsedBytes)} of ${bytes(s.memoryCapacityBytes)} (${pct(s.memoryUsedBytes / s.memoryCapacityBytes * 100)})`
+          : bytes(s.memoryUsedBytes), "memory");
+        row("CPU", s.cpus !== null && s.cpus !== undefined
+          ? `${s.cpuPercent.toFixed(1)}% of one core (${pct(s.cpuPercent / s.cpus)} of its ${s.cpus} CPUs)`
+          : `${s.cpuPercent.toFixed(1)}% of one core`, "cpu");
+      }
+      row("Disk (volumes)", s.reachable === false ? "unknown" : bytes(s.diskUsedBytes));
     }
   }
 
@@ -119,11 +133,11 @@
       if (t.url) url.append(el("a", { href: t.url, rel: "noreferrer noopener", target: "_blank", text: t.url }));
       else url.append("-");
       const tr = el("tr", {
-        class: classesOf(t, report).join(" "), "data-tenant": t.tenant, "data-state": t.state, "data-health": t.health,
+        class: classesOf(t, report).join(" "), "data-tenant": t.tenant, "data-server": t.server, "data-state": t.state, "data-health": t.health,
         title: t.flags.length > 0 ? t.flags.join("; ") : t.notes.join("; "),
       }, [
         el("td", { text: t.tenant, class: "tenant" }),
-        el("td", { text: t.server }),
+        el("td", { text: t.server, class: "server-name" }),
         el("td", { text: t.state === "no container" ? "no container (data kept)" : t.state, class: "state" }),
         el("td", { text: t.health, class: "health" }),
         mem,
@@ -134,7 +148,7 @@
         disk,
         url,
       ]);
-      tr.addEventListener("click", () => openDetail(t.tenant));
+      tr.addEventListener("click", () => openDetail(t.tenant, t.server));
       return tr;
     }));
     $("#counts").textContent = `${rows.length} of ${report.tenants.length} tenants shown; ${report.flagged.length} need attention`;
@@ -147,7 +161,10 @@
   function render() {
     const report = state.report;
     if (!report) return;
-    $("#engine").textContent = `engine ${report.engine}`;
+    const down = report.servers.filter((s) => s.reachable === false).length;
+    $("#engine").textContent = report.servers.length > 1
+      ? `${report.servers.length} servers` + (down > 0 ? `, ${down} unreachable` : ", all answering")
+      : `engine ${report.engine}`;
     $("#updated").textContent = `updated ${new Date(report.checkedAt).toLocaleTimeString()} (${report.elapsedMs} ms)`;
     document.body.dataset.checkedAt = report.checkedAt;
     if (state.desired) $("#readonly").textContent = `Read-only. Tenants are added, changed and removed in ${state.desired.where}.`;
@@ -191,20 +208,21 @@
 
   // ---- detail -----------------------------------------------------------------------------
   function renderDetailFlags() {
-    const t = state.report && state.report.tenants.find((x) => x.tenant === state.selected);
+    const t = state.report && state.report.tenants.find((x) => x.tenant === state.selected && (!state.selectedServer || x.server === state.selectedServer));
     $("#detail-flags").replaceChildren(...(t ? t.flags : ["no longer reported"]).map((f) => el("li", { text: f })));
   }
-  async function openDetail(tenant) {
+  async function openDetail(tenant, server) {
     state.selected = tenant;
+    state.selectedServer = server || null;
     location.hash = `tenant=${encodeURIComponent(tenant)}`;
     const box = $("#detail");
     box.hidden = false;
     box.dataset.tenant = tenant;
     box.dataset.loaded = "false";
-    $("#detail-name").textContent = tenant;
+    $("#detail-name").textContent = server ? `${tenant} on ${server}` : tenant;
     renderDetailFlags();
     loadTenantPlots(tenant);
-    const r = await fetch(`/api/tenants/${encodeURIComponent(tenant)}`, { credentials: "same-origin" });
+    const r = await fetch(`/api/tenants/${encodeURIComponent(tenant)}` + (server ? `?server=${encodeURIComponent(server)}` : ""), { credentials: "same-origin" });
     if (state.selected !== tenant) return;
     const d = r.ok ? await r.json() : { logs: [], healthLog: [], volumes: [], error: `HTTP ${r.status}` };
     $("#detail-volumes tbody").replaceChildren(...d.volumes.map((v) => el("tr", {}, [el("td", { text: v.name }), el("td", { class: "num", text: bytes(v.sizeBytes) })])));

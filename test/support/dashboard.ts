@@ -4,6 +4,8 @@
  * model built from them. Used by the bench (1,000-tenant sampling cost, 100-tenant page load) and
  * the dashboard's server tests.
  */
+import Docker from "dockerode";
+import { Client } from "../../engine/client";
 import {
   StatusReport, TenantInput, buildReport, discoverTenants, redactLines, tenantStatus, volumeSizes,
 } from "../../core/status";
@@ -22,7 +24,7 @@ export interface SyntheticEngine {
 export const tenantName = (i: number): string => `t${String(i).padStart(4, "0")}`;
 
 /** n tenants: most running and healthy; every 17th unhealthy, every 23rd near its memory limit, every 31st stopped, every 37th near its disk budget. */
-export function syntheticEngine(n: number, seed = 1): SyntheticEngine {
+export function syntheticEngine(n: number, seed = 1, nameOf: (i: number) => string = tenantName): SyntheticEngine {
   const containers: unknown[] = [];
   const volumes: unknown[] = [];
   const inspects = new Map<string, unknown>();
@@ -31,7 +33,7 @@ export function syntheticEngine(n: number, seed = 1): SyntheticEngine {
   let r = seed;
   const rand = (): number => ((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648);
   for (let i = 0; i < n; i++) {
-    const t = tenantName(i);
+    const t = nameOf(i);
     const tier = i % 3 === 0 ? "light" : i % 3 === 1 ? "standard" : "heavy";
     const limit = (tier === "light" ? 512 : tier === "standard" ? 1024 : 2048) * MiB;
     const budget = tier === "light" ? 1024 : tier === "standard" ? 2048 : 4096;
@@ -111,9 +113,41 @@ export class StaticSource implements Source {
     const row = this.report.tenants.find((t) => t.tenant === tenant);
     if (row === undefined) return null;
     return {
-      tenant, healthLog: [], diskMeasuredAt: null, error: null,
+      tenant, server: row.server, healthLog: [], diskMeasuredAt: null, error: null,
       volumes: row.volumes.map((name) => ({ name, sizeBytes: null })),
       logs: redactLines([`${tenant} gateway listening`, `OPENCLAW_GATEWAY_TOKEN=${tenant}-not-a-real-token-123`]),
     };
   }
+}
+
+/** How a fake engine behaves on the next calls: answering, refusing connections, or never answering. */
+export interface FakeEngineState { mode: "up" | "refused" | "hang"; calls: number }
+
+/**
+ * A Client whose Docker answers from a synthetic engine, the calls collect/askServer/detail make
+ * (ping, list, df, inspect, stats, logs); `state.mode` turns it off (refused) or silent (hang).
+ */
+export function fakeClient(engine: SyntheticEngine, label: string, state: FakeEngineState): Client {
+  const answer = <T>(value: () => T): Promise<T> => {
+    state.calls++;
+    if (state.mode === "refused") return Promise.reject(new Error(`connect ECONNREFUSED ${label}`));
+    if (state.mode === "hang") return new Promise<T>(() => undefined);
+    return Promise.resolve(value());
+  };
+  const idOf = (ref: string): string => {
+    const c = (engine.containers as { Id: string; Names: string[] }[]).find((x) => x.Id === ref || x.Names.includes(`/${ref}`));
+    return c?.Id ?? ref;
+  };
+  const docker = {
+    ping: () => answer(() => "OK"),
+    listContainers: () => answer(() => engine.containers),
+    listVolumes: () => answer(() => ({ Volumes: engine.volumes, Warnings: [] })),
+    df: () => answer(() => engine.df),
+    getContainer: (ref: string) => ({
+      inspect: () => answer(() => engine.inspects.get(idOf(ref))),
+      stats: () => answer(() => engine.stats.get(idOf(ref))),
+      logs: () => answer(() => Buffer.from(`${label}: ${ref} gateway listening\nOPENCLAW_GATEWAY_TOKEN=${ref}-not-a-real-token-123\n`)),
+    }),
+  } as unknown as Docker;
+  return { docker, close: () => undefined, failure: async () => undefined };
 }

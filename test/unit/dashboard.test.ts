@@ -248,9 +248,10 @@ describe("an unreachable server", () => {
     const history = new History({ dir: tmp(), retentionMs: 24 * 3600e3, sampleMs: 60e3 });
     const lines: string[] = [];
     const desired = [{ tenant: "alice", server: "s3", tier: "light", state: "active" as const, memoryMb: 512, diskMb: 1024 }];
-    const source = new EngineSource(docker, {
-      server: "s3", engine: "unix:///run/gone/docker.sock", timeoutMs: 1000, concurrency: 4, refreshMs: 60e3, sampleMs: 0, diskMs: 60e3,
-      rules: { memoryThresholdPercent: 90, diskThresholdPercent: 90 }, desired: { tenants: desired, capacity: {}, where: "tenants/" },
+    const source = new EngineSource({
+      servers: [{ name: "s3", target: { kind: "unix", socketPath: "/run/gone/docker.sock", display: "unix:///run/gone/docker.sock" }, tenants: desired }],
+      timeoutMs: 1000, refreshMs: 60e3, sampleMs: 0, diskMs: 60e3, where: "tenants/",
+      rules: { memoryThresholdPercent: 90, diskThresholdPercent: 90 }, connect: () => ({ docker, close: () => undefined, failure: async () => undefined }),
     }, history, new TenantMetrics(), (l) => lines.push(l));
     const report = await source.refresh();
     expect(report.servers).toEqual([expect.objectContaining({ server: "s3", reachable: false, error: "connect ECONNREFUSED /run/gone/docker.sock", tenants: 1 })]);
