@@ -29,8 +29,8 @@ const SERVERS_ENV = path.join(REPO_ROOT, "scripts", "servers-env.sh");
 const IMAGE = "openclaw-standin:test";
 const LABEL_VALUE = "dashboard-servers";
 const LABELS = { [TEST_LABEL]: LABEL_VALUE };
-/** TEST-ONLY, as in the other real-runtime suites: the program's 30 s health interval would make every wait 30 s. */
-const HEALTH: TestHealthTiming = { interval: "1s", startPeriod: "10s" };
+/** TEST-ONLY: the program's 30 s health interval would make every wait 30 s; 5 s, as in threeServers.test.ts (checks every second saturate two cores). */
+const HEALTH: TestHealthTiming = { interval: "5s", startPeriod: "10s" };
 const SERVER_NAMES = ["s1", "s2", "s3"] as const;
 const ROSTER = [
   { name: "dsh-s1a", server: "s1" },
