@@ -119,7 +119,7 @@ function programFor(roster: readonly { name: string; server: string }[], previou
   }), previous, undefined, SERVER_CHECK);
 }
 /** The program's own server check, for real: each engine asked over SSH (the suite's known hosts) before anything is registered. */
-const SERVER_CHECK = { OPENCLAW_SERVER_CHECK: "on", OPENCLAW_SERVER_CHECK_TIMEOUT: "10", OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh") };
+const SERVER_CHECK = { OPENCLAW_SERVER_CHECK: "on", OPENCLAW_SERVER_CHECK_TIMEOUT: "30", OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh") };
 
 /** Creates on `server`'s engine what the program registered there (only `tenant`'s, if given), as the provider would. */
 async function replay(run: ProgramRun, server: string, tenant?: string): Promise<void> {
@@ -157,7 +157,8 @@ function cli(server: string, args: string[]): Promise<Shell> {
  * `npm run status -- --stack <a throw-away stack file naming the three servers>`, as an operator runs
  * it: ssh through the suite's wrapper (its known hosts), each server with a 5 s timeout.
  */
-const STATUS_TIMEOUT_MS = 5000;
+/** Generous: a cold ssh connection plus `docker system dial-stdio` took 0.9 s here when idle and over 5 s while the suite's tenants started. */
+const STATUS_TIMEOUT_MS = 20000;
 let statusStack: string | undefined;
 async function statusOfStack(): Promise<Shell & { report: StatusJson }> {
   if (statusStack === undefined) {
@@ -452,7 +453,7 @@ test("the program with s3 stopped: its own error names s3, how it was reached an
   const { message, registered } = failure as ProgramFailure;
   console.log(`program with s3 down: stopped by its server check in ${Date.now() - t0} ms:\n${message}`);
   expect(message).toContain("found 1 problem(s); nothing was changed");
-  expect(message).toContain(`config servers.s3.ssh: server s3 does not answer at ssh://root@${address("s3")}:22 within 10 s (`);
+  expect(message).toContain(`config servers.s3.ssh: server s3 does not answer at ssh://root@${address("s3")}:22 within 30 s (`);
   expect(message).toContain("Its 2 tenant(s) (erin, frank) are down until it is back or they are moved; the other servers were not touched either");
   expect(message).not.toMatch(/server s[12] does not answer/);
   expect(registered.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
