@@ -92,7 +92,8 @@ async function createTenant(t: Tenant): Promise<void> {
     Labels: labels(t.name, { "openclaw.tier": "standard", "openclaw.url": url, "openclaw.disk-budget-mb": "2048" }),
     ExposedPorts: { [`${GATEWAY_PORT}/tcp`]: {} },
     // TEST-ONLY health timing: the program's 30 s interval would make the suite wait minutes.
-    Healthcheck: t.health ? { Test: HEALTHCHECK_TEST, Interval: 1e9, Timeout: 1e9, StartPeriod: 20e9, Retries: 2 } : { Test: ["NONE"] },
+    // The program's own 5 s timeout: a 1 s one failed the node probe on this 2-core machine under load.
+    Healthcheck: t.health ? { Test: HEALTHCHECK_TEST, Interval: 2e9, Timeout: 5e9, StartPeriod: 20e9, Retries: 2 } : { Test: ["NONE"] },
     HostConfig: {
       NetworkMode: `openclaw-${t.name}`,
       PortBindings: { [`${GATEWAY_PORT}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(t.port) }] },
