@@ -4,6 +4,8 @@
 #
 #   scripts/runtime-env.sh install       # apt-get install what is missing (idempotent)
 #   eval "$(scripts/runtime-env.sh start)"   # start (or reuse) the private dockerd, export DOCKER_HOST
+#                                        # (--fresh-bridge: start it with no docker0 and no network
+#                                        # store, as on a freshly booted machine; the test runner's way)
 #   scripts/runtime-env.sh build-image   # build openclaw-standin:test into that engine
 #   scripts/runtime-env.sh build-openclaw-image  # build the real gateway, openclaw-real:<version>
 #                                        # (npm install cached in $OPENCLAW_TEST_STATE/cache)
@@ -28,6 +30,7 @@ PIDFILE="$RUN_DIR/dockerd.pid"
 LOG_DIR="$STATE_DIR/log"
 LOG_FILE="$LOG_DIR/dockerd.log"
 DRIVER_FILE="$STATE_DIR/storage-driver"
+BRIDGE_AT_START_FILE="$RUN_DIR/bridge-at-start"   # "fresh" or "kept": docker0 and the network store as the engine started
 START_TIMEOUT="${OPENCLAW_TEST_START_TIMEOUT:-60}"
 STOP_TIMEOUT="${OPENCLAW_TEST_STOP_TIMEOUT:-30}"
 DOCKER_HOST_VALUE="unix://$SOCK"
@@ -214,6 +217,12 @@ launch_dockerd() {
 
 cmd_start() {
   need_root
+  local fresh_bridge=0
+  case "${1:-}" in
+    --fresh-bridge) fresh_bridge=1 ;;
+    "") ;;
+    *) die "start: unknown option $1 (only --fresh-bridge)" ;;
+  esac
   command -v dockerd >/dev/null || die "dockerd not installed: run '$0 install'"
   local t0=$SECONDS pid
   if pid="$(our_pid)"; then
@@ -235,6 +244,21 @@ $others"
   if [ ! -d /sys/fs/cgroup/memory ] && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
     log "warning: no memory cgroup found; --memory limits will not work"
   fi
+  # An engine started where docker0 does not exist yet and with no network store of its own (a
+  # freshly booted machine) leaves Gateway out of the default bridge's IPAM config; one started
+  # while either exists (left by an engine that ran before) fills it in. `--fresh-bridge` (the test
+  # runner's) removes both while no engine of ours runs (foreign ones were refused above), so every
+  # run takes the fresh machine's path; the suites read which one it was. Images are kept.
+  local network_store="$DATA_ROOT/network/files/local-kv.db"
+  if [ "$fresh_bridge" = 1 ]; then
+    if ip link show docker0 >/dev/null 2>&1; then
+      log "removing docker0 left by an engine that is not running (--fresh-bridge)"
+      ip link delete docker0 || die "could not remove docker0"
+    fi
+    [ -e "$network_store" ] && { log "removing the stopped engine's network store (--fresh-bridge)"; rm -f "$network_store"; }
+  fi
+  mkdir -p "$RUN_DIR"
+  if ip link show docker0 >/dev/null 2>&1 || [ -e "$network_store" ]; then echo kept; else echo fresh; fi >"$BRIDGE_AT_START_FILE"
   local drivers=()
   if [ -n "${OPENCLAW_TEST_STORAGE_DRIVER:-}" ]; then
     drivers=("$OPENCLAW_TEST_STORAGE_DRIVER")

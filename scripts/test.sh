@@ -33,7 +33,7 @@ if [ "${OPENCLAW_SKIP_RUNTIME:-0}" = "1" ]; then
 fi
 
 bash scripts/runtime-env.sh install
-eval "$(bash scripts/runtime-env.sh start)"
+eval "$(bash scripts/runtime-env.sh start --fresh-bridge)"
 trap 'bash scripts/runtime-env.sh stop || true; summary; rm -rf "$results"' EXIT
 bash scripts/runtime-env.sh build-image
 bash scripts/runtime-env.sh build-openclaw-image

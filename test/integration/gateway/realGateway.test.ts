@@ -32,6 +32,7 @@ import {
   translateNetwork, translateVolume, waitHealthy,
 } from "../support/docker";
 import { GatewayTarget, REAL_IMAGE, REAL_VERSION, connectGateway, httpsGetAt, jsonOut, memoryOf, openclawCli } from "./realGatewaySupport";
+import { hostAddressOnBridge } from "../support/bridgeAddress";
 
 jest.setTimeout(120_000);
 
@@ -166,9 +167,8 @@ beforeAll(async () => {
   stateFile.write({ dir });
   cleanup.add(`remove ${dir}`, () => removeDir(dir));
   sandbox = caddySandbox(dir);
-  const bridge = await docker.getNetwork("bridge").inspect();
-  clientAddress = (bridge as { IPAM?: { Config?: Array<{ Gateway?: string }> } }).IPAM?.Config?.[0]?.Gateway ?? "";
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(clientAddress) || clientAddress.startsWith("127.")) throw new Error(`no usable bridge address: ${clientAddress}`);
+  // A host address that is not loopback (docker0's), so Caddy sees a client that is not 127.0.0.1.
+  clientAddress = (await hostAddressOnBridge(docker)).address;
   ports = { http: await freePort(), https: await freePort(), admin: await freePort() };
   rosterDir = projectTempDir("real-gateway-roster"); // the program reads rosters inside the project only
   writeRoster(ROSTER, rosterDir);

@@ -23,6 +23,7 @@ import {
   TEST_LABEL, TEST_LABEL_VALUE, TestHealthTiming, TranslatedContainer, createAndStart, destroyContainer, dockerCli, dockerClient, execNode,
   httpRequest, removeLabelled, sleep, tcpProbe, translateContainer, translateNetwork, translateVolume, waitHealthy,
 } from "../support/docker";
+import { bridgeAtEngineStart, hostAddressOnBridge } from "../support/bridgeAddress";
 
 const IMAGE = process.env.OPENCLAW_STANDIN_TAG ?? "openclaw-standin:test";
 /** This suite's own: docker uses 28710-28719 / 10.237.0.0/24, edge 28730-28739 / 10.238.0.0/24. */
@@ -49,6 +50,7 @@ let guard: CapturedResource;
 let limits: CapturedResource[] = [];
 let translated = new Map<string, TranslatedContainer>();
 let bridgeGateways = new Map<string, string>();
+let docker0Address: { address: string; from: "ipam" | "interface" } | undefined;
 let hostListener: net.Server | undefined;
 let listenerPort = 0;
 const nsListeners: ChildProcess[] = [];
@@ -177,10 +179,9 @@ beforeAll(async () => {
   for (const n of networks) await docker.createNetwork(n);
   for (const t of translated.values()) await createAndStart(docker, t);
   for (const t of translated.values()) await waitHealthy(docker, t.name, HEALTHY_WITHIN_MS);
-  const docker0 = await docker.getNetwork("bridge").inspect();
-  const docker0Gateway = docker0.IPAM?.Config?.[0]?.Gateway;
-  if (docker0Gateway === undefined) throw new Error("docker0 has no gateway address");
-  bridgeGateways.set("docker0", docker0Gateway);
+  // From the engine's IPAM config or, on an engine that started without docker0, from docker0 itself.
+  docker0Address = await hostAddressOnBridge(docker);
+  bridgeGateways.set("docker0", docker0Address.address);
 
   // A host service on every address, as an operator's database or agent would be.
   // Probes connect and hang up at once: a reset socket must not crash a listener.
@@ -272,6 +273,18 @@ describe("process limit (cgroup pids.max on the tenant's own parent, set before 
     await waitHealthy(docker, "openclaw-alpha", HEALTHY_WITHIN_MS);
     expect(readPidsMax("alpha")).toBe("512");
     expect(await pidsCgroupOf("openclaw-alpha")).toMatch(/^\/openclaw\/alpha\/[0-9a-f]{64}$/);
+  });
+});
+
+describe("the host's address on docker0 (a freshly booted machine's engine has no Gateway in its IPAM config)", () => {
+  test("is found on the path this engine started on: from docker0 itself when the engine started fresh", () => {
+    const start = bridgeAtEngineStart();
+    console.log(`the engine started ${String(start)}; host address on docker0 ${JSON.stringify(docker0Address)}`);
+    // `npm test` starts the engine with --fresh-bridge, so CI and every developer take the fresh path;
+    // an engine started over what an earlier one left may have either (the unit test covers both).
+    if (start === undefined) throw new Error("the test engine did not record how it started (runtime-env.sh start)");
+    if (start === "fresh") expect(docker0Address?.from).toBe("interface");
+    expect(docker0Address?.address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
   });
 });
 
