@@ -343,7 +343,7 @@ main() {
     status) cmd_status "$@" ;;
     build-image) cmd_build_image "$@" ;;
     build-openclaw-image) cmd_build_openclaw_image "$@" ;;
-    *) echo "usage: $0 {install|start|stop|status|build-image [--force]|build-openclaw-image [--force]}" >&2; exit 2 ;;
+    *) echo "usage: $0 {install|start [--fresh-bridge]|stop|status|build-image [--force]|build-openclaw-image [--force]}" >&2; exit 2 ;;
   esac
 }
 
