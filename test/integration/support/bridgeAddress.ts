@@ -7,8 +7,8 @@
  * config is asked first and the bridge interface's own IPv4 address, inside the network's subnet,
  * second.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import type Docker from "dockerode";
 
 /** The part of a network inspection this needs (dockerode's NetworkInspectInfo fits). */
@@ -18,8 +18,8 @@ export interface BridgeInspection {
   IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> };
 }
 
-/** os.networkInterfaces()'s shape. */
-export type Interfaces = NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+/** Each interface's IPv4 addresses, by interface name. */
+export type Interfaces = Record<string, string[]>;
 
 const ipv4ToInt = (a: string): number => a.split(".").reduce((n, part) => n * 256 + Number(part), 0);
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
@@ -43,22 +43,38 @@ export function bridgeGatewayAddress(network: BridgeInspection, interfaces: Inte
   const declared = configs.find((c) => c.Gateway !== undefined && IPV4.test(c.Gateway))?.Gateway;
   if (declared !== undefined) return { address: declared, from: "ipam" };
   const name = bridgeInterfaceName(network);
-  const addresses = (name === undefined ? [] : interfaces[name] ?? []).filter((i) => i.family === "IPv4");
+  const addresses = (name === undefined ? [] : interfaces[name] ?? []).filter((a) => IPV4.test(a));
   const subnets = configs.flatMap((c) => (c.Subnet === undefined ? [] : [c.Subnet]));
-  const match = addresses.find((i) => subnets.length === 0 || subnets.some((s) => inSubnet(i.address, s)));
-  if (match !== undefined) return { address: match.address, from: "interface" };
+  const match = addresses.find((a) => subnets.length === 0 || subnets.some((s) => inSubnet(a, s)));
+  if (match !== undefined) return { address: match, from: "interface" };
   throw new Error(
     `network ${network.Name}: no host address: its IPAM config has no Gateway (${JSON.stringify(network.IPAM?.Config ?? [])}) and ` +
       (name === undefined
         ? "it names no bridge interface"
-        : `interface ${name} has ${addresses.length === 0 ? "no IPv4 address on this host" : `no IPv4 address inside ${subnets.join(", ")} (it has ${addresses.map((a) => a.address).join(", ")})`}`),
+        : `interface ${name} has ${addresses.length === 0 ? "no IPv4 address on this host" : `no IPv4 address inside ${subnets.join(", ")} (it has ${addresses.join(", ")})`}`),
   );
+}
+
+/**
+ * An interface's IPv4 addresses as iproute2 reports them. Not os.networkInterfaces(): libuv leaves
+ * out interfaces that are not running, and docker0 has no carrier until a container joins it.
+ */
+export function ipv4AddressesOf(name: string): string[] {
+  let out: string;
+  try {
+    out = execFileSync("ip", ["-j", "-4", "addr", "show", "dev", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
+  } catch {
+    return []; // no such interface
+  }
+  const links = JSON.parse(out) as Array<{ addr_info?: Array<{ local?: string }> }>;
+  return links.flatMap((l) => (l.addr_info ?? []).flatMap((a) => (a.local === undefined ? [] : [a.local])));
 }
 
 /** The host's address on the engine's network `name` (default: the default bridge, docker0). */
 export async function hostAddressOnBridge(docker: Docker, name = "bridge"): Promise<{ address: string; from: "ipam" | "interface" }> {
   const network = (await docker.getNetwork(name).inspect()) as BridgeInspection;
-  return bridgeGatewayAddress(network, os.networkInterfaces());
+  const bridge = bridgeInterfaceName(network);
+  return bridgeGatewayAddress(network, bridge === undefined ? {} : { [bridge]: ipv4AddressesOf(bridge) });
 }
 
 /**
