@@ -173,7 +173,7 @@ const planted = { bearer: `Bearer ${"dashtest".repeat(4)}`, key: ["sk", "dashboa
 
 beforeAll(async () => {
   await docker.ping();
-  await docker.getImage(IMAGE).inspect(); // the image must be built: scripts/runtime-env.sh build-image
+  await docker.getImage(IMAGE).inspect(); // the image must be built: test/machinery/runtime-env.sh build-image
   await cleanup();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ds-state-"));

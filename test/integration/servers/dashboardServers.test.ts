@@ -1,5 +1,5 @@
 /**
- * `npm run dashboard -- --stack` on the three stand-in servers (scripts/servers-env.sh): four
+ * `npm run dashboard -- --stack` on the three stand-in servers (test/machinery/servers-env.sh): four
  * tenants placed by the program (run under Pulumi's mock engine, its Docker resources replayed on
  * each server's engine over SSH, as threeServers.test.ts does), the real CLI watching the three
  * engines over ssh://, its JSON, /metrics and page (Debian's Chromium) showing each tenant on its
@@ -25,7 +25,7 @@ import { TEST_LABEL, TestHealthTiming, httpRequest, translateContainer, translat
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";
 const SSH_BIN = process.env.OPENCLAW_SERVERS_SSH_BIN ?? "";
-const SERVERS_ENV = path.join(REPO_ROOT, "scripts", "servers-env.sh");
+const SERVERS_ENV = path.join(REPO_ROOT, "test", "machinery", "servers-env.sh");
 const IMAGE = "openclaw-standin:test";
 const LABEL_VALUE = "dashboard-servers";
 const LABELS = { [TEST_LABEL]: LABEL_VALUE };
@@ -170,7 +170,7 @@ let page: Page;
 
 beforeAll(async () => {
   if (ADDRESSES.length !== 3 || KEY === "" || SSH_BIN === "") {
-    throw new Error("the three servers are not up: run this suite through scripts/test.sh (it runs scripts/servers-env.sh up)");
+    throw new Error("the three servers are not up: run this suite through test/machinery/run.sh (it runs test/machinery/servers-env.sh up)");
   }
   // Another file of this folder may have stopped one (threeServers.test.ts stops s3).
   for (const server of SERVER_NAMES) await serversEnv("start-server", server);

@@ -1,6 +1,6 @@
 /**
  * Three servers for real: each a network namespace with its own dockerd, sshd and Caddy, set up by
- * scripts/servers-env.sh (scripts/test.sh runs it). The program runs under Pulumi's mock engine with
+ * test/machinery/servers-env.sh (test/machinery/run.sh runs it). The program runs under Pulumi's mock engine with
  * a `servers` map pointing at them over SSH; its captured Docker resources are replayed on the
  * engine of the server whose provider registered them, over SSH (dockerode's ssh transport runs
  * `docker system dial-stdio` on the server, like the Docker provider), and each server's edge
@@ -85,7 +85,7 @@ const address = (server: string) => ADDRESSES[SERVER_NAMES.indexOf(server as (ty
 
 beforeAll(async () => {
   if (ADDRESSES.length !== 3 || KEY === "" || SSH_BIN === "") {
-    throw new Error("the three servers are not up: run this suite through scripts/test.sh (it runs scripts/servers-env.sh up)");
+    throw new Error("the three servers are not up: run this suite through test/machinery/run.sh (it runs test/machinery/servers-env.sh up)");
   }
   rosterDir = projectTempDir("three-servers");
   program = await programFor(ROSTER);
@@ -433,7 +433,7 @@ test("npm run status --stack: every server asked, each tenant running on its own
 });
 
 test("a stopped server fails with an error naming it, while the others keep serving", async () => {
-  const stop = await run(["bash", path.join(__dirname, "..", "..", "..", "scripts", "servers-env.sh"), "stop-server", "3"], "", 120_000);
+  const stop = await run(["bash", path.join(__dirname, "..", "..", "machinery", "servers-env.sh"), "stop-server", "3"], "", 120_000);
   expect(stop.code).toBe(0);
   const lost = await ssh(address("s3"), "docker info", "", 20_000);
   expect(lost.code).not.toBe(0);

@@ -218,7 +218,7 @@ const ONLY = `--only=${ALL.join(",")}`;
 
 beforeAll(async () => {
   await docker.ping();
-  await docker.getImage(IMAGE).inspect(); // the image must be built: scripts/runtime-env.sh build-image
+  await docker.getImage(IMAGE).inspect(); // the image must be built: test/machinery/runtime-env.sh build-image
   await cleanup();
   for (const key of ["state", "credentials"]) await docker.createVolume({ Name: `openclaw-${VOLUME_ONLY}-${key}`, Labels: labels(VOLUME_ONLY) });
   await Promise.all(TENANTS.map(createTenant));
