@@ -16,11 +16,12 @@ import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
 import { Page } from "playwright-core";
-import { ProgramRun, REPO_ROOT, TYPES, baseConfig, fakeKey, runProgram } from "../../support/program";
+import { ProgramRun, REPO_ROOT, baseConfig, fakeKey, runProgram } from "../../support/program";
 import { projectTempDir, writeRoster } from "../../support/roster";
 import { LaunchedBrowser, launchChromium } from "../../support/browser";
 import { parsePrometheusText } from "../../support/prometheus";
-import { TEST_LABEL, TestHealthTiming, httpRequest, translateContainer, translateNetwork, translateVolume, waitHealthy } from "../support/docker";
+import { TEST_LABEL, TestHealthTiming, httpRequest } from "../support/docker";
+import { createSuiteTenants, suiteTenants } from "../support/programTenants";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";
@@ -106,14 +107,7 @@ async function cleanup(docker: Docker): Promise<void> {
 
 /** Creates on `server`'s engine what the program registered there, as the Docker provider would. */
 async function replay(program: ProgramRun, server: string, docker: Docker): Promise<void> {
-  const mine = program.resources.filter((r) => r.provider?.split("::")[3] === `server-${server}`);
-  for (const r of mine.filter((x) => x.type === TYPES.volume)) await docker.createVolume(translateVolume(r.inputs, LABELS));
-  for (const r of mine.filter((x) => x.type === TYPES.network)) await docker.createNetwork(translateNetwork(r.inputs, LABELS));
-  for (const r of mine.filter((x) => x.type === TYPES.container)) {
-    const t = translateContainer(r.inputs, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH });
-    await (await docker.createContainer(t.create)).start();
-    await waitHealthy(docker, t.name, 60_000);
-  }
+  await createSuiteTenants(docker, suiteTenants(program, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server }), 60_000);
 }
 
 interface Dashboard { child: ChildProcess; output: () => string; exited: Promise<number | null> }

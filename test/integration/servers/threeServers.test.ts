@@ -12,7 +12,8 @@ import * as path from "path";
 import Docker from "dockerode";
 import { ProgramFailure, ProgramRun, REPO_ROOT, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
 import { writeRoster, projectTempDir } from "../../support/roster";
-import { TEST_LABEL, TestHealthTiming, sleep, translateContainer, translateNetwork, translateVolume, waitHealthy } from "../support/docker";
+import { TEST_LABEL, TestHealthTiming, sleep, waitHealthy } from "../support/docker";
+import { createSuiteTenants, suiteTenants } from "../support/programTenants";
 import { Engine, MoveError, moveTenantData } from "../../../scripts/moveTenant";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
@@ -123,17 +124,9 @@ const SERVER_CHECK = { OPENCLAW_SERVER_CHECK: "on", OPENCLAW_SERVER_CHECK_TIMEOU
 
 /** Creates on `server`'s engine what the program registered there (only `tenant`'s, if given), as the provider would. */
 async function replay(run: ProgramRun, server: string, tenant?: string): Promise<void> {
-  const docker = engines.get(server) as Docker;
-  const mine = run.resources.filter((r) => r.provider?.split("::")[3] === `server-${server}` && (tenant === undefined || r.name.startsWith(`${tenant}-`)));
+  const objects = suiteTenants(run, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server, tenants: tenant === undefined ? undefined : [tenant] });
   // Docker's volume create returns the volume that exists by that name: the moved copy is adopted.
-  for (const r of mine.filter((x) => x.type === TYPES.volume)) await docker.createVolume(translateVolume(r.inputs, LABELS));
-  for (const r of mine.filter((x) => x.type === TYPES.network)) await docker.createNetwork(translateNetwork(r.inputs, LABELS));
-  for (const r of mine.filter((x) => x.type === TYPES.container)) {
-    const t = translateContainer(r.inputs, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH });
-    const c = await docker.createContainer(t.create);
-    await c.start();
-    await waitHealthy(docker, t.name, 60_000);
-  }
+  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000);
 }
 
 /** Each server's edge command, over SSH, as command.remote runs it. */
