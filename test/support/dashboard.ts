@@ -13,6 +13,7 @@ import { Client } from "../../engine/client";
 import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../../core/labels";
 import { tenantVolumes } from "../../core/retainedData";
 import { DEFAULT_TIERS, TIER_NAMES } from "../../core/stackConfig";
+import { TEST_IMAGE } from "./program";
 import {
   StatusReport, TenantInput, buildReport, discoverTenants, redactLines, tenantStatus, volumeSizes,
 } from "../../core/status";
@@ -55,7 +56,7 @@ export function syntheticEngine(n: number, seed = 1, nameOf: (i: number) => stri
     };
     const stopped = i % 31 === 30;
     const id = `${t}${"0".repeat(59)}`.slice(0, 64);
-    containers.push({ Id: id, Names: [`/openclaw-${t}`], Labels: labels, State: stopped ? "exited" : "running", Image: "ghcr.io/openclaw/openclaw:2026.9.1" });
+    containers.push({ Id: id, Names: [`/openclaw-${t}`], Labels: labels, State: stopped ? "exited" : "running", Image: TEST_IMAGE });
     const [stateVolume, credentialsVolume] = tenantVolumes(t);
     for (const name of [stateVolume, credentialsVolume]) {
       volumes.push({ Name: name, Driver: "local", Labels: stableLabels, Mountpoint: `/var/lib/docker/volumes/${name}/_data`, Scope: "local" });
@@ -70,7 +71,7 @@ export function syntheticEngine(n: number, seed = 1, nameOf: (i: number) => stri
         StartedAt: new Date(Date.now() - (i + 1) * 3600e3).toISOString(),
         Health: { Status: stopped ? "unhealthy" : health, FailingStreak: health === "unhealthy" ? 3 : 0, Log: [{ Start: new Date().toISOString(), End: new Date().toISOString(), ExitCode: health === "unhealthy" ? 1 : 0, Output: "" }] },
       },
-      Config: { Image: "ghcr.io/openclaw/openclaw:2026.9.1", Labels: labels },
+      Config: { Image: TEST_IMAGE, Labels: labels },
       HostConfig: { Memory: limit, MemoryReservation: size.reservationMb * MiB, NanoCpus: Math.round(size.cpus * 1e9) },
     });
     if (!stopped) {
