@@ -22,6 +22,7 @@ import { GATEWAY_UID } from "../../../core/gateway";
 import { DISK_BUDGET_LABEL } from "../../../core/labels";
 import { StatsSchema, formatBytes, memoryUsedBytes } from "../../../core/status";
 import { LaunchedBrowser, launchChromium } from "../../support/browser";
+import { npmScriptFile } from "../../support/cli";
 import { baseConfig, fakeKey, runProgram } from "../../support/program";
 import { parsePrometheusText } from "../../support/prometheus";
 import { writeRoster } from "../../support/roster";
@@ -110,7 +111,7 @@ interface Dashboard { child: ChildProcess; output: () => string; exited: Promise
 
 /** The real CLI, as `npm run dashboard` runs it; resolves once it says it is listening (or has exited). */
 function startDashboard(args: string[], env: Record<string, string> = {}): Promise<Dashboard> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "dashboard.ts"), ...args], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", npmScriptFile("dashboard"), ...args], {
     cwd: REPO_ROOT, env: { ...process.env, DOCKER_HOST, OPENCLAW_DASHBOARD_TOKEN: "", ...env }, stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

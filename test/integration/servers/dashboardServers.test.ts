@@ -16,6 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
 import { Page } from "playwright-core";
+import { npmScriptFile } from "../../support/cli";
 import { ProgramRun, REPO_ROOT, baseConfig, fakeKey, runProgram } from "../../support/program";
 import { projectTempDir, writeRoster } from "../../support/roster";
 import { LaunchedBrowser, launchChromium } from "../../support/browser";
@@ -115,7 +116,7 @@ interface Dashboard { child: ChildProcess; output: () => string; exited: Promise
 function startDashboard(args: string[]): Promise<Dashboard> {
   const env: NodeJS.ProcessEnv = { ...process.env, OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh"), OPENCLAW_DASHBOARD_TOKEN: "" };
   delete env.DOCKER_HOST;
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "dashboard.ts"), ...args], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", npmScriptFile("dashboard"), ...args], {
     cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

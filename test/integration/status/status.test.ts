@@ -27,6 +27,7 @@ import Docker from "dockerode";
 import { GATEWAY_UID } from "../../../core/gateway";
 import { DISK_BUDGET_LABEL } from "../../../core/labels";
 import { StatsSchema, StatusReport, formatBytes, memoryUsedBytes } from "../../../core/status";
+import { npmScriptFile } from "../../support/cli";
 import { baseConfig, fakeKey, runProgram } from "../../support/program";
 import { writeRoster } from "../../support/roster";
 import { TestHealthTiming } from "../support/docker";
@@ -144,13 +145,13 @@ async function cleanup(): Promise<void> {
 
 interface Run { code: number | null; stdout: string; stderr: string; ms: number }
 
-/** The real CLI, as `npm run status` runs it (ts-node --transpile-only scripts/status.ts). */
+/** The real CLI, as `npm run status` runs it (ts-node --transpile-only, the file package.json names). */
 function status(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "status.ts"), ...args],
+      [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", npmScriptFile("status"), ...args],
       { cwd: REPO_ROOT, env: { ...process.env, DOCKER_HOST, ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
