@@ -27,7 +27,7 @@ import { baseConfig, fakeKey, runProgram } from "../../support/program";
 import { parsePrometheusText } from "../../support/prometheus";
 import { writeRoster } from "../../support/roster";
 import { TestHealthTiming, httpRequest, tcpListeners } from "../support/docker";
-import { SuiteTenants, createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { SuiteTenants, containerInputs, containerLabel, createSuiteTenants, suiteTenants } from "../support/programTenants";
 import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -62,13 +62,8 @@ const SMALL_MEMORY_MB = 64;
 const HEALTH: TestHealthTiming = { interval: "2s", startPeriod: "20s" };
 /** The program's objects for the roster, as created on the engine (filled in beforeAll). */
 let tenants: SuiteTenants;
-const inputsOf = (tenant: string): Record<string, unknown> => {
-  const t = tenants.containers.find((c) => c.tenant === tenant);
-  if (t === undefined) throw new Error(`no container for ${tenant} in the program's run`);
-  return t.inputs;
-};
-const labelOf = (tenant: string, label: string): string =>
-  (inputsOf(tenant).labels as Array<{ label: string; value: string }>).find((l) => l.label === label)?.value ?? "";
+const inputsOf = (tenant: string): Record<string, unknown> => containerInputs(tenants, tenant);
+const labelOf = (tenant: string, label: string): string => containerLabel(tenants, tenant, label);
 
 async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -31,7 +31,7 @@ import { npmScriptFile } from "../../support/cli";
 import { baseConfig, fakeKey, runProgram } from "../../support/program";
 import { writeRoster } from "../../support/roster";
 import { TestHealthTiming } from "../support/docker";
-import { SuiteTenants, createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { SuiteTenants, containerInputs, containerLabel, createSuiteTenants, suiteTenants } from "../support/programTenants";
 import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -68,13 +68,8 @@ const ALL = ROSTER.map((t) => t.name);
 const docker = new Docker({ socketPath: SOCKET });
 /** The program's objects for the roster, as created on the engine (filled in beforeAll). */
 let tenants: SuiteTenants;
-const inputsOf = (tenant: string): Record<string, unknown> => {
-  const t = tenants.containers.find((c) => c.tenant === tenant);
-  if (t === undefined) throw new Error(`no container for ${tenant} in the program's run`);
-  return t.inputs;
-};
-const labelOf = (tenant: string, label: string): string =>
-  (inputsOf(tenant).labels as Array<{ label: string; value: string }>).find((l) => l.label === label)?.value ?? "";
+const inputsOf = (tenant: string): Record<string, unknown> => containerInputs(tenants, tenant);
+const labelOf = (tenant: string, label: string): string => containerLabel(tenants, tenant, label);
 
 /** Polls `check` every `everyMs` until it returns a value, at most `timeoutMs`. */
 async function waitFor<T>(what: string, timeoutMs: number, everyMs: number, check: () => Promise<T | undefined>): Promise<T> {

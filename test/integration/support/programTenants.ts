@@ -68,6 +68,18 @@ function labelOf(r: CapturedResource, label: string): string | undefined {
   return labels?.find((l) => l.label === label)?.value;
 }
 
+/** The program's inputs of `tenant`'s container, as registered. */
+export function containerInputs(objects: SuiteTenants, tenant: string): Record<string, unknown> {
+  const t = objects.containers.find((c) => c.tenant === tenant);
+  if (t === undefined) throw new Error(`no container for ${tenant} in the program's run`);
+  return t.inputs;
+}
+
+/** A label the program put on `tenant`'s container ("" when it put none). */
+export function containerLabel(objects: SuiteTenants, tenant: string, label: string): string {
+  return (containerInputs(objects, tenant).labels as Array<{ label: string; value: string }>).find((l) => l.label === label)?.value ?? "";
+}
+
 /** The program's volumes, networks and containers of the selection, in registration order. */
 export function selectTenantResources(run: ProgramRun, selection: TenantSelection = {}): CapturedResource[] {
   const types: string[] = [TYPES.volume, TYPES.network, TYPES.container];
