@@ -5,7 +5,7 @@
  * container by hand, so none can drift from the program's profile.
  *
  * A suite may depart from the program's inputs only through `TestDepartures`, each named and
- * explained where it is used; test/unit/machinery/programTenants.test.ts pins that nothing else
+ * explained where it is used; test/unit/machinery/suiteTenants.test.ts pins that nothing else
  * differs.
  */
 import Docker from "dockerode";
