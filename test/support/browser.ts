@@ -1,5 +1,5 @@
 /**
- * Debian's Chromium (apt package `chromium`, installed by scripts/runtime-env.sh), driven by
+ * Debian's Chromium (apt package `chromium`, installed by test/machinery/runtime-env.sh), driven by
  * playwright-core: no browser download. Every launch gets a fresh profile, removed on close.
  */
 import * as fs from "fs";
@@ -15,7 +15,7 @@ export interface LaunchedBrowser {
 }
 
 export async function launchChromium(): Promise<LaunchedBrowser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (bash scripts/runtime-env.sh install)`);
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (bash test/machinery/runtime-env.sh install)`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-chromium-"));
   // A persistent context is how playwright takes a user-data-dir: a fresh one per launch.
   const context = await chromium.launchPersistentContext(profile, {

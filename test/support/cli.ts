@@ -1,5 +1,7 @@
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
+import { z } from "zod";
 import { REPO_ROOT } from "./program";
 
 export interface ScriptRun {
@@ -16,4 +18,17 @@ export function runTsScript(script: string, args: readonly string[], cwd = REPO_
     { cwd, encoding: "utf8", timeout: 60000 },
   );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const PackageScripts = z.object({ scripts: z.record(z.string(), z.string()) });
+
+/**
+ * The file `npm run <name>` runs (package.json: `ts-node --transpile-only <file>.ts`), absolute: a
+ * suite starts a tool the way npm does, wherever the tool's room is.
+ */
+export function npmScriptFile(name: string): string {
+  const { scripts } = PackageScripts.parse(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")));
+  const file = /^ts-node --transpile-only (\S+\.ts)$/.exec(scripts[name] ?? "")?.[1];
+  if (file === undefined) throw new Error(`package.json script "${name}" is not "ts-node --transpile-only <file>.ts": ${scripts[name] ?? "(missing)"}`);
+  return path.join(REPO_ROOT, file);
 }

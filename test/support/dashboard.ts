@@ -3,9 +3,17 @@
  * shapes the real engine returns, for any number of tenants, and a fixed Source that serves the
  * model built from them. Used by the bench (1,000-tenant sampling cost, 100-tenant page load) and
  * the dashboard's server tests.
+ *
+ * Its tenants carry what the program gives a tenant (names, labels, tier sizes: the program's own
+ * constants, never numbers of its own); test/unit/machinery/suiteTenants.test.ts compares them with
+ * what the program registers.
  */
 import Docker from "dockerode";
 import { Client } from "../../engine/client";
+import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../../core/labels";
+import { tenantVolumes } from "../../core/retainedData";
+import { DEFAULT_TIERS, TIER_NAMES } from "../../core/stackConfig";
+import { TEST_IMAGE } from "./program";
 import {
   StatusReport, TenantInput, buildReport, discoverTenants, redactLines, tenantStatus, volumeSizes,
 } from "../../core/status";
@@ -22,6 +30,10 @@ export interface SyntheticEngine {
 }
 
 export const tenantName = (i: number): string => `t${String(i).padStart(4, "0")}`;
+/** The domain of the synthetic tenants' URLs (the test config's, test/support/program.ts baseConfig). */
+export const SYNTHETIC_DOMAIN = "claw.example.com";
+/** Tenant i's tier: the three in turn. */
+export const syntheticTier = (i: number): (typeof TIER_NAMES)[number] => TIER_NAMES[i % 3];
 
 /** n tenants: most running and healthy; every 17th unhealthy, every 23rd near its memory limit, every 31st stopped, every 37th near its disk budget. */
 export function syntheticEngine(n: number, seed = 1, nameOf: (i: number) => string = tenantName): SyntheticEngine {
@@ -34,21 +46,22 @@ export function syntheticEngine(n: number, seed = 1, nameOf: (i: number) => stri
   const rand = (): number => ((r = (r * 1103515245 + 12345) % 2147483648) / 2147483648);
   for (let i = 0; i < n; i++) {
     const t = nameOf(i);
-    const tier = i % 3 === 0 ? "light" : i % 3 === 1 ? "standard" : "heavy";
-    const limit = (tier === "light" ? 512 : tier === "standard" ? 1024 : 2048) * MiB;
-    const budget = tier === "light" ? 1024 : tier === "standard" ? 2048 : 4096;
+    const tier = syntheticTier(i);
+    const size = DEFAULT_TIERS[tier];
+    const limit = size.memoryMb * MiB;
+    const budget = size.diskMb;
+    const stableLabels = { [TENANT_LABEL]: t, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
     const labels = {
-      "managed-by": "openclaw-hosting", "openclaw.tenant": t, "openclaw.tier": tier,
-      "openclaw.url": `https://${t}.claw.example.com`, "openclaw.disk-budget-mb": String(budget),
+      ...stableLabels, [TIER_LABEL]: tier, [URL_LABEL]: `https://${t}.${SYNTHETIC_DOMAIN}`, [DISK_BUDGET_LABEL]: String(budget),
     };
     const stopped = i % 31 === 30;
     const id = `${t}${"0".repeat(59)}`.slice(0, 64);
-    containers.push({ Id: id, Names: [`/openclaw-${t}`], Labels: labels, State: stopped ? "exited" : "running", Image: "ghcr.io/openclaw/openclaw:2026.9.1" });
-    for (const key of ["state", "credentials"]) {
-      const name = `openclaw-${t}-${key}`;
-      volumes.push({ Name: name, Driver: "local", Labels: { "managed-by": "openclaw-hosting", "openclaw.tenant": t }, Mountpoint: `/var/lib/docker/volumes/${name}/_data`, Scope: "local" });
-      const size = key === "credentials" ? 4096 : i % 37 === 36 ? Math.floor(budget * MiB * 0.95) : Math.floor(budget * MiB * rand() * 0.5);
-      dfVolumes.push({ Name: name, Driver: "local", Labels: {}, Mountpoint: "", Scope: "local", UsageData: { Size: size, RefCount: 1 } });
+    containers.push({ Id: id, Names: [`/openclaw-${t}`], Labels: labels, State: stopped ? "exited" : "running", Image: TEST_IMAGE });
+    const [stateVolume, credentialsVolume] = tenantVolumes(t);
+    for (const name of [stateVolume, credentialsVolume]) {
+      volumes.push({ Name: name, Driver: "local", Labels: stableLabels, Mountpoint: `/var/lib/docker/volumes/${name}/_data`, Scope: "local" });
+      const used = name === credentialsVolume ? 4096 : i % 37 === 36 ? Math.floor(budget * MiB * 0.95) : Math.floor(budget * MiB * rand() * 0.5);
+      dfVolumes.push({ Name: name, Driver: "local", Labels: {}, Mountpoint: "", Scope: "local", UsageData: { Size: used, RefCount: 1 } });
     }
     const health = i % 17 === 16 ? "unhealthy" : "healthy";
     inspects.set(id, {
@@ -58,8 +71,8 @@ export function syntheticEngine(n: number, seed = 1, nameOf: (i: number) => stri
         StartedAt: new Date(Date.now() - (i + 1) * 3600e3).toISOString(),
         Health: { Status: stopped ? "unhealthy" : health, FailingStreak: health === "unhealthy" ? 3 : 0, Log: [{ Start: new Date().toISOString(), End: new Date().toISOString(), ExitCode: health === "unhealthy" ? 1 : 0, Output: "" }] },
       },
-      Config: { Image: "ghcr.io/openclaw/openclaw:2026.9.1", Labels: labels },
-      HostConfig: { Memory: limit, MemoryReservation: limit * 0.75, NanoCpus: tier === "heavy" ? 2e9 : 1e9 },
+      Config: { Image: TEST_IMAGE, Labels: labels },
+      HostConfig: { Memory: limit, MemoryReservation: size.reservationMb * MiB, NanoCpus: Math.round(size.cpus * 1e9) },
     });
     if (!stopped) {
       const used = i % 23 === 22 ? limit * 0.95 : limit * (0.2 + rand() * 0.5);

@@ -39,6 +39,8 @@ export class ProgramFailure extends Error {
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "openclaw-hosting";
+/** The image the test configs name (a measured OpenClaw version, so the program's memory floor is known). */
+export const TEST_IMAGE = "ghcr.io/openclaw/openclaw:2026.9.6-r20260923";
 
 /** A config that passes validation; tests override single keys. */
 export function baseConfig(rosterDir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -46,7 +48,7 @@ export function baseConfig(rosterDir: string, overrides: Record<string, unknown>
     domain: "claw.example.com",
     // The program reads only folders inside the project, named relative to it.
     rosterDir: path.isAbsolute(rosterDir) ? path.relative(REPO_ROOT, rosterDir) : rosterDir,
-    image: "ghcr.io/openclaw/openclaw:2026.9.6-r20260923",
+    image: TEST_IMAGE,
     caddy: { acmeEmail: "ops@example.com" },
     apiKeys: {},
     ...overrides,

@@ -1,15 +1,16 @@
 /**
  * `npm run dashboard` against the real engine, seen through Debian's Chromium (playwright-core):
- * tenant containers built like the program builds them (stand-in image, hardened profile, the
- * program's labels, own bridge, loopback port, two volumes), the real CLI started as a process.
+ * the program's own tenants (run under Pulumi's mock engine, its Docker resources and process
+ * limits created on the engine by ../support/programTenants.ts, image replaced by the stand-in),
+ * the real CLI started as a process.
  *
  *   ds-ok     running, healthy; a planted secret in its log    -> live figures; detail redacts it
- *   ds-fill   64 MiB limit; /tmp (tmpfs) filled to ~94 %        -> highlighted (hot-memory)
+ *   ds-fill   64 MiB (TEST-ONLY) limit; /tmp filled to ~94 %    -> highlighted (hot-memory)
  *   ds-stop   running, then `docker stop`                       -> shown as down
- *   ds-gone   volumes only                                      -> "no container (data kept)"
+ *   ds-gone   suspended: volumes, no container                  -> "no container (data kept)"
  *
- * Own names (ds-*), ports (18970-18979) and subnets (10.232.20-23.0/28), plus a test label on
- * every object; everything is removed in afterAll (and leftovers of an earlier run in beforeAll).
+ * Own names (ds-*), ports (18970-18979) and subnets (10.232.16.0/24), plus a test label on every
+ * object; everything is removed in afterAll (and leftovers of an earlier run in beforeAll).
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
@@ -17,11 +18,17 @@ import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
 import { Page } from "playwright-core";
-import { GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, gatewaySettings, heapCapMb, trustedProxies } from "../../../core/gateway";
-import { StatsSchema, memoryUsedBytes } from "../../../core/status";
+import { GATEWAY_UID } from "../../../core/gateway";
+import { DISK_BUDGET_LABEL } from "../../../core/labels";
+import { StatsSchema, formatBytes, memoryUsedBytes } from "../../../core/status";
 import { LaunchedBrowser, launchChromium } from "../../support/browser";
+import { npmScriptFile } from "../../support/cli";
+import { baseConfig, fakeKey, runProgram } from "../../support/program";
 import { parsePrometheusText } from "../../support/prometheus";
-import { httpRequest, tcpListeners } from "../support/docker";
+import { writeRoster } from "../../support/roster";
+import { TestHealthTiming, httpRequest, tcpListeners } from "../support/docker";
+import { SuiteTenants, containerInputs, containerLabel, createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const DOCKER_HOST = process.env.DOCKER_HOST ?? "unix:///run/openclaw-test/docker.sock";
@@ -35,17 +42,28 @@ const PORT = { dashboard: 18975, public: 18976, refused: 18977 };
 /** Bound on "the page shows it": a few refreshes (2 s each here) plus the stats call. */
 const SHOWN_WITHIN_MS = 30000;
 
-interface Tenant { name: string; port: number; octet: number; memoryMb: number; health: boolean }
-const TENANTS: Tenant[] = [
-  { name: "ds-ok", port: 18970, octet: 20, memoryMb: 512, health: true },
-  // No health check: its exec'd node (~30 MiB) would be charged to this small, deliberately full cgroup.
-  { name: "ds-fill", port: 18971, octet: 21, memoryMb: 64, health: false },
-  { name: "ds-stop", port: 18972, octet: 22, memoryMb: 512, health: true },
+/** The roster the program runs with (ports pinned, inside the suite's own range). */
+const ROSTER = [
+  { name: "ds-ok", port: 18970 },
+  { name: "ds-fill", port: 18971 },
+  { name: "ds-stop", port: 18972 },
+  { name: "ds-gone", port: 18973, state: "suspended" as const },
 ];
 const VOLUME_ONLY = "ds-gone";
-const ALL = [...TENANTS.map((t) => t.name), VOLUME_ONLY];
-
-const labels = (tenant: string, extra: Record<string, string> = {}) => ({ "openclaw.tenant": tenant, "managed-by": "openclaw-hosting", [TEST_LABEL]: TEST_LABEL_VALUE, ...extra });
+const ALL = ROSTER.map((t) => t.name);
+/** The tenants with a container. */
+const RUNNING = ALL.filter((t) => t !== VOLUME_ONLY);
+/** TEST-ONLY (see ../support/programTenants.ts): ds-fill's limit, small enough to fill through its 64 MiB /tmp. */
+const SMALL_MEMORY_MB = 64;
+/**
+ * TEST-ONLY health timing: the program's 30 s interval would make the suite wait minutes. The
+ * program's own 5 s timeout stays (a 1 s one failed the node probe on this 2-core machine under load).
+ */
+const HEALTH: TestHealthTiming = { interval: "2s", startPeriod: "20s" };
+/** The program's objects for the roster, as created on the engine (filled in beforeAll). */
+let tenants: SuiteTenants;
+const inputsOf = (tenant: string): Record<string, unknown> => containerInputs(tenants, tenant);
+const labelOf = (tenant: string, label: string): string => containerLabel(tenants, tenant, label);
 
 async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -73,40 +91,6 @@ async function execIn(name: string, cmd: string[]): Promise<number> {
   return info.ExitCode ?? -1;
 }
 
-async function createTenant(t: Tenant): Promise<void> {
-  const gateway = `10.232.${t.octet}.1`;
-  const url = `https://${t.name}.claw.example.test`;
-  await docker.createNetwork({ Name: `openclaw-${t.name}`, Driver: "bridge", IPAM: { Config: [{ Subnet: `10.232.${t.octet}.0/28`, Gateway: gateway }] }, Labels: labels(t.name) });
-  for (const key of ["state", "credentials"]) await docker.createVolume({ Name: `openclaw-${t.name}-${key}`, Labels: labels(t.name) });
-  const c = await docker.createContainer({
-    name: `openclaw-${t.name}`,
-    Image: IMAGE,
-    Cmd: START_COMMAND,
-    User: GATEWAY_UID,
-    Env: [
-      `OPENCLAW_GATEWAY_TOKEN=dashboard-test-${t.name}`,
-      `NODE_OPTIONS=--max-old-space-size=${heapCapMb(t.memoryMb)}`,
-      "OPENCLAW_DISABLE_BONJOUR=1",
-      `OPENCLAW_HOSTING_SETTINGS=${JSON.stringify(gatewaySettings(url, trustedProxies(gateway)))}`,
-    ],
-    Labels: labels(t.name, { "openclaw.tier": "standard", "openclaw.url": url, "openclaw.disk-budget-mb": "2048" }),
-    ExposedPorts: { [`${GATEWAY_PORT}/tcp`]: {} },
-    // TEST-ONLY health timing: the program's 30 s interval would make the suite wait minutes.
-    // The program's own 5 s timeout: a 1 s one failed the node probe on this 2-core machine under load.
-    Healthcheck: t.health ? { Test: HEALTHCHECK_TEST, Interval: 2e9, Timeout: 5e9, StartPeriod: 20e9, Retries: 2 } : { Test: ["NONE"] },
-    HostConfig: {
-      NetworkMode: `openclaw-${t.name}`,
-      PortBindings: { [`${GATEWAY_PORT}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(t.port) }] },
-      Memory: t.memoryMb * MiB, MemoryReservation: Math.floor(t.memoryMb * 0.75) * MiB, MemorySwap: t.memoryMb * MiB, NanoCpus: 1e9,
-      ReadonlyRootfs: true, Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" }, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges:true"], Init: true,
-      RestartPolicy: { Name: "unless-stopped", MaximumRetryCount: 0 },
-      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
-      Binds: [`openclaw-${t.name}-state:/home/node/.openclaw`, `openclaw-${t.name}-credentials:/home/node/.config/openclaw`],
-    },
-  });
-  await c.start();
-}
-
 async function cleanup(): Promise<void> {
   const filters = { label: [`${TEST_LABEL}=${TEST_LABEL_VALUE}`] };
   const ours = (name: string) => ALL.some((t) => name === `openclaw-${t}` || name.startsWith(`openclaw-${t}-`));
@@ -122,7 +106,7 @@ interface Dashboard { child: ChildProcess; output: () => string; exited: Promise
 
 /** The real CLI, as `npm run dashboard` runs it; resolves once it says it is listening (or has exited). */
 function startDashboard(args: string[], env: Record<string, string> = {}): Promise<Dashboard> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "dashboard.ts"), ...args], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", npmScriptFile("dashboard"), ...args], {
     cwd: REPO_ROOT, env: { ...process.env, DOCKER_HOST, OPENCLAW_DASHBOARD_TOKEN: "", ...env }, stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -173,14 +157,24 @@ const planted = { bearer: `Bearer ${"dashtest".repeat(4)}`, key: ["sk", "dashboa
 
 beforeAll(async () => {
   await docker.ping();
-  await docker.getImage(IMAGE).inspect(); // the image must be built: scripts/runtime-env.sh build-image
+  await docker.getImage(IMAGE).inspect(); // the image must be built: test/machinery/runtime-env.sh build-image
   await cleanup();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ds-state-"));
-  for (const key of ["state", "credentials"]) await docker.createVolume({ Name: `openclaw-${VOLUME_ONLY}-${key}`, Labels: labels(VOLUME_ONLY) });
-  await Promise.all(TENANTS.map(createTenant));
-  await Promise.all(["ds-ok", "ds-stop"].map((n) => waitFor(`${n} healthy`, 60000, async () =>
-    ((await docker.getContainer(`openclaw-${n}`).inspect()).State.Health?.Status === "healthy" ? true : undefined))));
+  const run = await runProgram(baseConfig(writeRoster(ROSTER), {
+    domain: "claw.example.test",
+    apiKeys: Object.fromEntries(RUNNING.map((t) => [t, fakeKey(t)])),
+    portPool: { start: 18970, end: 18974 },
+    tenantNetworks: "10.232.16.0/24",
+    // The test engine runs without systemd, so Docker uses cgroupfs (docker info: CgroupDriver).
+    cgroupDriver: "cgroupfs",
+  }));
+  tenants = suiteTenants(run, {
+    image: IMAGE, extraLabels: { [TEST_LABEL]: TEST_LABEL_VALUE }, healthTiming: HEALTH,
+    departures: { "ds-fill": { memoryMb: SMALL_MEMORY_MB, noHealthcheck: true } },
+  });
+  await applyProcessLimits(run); // each tenant's limited parent cgroup, before its container
+  await createSuiteTenants(docker, tenants, 60000); // ds-ok and ds-stop healthy
   // A secret-looking line in ds-ok's own log (written to PID 1's stdout, which is the container's log).
   expect(await execIn("openclaw-ds-ok", ["sh", "-c", `echo "upstream call failed: Authorization: ${planted.bearer} key=${planted.key}" > /proc/1/fd/1`])).toBe(0);
   dash = await startDashboard(["--listen", `127.0.0.1:${PORT.dashboard}`, "--refresh", "2", "--sample", "5", "--disk", "10", "--state-dir", stateDir]);
@@ -192,6 +186,7 @@ afterAll(async () => {
   await browser?.close();
   await stopDashboard(dash);
   await cleanup();
+  await removeProcessLimits(); // after the containers that ran under them
   if (stateDir !== "") fs.rmSync(stateDir, { recursive: true, force: true });
 }, 120000);
 
@@ -203,14 +198,16 @@ describe("npm run dashboard against the real engine, in Chromium", () => {
     const t0 = Date.now();
     await page.goto(`http://127.0.0.1:${PORT.dashboard}/`);
     await page.fill("#filter", "ds-");
+    // ds-ok's limit as the program set it (standard tier), in the page's units (the same as status's).
+    const limit = formatBytes(Number(inputsOf("ds-ok").memory) * MiB);
     const rows = await waitFor("every ds- tenant on the page with figures", SHOWN_WITHIN_MS, async () => {
       const r = await Promise.all(ALL.map((t) => row(page, t)));
-      return r.every((x) => x !== undefined) && /MiB \/ 512\.0 MiB/.test(r[0]!.memory) ? r : undefined;
+      return r.every((x) => x !== undefined) && r[0]!.memory.includes(` / ${limit} (`) ? r : undefined;
     });
     console.log(`page showed ${ALL.length} tenants with figures ${Date.now() - t0} ms after navigation`);
     const [ok, fill, stop, gone] = rows;
     expect(ok!.state).toBe("running");
-    expect(ok!.memory).toMatch(/^[\d.]+ MiB \/ 512\.0 MiB \([\d.]+%\)$/);
+    expect(ok!.memory).toMatch(new RegExp(`^[\\d.]+ MiB / ${limit.replace(".", "\\.")} \\([\\d.]+%\\)$`));
     expect(ok!.cpu).toMatch(/^[\d.]+%$/);
     expect(ok!.classes).not.toMatch(/flagged|down|hot-memory/);
     expect(fill!.memory).toMatch(/MiB \/ 64\.0 MiB/);
@@ -235,7 +232,7 @@ describe("npm run dashboard against the real engine, in Chromium", () => {
 
   test("a tenant driven close to its memory limit is highlighted within a bounded time", async () => {
     const stats = StatsSchema.parse(await docker.getContainer("openclaw-ds-fill").stats({ stream: false }));
-    const fillMb = Math.floor((0.94 * 64 * MiB - (memoryUsedBytes(stats) ?? 0)) / MiB);
+    const fillMb = Math.floor((0.94 * SMALL_MEMORY_MB * MiB - (memoryUsedBytes(stats) ?? 0)) / MiB);
     expect(fillMb).toBeGreaterThan(4);
     expect(fillMb).toBeLessThan(64);
     const t0 = Date.now();
@@ -288,18 +285,18 @@ describe("npm run dashboard against the real engine, in Chromium", () => {
     });
     const f = parsePrometheusText(text);
     const value = (name: string, tenant: string) => f.get(name)?.samples.find((s) => s.labels.tenant === tenant);
-    for (const t of TENANTS) {
-      const info = await docker.getContainer(`openclaw-${t.name}`).inspect();
-      expect(value("openclaw_tenant_memory_limit_bytes", t.name)).toMatchObject({ labels: { tenant: t.name, server: "local", tier: "standard" }, value: info.HostConfig.Memory });
-      expect(value("openclaw_tenant_up", t.name)?.value).toBe(info.State.Running ? 1 : 0);
-      expect(value("openclaw_tenant_restarts", t.name)?.value).toBe(info.RestartCount);
-      expect(value("openclaw_tenant_disk_budget_bytes", t.name)?.value).toBe(2048 * MiB);
-      expect(value("openclaw_tenant_disk_used_bytes", t.name)?.value).toBeGreaterThanOrEqual(0);
+    for (const ds of RUNNING) {
+      const info = await docker.getContainer(`openclaw-${ds}`).inspect();
+      expect(value("openclaw_tenant_memory_limit_bytes", ds)).toMatchObject({ labels: { tenant: ds, server: "local", tier: "standard" }, value: info.HostConfig.Memory });
+      expect(value("openclaw_tenant_up", ds)?.value).toBe(info.State.Running ? 1 : 0);
+      expect(value("openclaw_tenant_restarts", ds)?.value).toBe(info.RestartCount);
+      expect(value("openclaw_tenant_disk_budget_bytes", ds)?.value).toBe(Number(labelOf(ds, DISK_BUDGET_LABEL)) * MiB);
+      expect(value("openclaw_tenant_disk_used_bytes", ds)?.value).toBeGreaterThanOrEqual(0);
     }
     expect(value("openclaw_tenant_healthy", "ds-ok")?.value).toBe(1);
     expect(value("openclaw_tenant_memory_used_bytes", "ds-ok")?.value).toBeGreaterThan(0);
     expect(value("openclaw_tenant_memory_used_bytes", "ds-stop")).toBeUndefined();
-    expect(value("openclaw_tenant_memory_used_bytes", "ds-fill")!.value / (64 * MiB)).toBeGreaterThanOrEqual(0.9);
+    expect(value("openclaw_tenant_memory_used_bytes", "ds-fill")!.value / (SMALL_MEMORY_MB * MiB)).toBeGreaterThanOrEqual(0.9);
     expect(value("openclaw_tenant_flagged", "ds-fill")?.value).toBe(1);
     expect(value("openclaw_tenant_up", "ds-gone")?.value).toBe(0);
   });

@@ -2,7 +2,7 @@
  * The tenant profile on a real Docker engine. The Docker resources the program registers under
  * Pulumi's mock engine (two active tenants and a suspended one) are translated field by field
  * (test/integration/support/docker.ts: unknown fields throw) and created on the private engine
- * started by scripts/runtime-env.sh, with the image replaced by the stand-in gateway
+ * started by test/machinery/runtime-env.sh, with the image replaced by the stand-in gateway
  * (openclaw-standin:test). Then: the engine applied exactly what the program asked for, and the
  * profile holds up (read-only root, loopback-only port, isolation between tenants, memory limits,
  * persistence across a replacement, trusted-proxy address, no secrets in logs).
@@ -109,7 +109,7 @@ async function httpFrom(container: string, url: string, timeoutMs = 1500): Promi
 
 beforeAll(async () => {
   await docker.ping();
-  const image = await docker.getImage(IMAGE).inspect(); // built by scripts/runtime-env.sh build-image
+  const image = await docker.getImage(IMAGE).inspect(); // built by test/machinery/runtime-env.sh build-image
   imageLabels = image.Config.Labels ?? {};
 
   const leftovers = await removeLabelled(docker);

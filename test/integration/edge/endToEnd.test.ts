@@ -212,7 +212,7 @@ beforeAll(async () => {
   // Leftovers of an earlier run of THIS suite that crashed: its Caddy and temp dir, its engine objects.
   const hostLeft = stateFile.clearLeftovers();
   await docker.ping();
-  await docker.getImage(IMAGE).inspect(); // built by scripts/runtime-env.sh build-image
+  await docker.getImage(IMAGE).inspect(); // built by test/machinery/runtime-env.sh build-image
   const engineLeft = await removeLabelled(docker, LABEL_FILTER);
   if (hostLeft.length + engineLeft.length > 0) console.log(`removed leftovers of an earlier run: ${[...hostLeft, ...engineLeft].join("; ")}`);
 
@@ -228,7 +228,7 @@ beforeAll(async () => {
   cleanup.add(`remove ${dir}`, () => removeDir(dir));
   sandbox = caddySandbox(dir);
   if (!caddySupportsProxySubdirective("stream_close_delay 5m", dir)) {
-    throw new Error(`${caddyVersion()} rejects stream_close_delay (added in Caddy 2.7.0): run scripts/runtime-env.sh install`);
+    throw new Error(`${caddyVersion()} rejects stream_close_delay (added in Caddy 2.7.0): run test/machinery/runtime-env.sh install`);
   }
   ports = { http: await freePort(), https: await freePort(), admin: await freePort() };
   // Inside the project: the program reads no roster folder outside it.

@@ -2,7 +2,7 @@
  * The REAL OpenClaw gateway behind the program: the program (under Pulumi's mock engine) for one
  * `standard` tenant → its volumes, network and container created on the private engine exactly as
  * the provider would (../support/docker.ts translates every field; only the image is swapped, for
- * the real one built from the npm registry by scripts/runtime-env.sh build-openclaw-image) → the
+ * the real one built from the npm registry by test/machinery/runtime-env.sh build-openclaw-image) → the
  * program's edge command installing its Caddyfile into a live Caddy → HTTPS, WebSockets and a real
  * browser (Debian's chromium, driven by playwright-core) through Caddy.
  *
@@ -154,7 +154,7 @@ beforeAll(async () => {
   const t0 = Date.now();
   const hostLeft = stateFile.clearLeftovers();
   await docker.ping();
-  await docker.getImage(REAL_IMAGE).inspect(); // built by scripts/runtime-env.sh build-openclaw-image
+  await docker.getImage(REAL_IMAGE).inspect(); // built by test/machinery/runtime-env.sh build-openclaw-image
   const engineLeft = await removeLabelled(docker, LABEL_FILTER);
   if (hostLeft.length + engineLeft.length > 0) console.log(`removed leftovers of an earlier run: ${[...hostLeft, ...engineLeft].join("; ")}`);
   cleanup.add("remove the state file", () => stateFile.remove());

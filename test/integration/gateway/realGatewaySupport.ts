@@ -9,7 +9,7 @@ import Docker from "dockerode";
 import { WebSocket } from "ws";
 import { dockerCli, ExecResult } from "../support/docker";
 
-const IMAGE_DIR = path.resolve(__dirname, "..", "openclaw-image");
+const IMAGE_DIR = path.resolve(__dirname, "..", "..", "machinery", "openclaw-image");
 
 /** The OpenClaw version the test image pins (its package.json), and the image's tag. */
 export const REAL_VERSION: string = (JSON.parse(fs.readFileSync(path.join(IMAGE_DIR, "package.json"), "utf8")) as { dependencies: Record<string, string> })

@@ -448,7 +448,7 @@ describe("after an engine restart and a simulated reboot", () => {
   test("limits and rules are still there after the engine restarts; the boot scripts restore them after cgroups and rules are wiped", async () => {
     const rulesBefore = await iptablesRules(EGRESS_CHAIN);
     const t0 = Date.now();
-    await must("bash", [path.join(REPO_ROOT, "scripts/runtime-env.sh"), "stop"], 90_000);
+    await must("bash", [path.join(REPO_ROOT, "test/machinery/runtime-env.sh"), "stop"], 90_000);
     // The engine is down: its containers are stopped, the tenants' parents and the rules stay.
     expect(readPidsMax("alpha")).toBe("512");
     expect(await iptablesRules(EGRESS_CHAIN)).toEqual(rulesBefore);
@@ -469,7 +469,7 @@ describe("after an engine restart and a simulated reboot", () => {
     expect(readPidsMax("beta")).toBe(String(limitOf("beta")));
     expect(await iptablesRules(EGRESS_CHAIN)).toEqual(rulesBefore);
 
-    await must("bash", [path.join(REPO_ROOT, "scripts/runtime-env.sh"), "start"], 90_000);
+    await must("bash", [path.join(REPO_ROOT, "test/machinery/runtime-env.sh"), "start"], 90_000);
     // restart: unless-stopped brings both gateways back, under their limited parents.
     for (const tenant of ["alpha", "beta"]) await waitHealthy(docker, `openclaw-${tenant}`, HEALTHY_WITHIN_MS);
     figures.engineRestartToHealthyMs = Date.now() - t0;

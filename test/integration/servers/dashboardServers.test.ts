@@ -1,5 +1,5 @@
 /**
- * `npm run dashboard -- --stack` on the three stand-in servers (scripts/servers-env.sh): four
+ * `npm run dashboard -- --stack` on the three stand-in servers (test/machinery/servers-env.sh): four
  * tenants placed by the program (run under Pulumi's mock engine, its Docker resources replayed on
  * each server's engine over SSH, as threeServers.test.ts does), the real CLI watching the three
  * engines over ssh://, its JSON, /metrics and page (Debian's Chromium) showing each tenant on its
@@ -16,16 +16,18 @@ import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
 import { Page } from "playwright-core";
-import { ProgramRun, REPO_ROOT, TYPES, baseConfig, fakeKey, runProgram } from "../../support/program";
+import { npmScriptFile } from "../../support/cli";
+import { ProgramRun, REPO_ROOT, baseConfig, fakeKey, runProgram } from "../../support/program";
 import { projectTempDir, writeRoster } from "../../support/roster";
 import { LaunchedBrowser, launchChromium } from "../../support/browser";
 import { parsePrometheusText } from "../../support/prometheus";
-import { TEST_LABEL, TestHealthTiming, httpRequest, translateContainer, translateNetwork, translateVolume, waitHealthy } from "../support/docker";
+import { TEST_LABEL, TestHealthTiming, httpRequest } from "../support/docker";
+import { createSuiteTenants, suiteTenants } from "../support/programTenants";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";
 const SSH_BIN = process.env.OPENCLAW_SERVERS_SSH_BIN ?? "";
-const SERVERS_ENV = path.join(REPO_ROOT, "scripts", "servers-env.sh");
+const SERVERS_ENV = path.join(REPO_ROOT, "test", "machinery", "servers-env.sh");
 const IMAGE = "openclaw-standin:test";
 const LABEL_VALUE = "dashboard-servers";
 const LABELS = { [TEST_LABEL]: LABEL_VALUE };
@@ -106,14 +108,7 @@ async function cleanup(docker: Docker): Promise<void> {
 
 /** Creates on `server`'s engine what the program registered there, as the Docker provider would. */
 async function replay(program: ProgramRun, server: string, docker: Docker): Promise<void> {
-  const mine = program.resources.filter((r) => r.provider?.split("::")[3] === `server-${server}`);
-  for (const r of mine.filter((x) => x.type === TYPES.volume)) await docker.createVolume(translateVolume(r.inputs, LABELS));
-  for (const r of mine.filter((x) => x.type === TYPES.network)) await docker.createNetwork(translateNetwork(r.inputs, LABELS));
-  for (const r of mine.filter((x) => x.type === TYPES.container)) {
-    const t = translateContainer(r.inputs, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH });
-    await (await docker.createContainer(t.create)).start();
-    await waitHealthy(docker, t.name, 60_000);
-  }
+  await createSuiteTenants(docker, suiteTenants(program, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server }), 60_000);
 }
 
 interface Dashboard { child: ChildProcess; output: () => string; exited: Promise<number | null> }
@@ -121,7 +116,7 @@ interface Dashboard { child: ChildProcess; output: () => string; exited: Promise
 function startDashboard(args: string[]): Promise<Dashboard> {
   const env: NodeJS.ProcessEnv = { ...process.env, OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh"), OPENCLAW_DASHBOARD_TOKEN: "" };
   delete env.DOCKER_HOST;
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "dashboard.ts"), ...args], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", npmScriptFile("dashboard"), ...args], {
     cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -170,7 +165,7 @@ let page: Page;
 
 beforeAll(async () => {
   if (ADDRESSES.length !== 3 || KEY === "" || SSH_BIN === "") {
-    throw new Error("the three servers are not up: run this suite through scripts/test.sh (it runs scripts/servers-env.sh up)");
+    throw new Error("the three servers are not up: run this suite through test/machinery/run.sh (it runs test/machinery/servers-env.sh up)");
   }
   // Another file of this folder may have stopped one (threeServers.test.ts stops s3).
   for (const server of SERVER_NAMES) await serversEnv("start-server", server);

@@ -1,6 +1,6 @@
 /**
  * Three servers for real: each a network namespace with its own dockerd, sshd and Caddy, set up by
- * scripts/servers-env.sh (scripts/test.sh runs it). The program runs under Pulumi's mock engine with
+ * test/machinery/servers-env.sh (test/machinery/run.sh runs it). The program runs under Pulumi's mock engine with
  * a `servers` map pointing at them over SSH; its captured Docker resources are replayed on the
  * engine of the server whose provider registered them, over SSH (dockerode's ssh transport runs
  * `docker system dial-stdio` on the server, like the Docker provider), and each server's edge
@@ -10,9 +10,11 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
+import { npmScriptFile } from "../../support/cli";
 import { ProgramFailure, ProgramRun, REPO_ROOT, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
 import { writeRoster, projectTempDir } from "../../support/roster";
-import { TEST_LABEL, TestHealthTiming, sleep, translateContainer, translateNetwork, translateVolume, waitHealthy } from "../support/docker";
+import { TEST_LABEL, TestHealthTiming, sleep, waitHealthy } from "../support/docker";
+import { createSuiteTenants, suiteTenants } from "../support/programTenants";
 import { Engine, MoveError, moveTenantData } from "../../../scripts/moveTenant";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
@@ -85,7 +87,7 @@ const address = (server: string) => ADDRESSES[SERVER_NAMES.indexOf(server as (ty
 
 beforeAll(async () => {
   if (ADDRESSES.length !== 3 || KEY === "" || SSH_BIN === "") {
-    throw new Error("the three servers are not up: run this suite through scripts/test.sh (it runs scripts/servers-env.sh up)");
+    throw new Error("the three servers are not up: run this suite through test/machinery/run.sh (it runs test/machinery/servers-env.sh up)");
   }
   rosterDir = projectTempDir("three-servers");
   program = await programFor(ROSTER);
@@ -123,17 +125,9 @@ const SERVER_CHECK = { OPENCLAW_SERVER_CHECK: "on", OPENCLAW_SERVER_CHECK_TIMEOU
 
 /** Creates on `server`'s engine what the program registered there (only `tenant`'s, if given), as the provider would. */
 async function replay(run: ProgramRun, server: string, tenant?: string): Promise<void> {
-  const docker = engines.get(server) as Docker;
-  const mine = run.resources.filter((r) => r.provider?.split("::")[3] === `server-${server}` && (tenant === undefined || r.name.startsWith(`${tenant}-`)));
+  const objects = suiteTenants(run, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server, tenants: tenant === undefined ? undefined : [tenant] });
   // Docker's volume create returns the volume that exists by that name: the moved copy is adopted.
-  for (const r of mine.filter((x) => x.type === TYPES.volume)) await docker.createVolume(translateVolume(r.inputs, LABELS));
-  for (const r of mine.filter((x) => x.type === TYPES.network)) await docker.createNetwork(translateNetwork(r.inputs, LABELS));
-  for (const r of mine.filter((x) => x.type === TYPES.container)) {
-    const t = translateContainer(r.inputs, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH });
-    const c = await docker.createContainer(t.create);
-    await c.start();
-    await waitHealthy(docker, t.name, 60_000);
-  }
+  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000);
 }
 
 /** Each server's edge command, over SSH, as command.remote runs it. */
@@ -167,7 +161,7 @@ async function statusOfStack(): Promise<Shell & { report: StatusJson }> {
     const config = baseConfig(rosterDir, { domain: DOMAIN, image: IMAGE, servers, caddy: { caddyfilePath: "/run/openclaw-edge/Caddyfile", localCerts: true } });
     fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${statusStack}.yaml`), `config: ${JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [`openclaw-hosting:${k}`, v])))}\n`);
   }
-  const r = await run(["npx", "ts-node", "--transpile-only", "scripts/status.ts", "--stack", statusStack, "--json", "--timeout", String(STATUS_TIMEOUT_MS)], "", 120_000,
+  const r = await run(["npx", "ts-node", "--transpile-only", npmScriptFile("status"), "--stack", statusStack, "--json", "--timeout", String(STATUS_TIMEOUT_MS)], "", 120_000,
     { ...process.env, OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh"), DOCKER_HOST: undefined });
   console.log(`npm run status --stack across three servers: exit ${r.code}, ${r.ms} ms (whole process)`);
   return { ...r, report: JSON.parse(r.stdout) as StatusJson };
@@ -433,7 +427,7 @@ test("npm run status --stack: every server asked, each tenant running on its own
 });
 
 test("a stopped server fails with an error naming it, while the others keep serving", async () => {
-  const stop = await run(["bash", path.join(__dirname, "..", "..", "..", "scripts", "servers-env.sh"), "stop-server", "3"], "", 120_000);
+  const stop = await run(["bash", path.join(__dirname, "..", "..", "machinery", "servers-env.sh"), "stop-server", "3"], "", 120_000);
   expect(stop.code).toBe(0);
   const lost = await ssh(address("s3"), "docker info", "", 20_000);
   expect(lost.code).not.toBe(0);

@@ -1,19 +1,20 @@
 /**
- * `npm run status` against the real engine: tenant containers built like the program builds them
- * (stand-in image, hardened profile, the program's labels, own bridge, loopback port, two volumes),
- * then the real CLI (ts-node) is run and its JSON, table and exit codes are checked.
+ * `npm run status` against the real engine: the program's own tenants (run under Pulumi's mock
+ * engine, its Docker resources and process limits created on the engine by
+ * ../support/programTenants.ts, image replaced by the stand-in), then the real CLI (ts-node) is run
+ * and its JSON, table and exit codes are checked.
  *
  *   st-ok       running, healthy                         -> not flagged
  *   st-hung     healthy, then its gateway is frozen      -> unhealthy, flagged
  *                (SIGSTOP; the container stays "running")
  *   st-full     /tmp (tmpfs, charged to the container)   -> >= 90 % of its limit, flagged
- *                filled to ~94 % of a small (64 MiB) limit
+ *                filled to ~94 % of a small (64 MiB, TEST-ONLY) limit
  *   st-stopped  stopped by hand (`docker stop`)          -> exited, flagged
- *   st-gone     volumes only (removed tenant)            -> "no container", not flagged
- *   st-disk     3.75 MiB written into its state volume   -> >= 90 % of its 4 MiB disk budget, flagged
- *                (label openclaw.disk-budget-mb=4)
+ *   st-gone     suspended: volumes, no container         -> "no container", not flagged
+ *   st-disk     ~241 MiB written into its state volume   -> >= 90 % of its disk budget, flagged
+ *                (tier light with the smallest diskMb the program accepts, 256)
  *
- * Own names (st-*), ports (18950-18960) and subnets (10.232.x.0/28), plus a test label on every
+ * Own names (st-*), ports (18950-18960) and subnets (10.232.0.0/24), plus a test label on every
  * object, so it never touches what other suites create on the same engine. Everything is removed
  * in afterAll (and any leftovers of an earlier run in beforeAll).
  */
@@ -23,9 +24,15 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
-import { GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, gatewaySettings, heapCapMb, trustedProxies } from "../../../core/gateway";
+import { GATEWAY_UID } from "../../../core/gateway";
 import { DISK_BUDGET_LABEL } from "../../../core/labels";
-import { StatsSchema, StatusReport, memoryUsedBytes } from "../../../core/status";
+import { StatsSchema, StatusReport, formatBytes, memoryUsedBytes } from "../../../core/status";
+import { npmScriptFile } from "../../support/cli";
+import { baseConfig, fakeKey, runProgram } from "../../support/program";
+import { writeRoster } from "../../support/roster";
+import { TestHealthTiming } from "../support/docker";
+import { SuiteTenants, containerInputs, containerLabel, createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const DOCKER_HOST = process.env.DOCKER_HOST ?? "unix:///run/openclaw-test/docker.sock";
@@ -37,36 +44,32 @@ const MiB = 1024 * 1024;
 /** Ports no other suite uses; 18959/18960 stay closed (the "unreachable" cases). */
 const CLOSED_PORT = 18959;
 
-interface Tenant {
-  name: string;
-  port: number;
-  octet: number;
-  memoryMb: number;
-  /** TEST-ONLY health timing (the program's 30 s interval would make the suite wait minutes); null = no check. */
-  health: "fast" | null;
-  /** The disk budget label (MB), as the program sets it from the tier's diskMb. */
-  diskBudgetMb?: number;
-}
-
-const TENANTS: Tenant[] = [
-  { name: "st-ok", port: 18950, octet: 0, memoryMb: 512, health: "fast" },
-  { name: "st-hung", port: 18951, octet: 1, memoryMb: 512, health: "fast" },
-  // No health check here: its exec'd `node` (~30 MiB) would be charged to this small cgroup and
-  // could push a deliberately full container over its limit.
-  { name: "st-full", port: 18952, octet: 2, memoryMb: 64, health: null },
-  { name: "st-stopped", port: 18953, octet: 3, memoryMb: 512, health: "fast" },
-  { name: "st-disk", port: 18954, octet: 4, memoryMb: 512, health: null, diskBudgetMb: 4 },
+/** The roster the program runs with; ports pinned so the test can reach each gateway. */
+const ROSTER = [
+  { name: "st-ok", port: 18950 },
+  { name: "st-hung", port: 18951 },
+  { name: "st-full", port: 18952 },
+  { name: "st-stopped", port: 18953 },
+  { name: "st-disk", port: 18954, tier: "light" as const },
+  { name: "st-gone", port: 18955, state: "suspended" as const },
 ];
-/** What st-disk writes into its state volume: 60 x 64 KiB = 3.75 MiB, 94 % of its 4 MiB budget. */
-const DISK_FILL = { bs: 65536, count: 60 };
+const DOMAIN = "claw.example.test";
+/** The smallest disk budget the program accepts (MB), on st-disk's tier, so a bounded write reaches 90 %. */
+const SMALL_DISK_MB = 256;
+/** What st-disk writes into its state volume: 241 x 1 MiB, 94 % of its 256 MiB budget. */
+const DISK_FILL = { bs: 1048576, count: 241 };
+/** TEST-ONLY (see ../support/programTenants.ts): st-full's limit, small enough to fill through its 64 MiB /tmp. */
+const SMALL_MEMORY_MB = 64;
+/** TEST-ONLY health timing: the program's 30 s interval would make the suite wait minutes; its timeout and retries stay. */
+const HEALTH: TestHealthTiming = { interval: "2s", startPeriod: "20s" };
 const VOLUME_ONLY = "st-gone";
-const ALL = [...TENANTS.map((t) => t.name), VOLUME_ONLY];
+const ALL = ROSTER.map((t) => t.name);
 
 const docker = new Docker({ socketPath: SOCKET });
-
-function labels(tenant: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { "openclaw.tenant": tenant, "managed-by": "openclaw-hosting", [TEST_LABEL]: TEST_LABEL_VALUE, ...extra };
-}
+/** The program's objects for the roster, as created on the engine (filled in beforeAll). */
+let tenants: SuiteTenants;
+const inputsOf = (tenant: string): Record<string, unknown> => containerInputs(tenants, tenant);
+const labelOf = (tenant: string, label: string): string => containerLabel(tenants, tenant, label);
 
 /** Polls `check` every `everyMs` until it returns a value, at most `timeoutMs`. */
 async function waitFor<T>(what: string, timeoutMs: number, everyMs: number, check: () => Promise<T | undefined>): Promise<T> {
@@ -120,53 +123,6 @@ async function execIn(name: string, cmd: string[]): Promise<number> {
   return info.ExitCode ?? -1;
 }
 
-async function createTenant(t: Tenant): Promise<void> {
-  const subnet = `10.232.${t.octet}.0/28`;
-  const gateway = `10.232.${t.octet}.1`;
-  const url = `https://${t.name}.claw.example.test`;
-  await docker.createNetwork({ Name: `openclaw-${t.name}`, Driver: "bridge", IPAM: { Config: [{ Subnet: subnet, Gateway: gateway }] }, Labels: labels(t.name) });
-  for (const key of ["state", "credentials"]) await docker.createVolume({ Name: `openclaw-${t.name}-${key}`, Labels: labels(t.name) });
-  const healthcheck = t.health === "fast"
-    ? { Test: HEALTHCHECK_TEST, Interval: 1e9, Timeout: 1e9, StartPeriod: 20e9, Retries: 2 }
-    : { Test: ["NONE"] };
-  const container = await docker.createContainer({
-    name: `openclaw-${t.name}`,
-    Image: IMAGE,
-    Cmd: START_COMMAND,
-    User: GATEWAY_UID,
-    Env: [
-      `OPENCLAW_GATEWAY_TOKEN=status-test-${t.name}`,
-      "ANTHROPIC_API_KEY=sk-ant-status-test",
-      `NODE_OPTIONS=--max-old-space-size=${heapCapMb(t.memoryMb)}`,
-      "OPENCLAW_DISABLE_BONJOUR=1",
-      `OPENCLAW_HOSTING_SETTINGS=${JSON.stringify(gatewaySettings(url, trustedProxies(gateway)))}`,
-    ],
-    Labels: labels(t.name, {
-      "openclaw.tier": "standard", "openclaw.url": url,
-      ...(t.diskBudgetMb === undefined ? {} : { [DISK_BUDGET_LABEL]: String(t.diskBudgetMb) }),
-    }),
-    ExposedPorts: { [`${GATEWAY_PORT}/tcp`]: {} },
-    Healthcheck: healthcheck,
-    HostConfig: {
-      NetworkMode: `openclaw-${t.name}`,
-      PortBindings: { [`${GATEWAY_PORT}/tcp`]: [{ HostIp: "127.0.0.1", HostPort: String(t.port) }] },
-      Memory: t.memoryMb * MiB,
-      MemoryReservation: Math.floor(t.memoryMb * 0.75) * MiB,
-      MemorySwap: t.memoryMb * MiB,
-      NanoCpus: 1e9,
-      ReadonlyRootfs: true,
-      Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" },
-      CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges:true"],
-      Init: true,
-      RestartPolicy: { Name: "unless-stopped", MaximumRetryCount: 0 },
-      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
-      Binds: [`openclaw-${t.name}-state:/home/node/.openclaw`, `openclaw-${t.name}-credentials:/home/node/.config/openclaw`],
-    },
-  });
-  await container.start();
-}
-
 /** Removes what this suite creates (and only that: name prefix and test label both must match). */
 async function cleanup(): Promise<void> {
   const filters = { label: [`${TEST_LABEL}=${TEST_LABEL_VALUE}`] };
@@ -184,13 +140,13 @@ async function cleanup(): Promise<void> {
 
 interface Run { code: number | null; stdout: string; stderr: string; ms: number }
 
-/** The real CLI, as `npm run status` runs it (ts-node --transpile-only scripts/status.ts). */
+/** The real CLI, as `npm run status` runs it (ts-node --transpile-only, the file package.json names). */
 function status(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "status.ts"), ...args],
+      [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", npmScriptFile("status"), ...args],
       { cwd: REPO_ROOT, env: { ...process.env, DOCKER_HOST, ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
@@ -215,17 +171,28 @@ function parse(run: Run): StatusReport {
 }
 
 const ONLY = `--only=${ALL.join(",")}`;
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 beforeAll(async () => {
   await docker.ping();
-  await docker.getImage(IMAGE).inspect(); // the image must be built: scripts/runtime-env.sh build-image
+  await docker.getImage(IMAGE).inspect(); // the image must be built: test/machinery/runtime-env.sh build-image
   await cleanup();
-  for (const key of ["state", "credentials"]) await docker.createVolume({ Name: `openclaw-${VOLUME_ONLY}-${key}`, Labels: labels(VOLUME_ONLY) });
-  await Promise.all(TENANTS.map(createTenant));
-
-  // st-ok, st-hung, st-stopped: healthy first (the health check runs every second here).
-  await Promise.all(["st-ok", "st-hung", "st-stopped"].map((n) =>
-    waitFor(`${n} healthy`, 60000, 250, async () => ((await healthOf(`openclaw-${n}`)) === "healthy" ? true : undefined))));
+  const run = await runProgram(baseConfig(writeRoster(ROSTER), {
+    domain: DOMAIN,
+    apiKeys: Object.fromEntries(ROSTER.filter((t) => t.name !== VOLUME_ONLY).map((t) => [t.name, fakeKey(t.name)])),
+    portPool: { start: 18950, end: 18958 },
+    tenantNetworks: "10.232.0.0/24",
+    tiers: { light: { diskMb: SMALL_DISK_MB } },
+    // The test engine runs without systemd, so Docker uses cgroupfs (docker info: CgroupDriver).
+    cgroupDriver: "cgroupfs",
+  }));
+  tenants = suiteTenants(run, {
+    image: IMAGE, extraLabels: { [TEST_LABEL]: TEST_LABEL_VALUE }, healthTiming: HEALTH,
+    departures: { "st-full": { memoryMb: SMALL_MEMORY_MB, noHealthcheck: true } },
+  });
+  await applyProcessLimits(run); // each tenant's limited parent cgroup, before its container
+  // Every container with a health check healthy first (st-ok, st-hung, st-stopped, st-disk).
+  await createSuiteTenants(docker, tenants, 60000);
 
   // st-hung: freeze the gateway process (not PID 1: init is); the container keeps running.
   const info = (await getJson(18951, "/__standin/info")) as { pid: number };
@@ -241,17 +208,19 @@ beforeAll(async () => {
   const used = memoryUsedBytes(stats) ?? 0;
   const fillMb = Math.floor((0.94 * 64 * MiB - used) / MiB);
   expect(fillMb).toBeGreaterThan(4);
-  expect(fillMb).toBeLessThan(64); // the program's /tmp is 64 MiB
+  expect(fillMb).toBeLessThan(64); // the program's /tmp is 64 MiB (WRITABLE_TMPFS)
   expect(await execIn("openclaw-st-full", ["dd", "if=/dev/zero", "of=/tmp/fill", "bs=1048576", `count=${fillMb}`])).toBe(0);
 
   // st-disk: a bounded write into its state volume (the gateway's own data lives there).
   expect(await execIn("openclaw-st-disk", ["dd", "if=/dev/zero", "of=/home/node/.openclaw/fill", `bs=${DISK_FILL.bs}`, `count=${DISK_FILL.count}`])).toBe(0);
 
-  await waitFor("st-hung unhealthy", 30000, 250, async () => ((await healthOf("openclaw-st-hung")) === "unhealthy" ? true : undefined));
+  // The program's health timeout (5 s) and retries (3): a frozen gateway fails three checks in about 21 s.
+  await waitFor("st-hung unhealthy", 60000, 250, async () => ((await healthOf("openclaw-st-hung")) === "unhealthy" ? true : undefined));
 }, 180000);
 
 afterAll(async () => {
   await cleanup();
+  await removeProcessLimits(); // after the containers that ran under them
 }, 120000);
 
 describe("npm run status against the real engine", () => {
@@ -266,7 +235,8 @@ describe("npm run status against the real engine", () => {
     const ok = by.get("st-ok")!;
     expect(ok).toMatchObject({
       container: "openclaw-st-ok", state: "running", health: "healthy", restartCount: 0, flags: [],
-      url: "https://st-ok.claw.example.test", tier: "standard", memoryLimitBytes: 512 * MiB, cpuLimit: 1,
+      url: "https://st-ok.claw.example.test", tier: "standard",
+      memoryLimitBytes: Number(inputsOf("st-ok").memory) * MiB, cpuLimit: Number(inputsOf("st-ok").cpus),
       volumes: ["openclaw-st-ok-credentials", "openclaw-st-ok-state"],
     });
 
@@ -289,11 +259,12 @@ describe("npm run status against the real engine", () => {
 
     const disk = by.get("st-disk")!;
     const written = DISK_FILL.bs * DISK_FILL.count;
-    expect(disk.diskBudgetBytes).toBe(4 * MiB);
+    expect(disk.diskBudgetBytes).toBe(Number(labelOf("st-disk", DISK_BUDGET_LABEL)) * MiB);
+    expect(disk.diskBudgetBytes).toBe(SMALL_DISK_MB * MiB);
     expect(disk.diskUsedBytes!).toBeGreaterThanOrEqual(written);
     expect(disk.diskUsedBytes!).toBeLessThan(written + 256 * 1024); // the write, plus what the gateway keeps there
-    expect(disk.flags).toEqual([expect.stringMatching(/^disk at (9\d|1\d\d)% of its 4.0 MiB budget \(>= 90%\)$/)]);
-    expect(ok.diskBudgetBytes).toBeNull();
+    expect(disk.flags).toEqual([expect.stringMatching(/^disk at (9\d|1\d\d)% of its 256.0 MiB budget \(>= 90%\)$/)]);
+    expect(ok.diskBudgetBytes).toBe(Number(labelOf("st-ok", DISK_BUDGET_LABEL)) * MiB);
     expect(ok.diskUsedBytes).not.toBeNull();
     expect(report.servers.map((s) => s.server)).toEqual(["local"]);
     const t0 = Date.now();
@@ -312,9 +283,12 @@ describe("npm run status against the real engine", () => {
     const run = await status([ONLY]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^TENANT\s+STATE\s+HEALTH\s+MEMORY\s+MEM%\s+CPU%\s+RESTARTS\s+DISK\s+URL$/m);
-    expect(run.stdout).toMatch(/^st-ok\s+running\s+healthy\s+[\d.]+ MiB \/ 512\.0 MiB\s+[\d.]+%\s+[\d.]+%\s+0\s+[\d.]+ MiB\s+https:\/\/st-ok\.claw\.example\.test$/m);
-    expect(run.stdout).toMatch(/^st-disk\s+running\s+none\s+.*\s+3\.\d MiB \/ 4\.0 MiB\s+https:\/\/st-disk\.claw\.example\.test\s+FLAGGED$/m);
-    expect(run.stdout).toMatch(/^ {2}FLAGGED st-disk: disk at (9\d|1\d\d)% of its 4\.0 MiB budget \(>= 90%\)$/m);
+    // The limit and budget as the program set them (standard tier), in the table's own units.
+    const limit = escapeRegExp(formatBytes(Number(inputsOf("st-ok").memory) * MiB));
+    const budget = escapeRegExp(formatBytes(Number(labelOf("st-ok", DISK_BUDGET_LABEL)) * MiB));
+    expect(run.stdout).toMatch(new RegExp(`^st-ok\\s+running\\s+healthy\\s+[\\d.]+ MiB / ${limit}\\s+[\\d.]+%\\s+[\\d.]+%\\s+0\\s+[\\d.]+ MiB / ${budget}\\s+https://st-ok\\.claw\\.example\\.test$`, "m"));
+    expect(run.stdout).toMatch(/^st-disk\s+running\s+healthy\s+.*\s+2\d\d\.\d MiB \/ 256\.0 MiB\s+https:\/\/st-disk\.claw\.example\.test\s+FLAGGED$/m);
+    expect(run.stdout).toMatch(/^ {2}FLAGGED st-disk: disk at (9\d|1\d\d)% of its 256\.0 MiB budget \(>= 90%\)$/m);
     expect(run.stdout).toMatch(/^st-hung\s+running\s+unhealthy\s+.*FLAGGED$/m);
     expect(run.stdout).toMatch(/^st-stopped\s+exited\s+.*FLAGGED$/m);
     expect(run.stdout).toMatch(/^st-gone\s+no container - data kept\s+none/m);

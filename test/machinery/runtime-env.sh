@@ -2,15 +2,15 @@
 # Runtime environment for integration tests: a private Docker engine (Debian's docker.io) plus
 # Caddy, and the local stand-in OpenClaw gateway image. No image registry is needed.
 #
-#   scripts/runtime-env.sh install       # apt-get install what is missing (idempotent)
-#   eval "$(scripts/runtime-env.sh start)"   # start (or reuse) the private dockerd, export DOCKER_HOST
+#   test/machinery/runtime-env.sh install       # apt-get install what is missing (idempotent)
+#   eval "$(test/machinery/runtime-env.sh start)"   # start (or reuse) the private dockerd, export DOCKER_HOST
 #                                        # (--fresh-bridge: start it with no docker0 and no network
 #                                        # store, as on a freshly booted machine; the test runner's way)
-#   scripts/runtime-env.sh build-image   # build openclaw-standin:test into that engine
-#   scripts/runtime-env.sh build-openclaw-image  # build the real gateway, openclaw-real:<version>
+#   test/machinery/runtime-env.sh build-image   # build openclaw-standin:test into that engine
+#   test/machinery/runtime-env.sh build-openclaw-image  # build the real gateway, openclaw-real:<version>
 #                                        # (npm install cached in $OPENCLAW_TEST_STATE/cache)
-#   scripts/runtime-env.sh status        # print state; exit 0 when the engine answers
-#   scripts/runtime-env.sh stop          # stop that dockerd (and only it)
+#   test/machinery/runtime-env.sh status        # print state; exit 0 when the engine answers
+#   test/machinery/runtime-env.sh stop          # stop that dockerd (and only it)
 #
 # Everything lives under dedicated directories (override with the env vars below):
 #   OPENCLAW_TEST_STATE  (/var/lib/openclaw-test)  data-root, logs
@@ -35,7 +35,7 @@ START_TIMEOUT="${OPENCLAW_TEST_START_TIMEOUT:-60}"
 STOP_TIMEOUT="${OPENCLAW_TEST_STOP_TIMEOUT:-30}"
 DOCKER_HOST_VALUE="unix://$SOCK"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 # chromium: the dashboard's and the Control UI's browser tests (playwright-core, no browser download).
 PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar chromium)
@@ -322,16 +322,16 @@ cmd_status() {
 cmd_build_image() {
   need_root
   engine_answers || die "engine not running on $SOCK: run '$0 start' first"
-  DOCKER_HOST="$DOCKER_HOST_VALUE" bash "$REPO_ROOT/test/integration/gateway-image/build.sh" "$@"
+  DOCKER_HOST="$DOCKER_HOST_VALUE" bash "$REPO_ROOT/test/machinery/gateway-image/build.sh" "$@"
 }
 
-# The real OpenClaw from the npm registry (test/integration/openclaw-image): skipped when the tag
+# The real OpenClaw from the npm registry (test/machinery/openclaw-image): skipped when the tag
 # exists with the same content; the ~830 MB npm install is kept under $STATE_DIR/cache.
 cmd_build_openclaw_image() {
   need_root
   engine_answers || die "engine not running on $SOCK: run '$0 start' first"
   DOCKER_HOST="$DOCKER_HOST_VALUE" OPENCLAW_IMAGE_CACHE="${OPENCLAW_IMAGE_CACHE:-$STATE_DIR/cache}" \
-    bash "$REPO_ROOT/test/integration/openclaw-image/build.sh" "$@"
+    bash "$REPO_ROOT/test/machinery/openclaw-image/build.sh" "$@"
 }
 
 main() {

@@ -136,9 +136,9 @@ beforeAll(async () => {
   cleanup.add(`remove ${dir}`, () => removeDir(dir));
   sandbox = caddySandbox(dir);
   ports = { http: await freePort(), https: await freePort(), admin: await freePort() };
-  // The edge needs Caddy >= 2.7 (scripts/runtime-env.sh installs one); an older one fails here, loudly.
+  // The edge needs Caddy >= 2.7 (test/machinery/runtime-env.sh installs one); an older one fails here, loudly.
   if (!caddySupportsProxySubdirective("stream_close_delay 5m", dir)) {
-    throw new Error(`${caddyVersion()} rejects stream_close_delay (added in Caddy 2.7.0): run scripts/runtime-env.sh install`);
+    throw new Error(`${caddyVersion()} rejects stream_close_delay (added in Caddy 2.7.0): run test/machinery/runtime-env.sh install`);
   }
 
   // The sample roster, moved (pins included) to a pool whose ports are free for the whole final

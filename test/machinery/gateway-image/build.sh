@@ -4,15 +4,15 @@
 # busybox-static as /bin/sh and applets, a `node` user (1000:1000) and gateway.js as
 # /app/dist/index.js, imported with `docker import`.
 #
-#   DOCKER_HOST=unix:///run/openclaw-test/docker.sock test/integration/gateway-image/build.sh [--force]
+#   DOCKER_HOST=unix:///run/openclaw-test/docker.sock test/machinery/gateway-image/build.sh [--force]
 #
 # Skips the build when an image with the same tag and content hash exists (--force rebuilds).
 # Env: OPENCLAW_STANDIN_TAG (image tag), NODE_BIN (node binary to copy, default: `node` on PATH).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../support/base-rootfs.sh
-. "$HERE/../support/base-rootfs.sh"
+# shellcheck source=../base-rootfs.sh
+. "$HERE/../base-rootfs.sh"
 TAG="${OPENCLAW_STANDIN_TAG:-openclaw-standin:test}"
 FORCE=0
 [ "${1:-}" = "--force" ] && FORCE=1
@@ -31,7 +31,7 @@ BUSYBOX="$(readlink -f "$BUSYBOX")"
 if ldd "$BUSYBOX" >/dev/null 2>&1; then die "$BUSYBOX is dynamically linked; install busybox-static"; fi
 
 HASH="$( {
-  sha256sum "$HERE/gateway.js" "$HERE/build.sh" "$HERE/../support/base-rootfs.sh" | cut -d' ' -f1
+  sha256sum "$HERE/gateway.js" "$HERE/build.sh" "$HERE/../base-rootfs.sh" | cut -d' ' -f1
   "$NODE_BIN" --version
   stat -c '%s %Y' "$NODE_BIN" "$BUSYBOX"
 } | sha256sum | cut -c1-16)"

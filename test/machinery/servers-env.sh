@@ -3,11 +3,11 @@
 # with its own dockerd (own data-root, exec-root, socket and bridge range), its own sshd (key
 # authentication only) and its own Caddy, reached from the host only over its veth address.
 #
-#   scripts/servers-env.sh install   # apt-get install openssh-server if missing (and keep its service off)
-#   scripts/servers-env.sh up        # start all three (idempotent: down first); prints the env for the tests
-#   scripts/servers-env.sh down      # stop everything it started and remove namespaces, veths and state
-#   scripts/servers-env.sh stop-server N   # stop server N's dockerd and sshd (the "lost server" test)
-#   scripts/servers-env.sh start-server N  # start them again (idempotent: what runs is left running)
+#   test/machinery/servers-env.sh install   # apt-get install openssh-server if missing (and keep its service off)
+#   test/machinery/servers-env.sh up        # start all three (idempotent: down first); prints the env for the tests
+#   test/machinery/servers-env.sh down      # stop everything it started and remove namespaces, veths and state
+#   test/machinery/servers-env.sh stop-server N   # stop server N's dockerd and sshd (the "lost server" test)
+#   test/machinery/servers-env.sh start-server N  # start them again (idempotent: what runs is left running)
 #
 # Addresses: host side 10.250.N.1/24, server side 10.250.N.2/24; each engine's default bridge is
 # 10.251.N.1/24. None of them exists outside these namespaces and their veths. Run it under the
@@ -18,7 +18,7 @@ BASE_STATE="${OPENCLAW_SERVERS_STATE:-/var/lib/openclaw-servers}"
 BASE_RUN="${OPENCLAW_SERVERS_RUN:-/run/openclaw-servers}"
 SERVERS=(1 2 3)
 KEY_DIR="$BASE_STATE/ssh"
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 log() { printf '[servers-env] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -150,7 +150,7 @@ cmd_up() {
     start_sshd "$n"
     start_caddy "$n"
     # The stand-in gateway image, built into this server's own engine (docker import, no registry).
-    DOCKER_HOST="unix://$(run_dir "$n")/docker.sock" bash "$REPO_ROOT/test/integration/gateway-image/build.sh" >&2
+    DOCKER_HOST="unix://$(run_dir "$n")/docker.sock" bash "$REPO_ROOT/test/machinery/gateway-image/build.sh" >&2
     log "server $n up: ssh root@$(addr "$n"), engine $(run_dir "$n")/docker.sock"
   done
   # What the tests read: where the servers are and how to reach them.

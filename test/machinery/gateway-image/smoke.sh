@@ -4,7 +4,7 @@
 # sees through a 127.0.0.1-published port, read-only root, volume persistence, WebSocket echo,
 # signal handling and the applied limits. Cleans up everything it created.
 #
-#   DOCKER_HOST=unix:///run/openclaw-test/docker.sock test/integration/gateway-image/smoke.sh
+#   DOCKER_HOST=unix:///run/openclaw-test/docker.sock test/machinery/gateway-image/smoke.sh
 # Env: SMOKE_TENANT (smoke), SMOKE_OCTET (X in 10.231.X.0/28, default 250), SMOKE_PORT (18899),
 #      OPENCLAW_STANDIN_TAG (openclaw-standin:test), SMOKE_KEEP=1 to leave resources behind.
 set -euo pipefail
@@ -83,7 +83,7 @@ wait_healthy() {
 }
 
 echo "== smoke: $NAME on $NET ($SUBNET), 127.0.0.1:$PORT, image $IMAGE, DOCKER_HOST=$DOCKER_HOST"
-docker image inspect "$IMAGE" >/dev/null || { echo "image $IMAGE missing: scripts/runtime-env.sh build-image"; exit 1; }
+docker image inspect "$IMAGE" >/dev/null || { echo "image $IMAGE missing: test/machinery/runtime-env.sh build-image"; exit 1; }
 cleanup
 docker network create --driver bridge --subnet "$SUBNET" --gateway "$GW" \
   --label "openclaw.tenant=$TENANT" "$NET" >/dev/null
