@@ -3,17 +3,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostingInputError } from "./core/problems";
 import { unpinnedMoves } from "./core/placement";
 import { dataDeletions, deletedBy, deletionsTooEarly, listRetainedData } from "./core/retainedData";
-import { DEFAULT_SERVER, serverResourceNames } from "./core/servers";
-import { EgressGuard } from "./components/egressGuard";
-import { Edge } from "./components/edge";
-import { loadHostingInputs } from "./components/hostingInputs";
-import { previousDeployment } from "./components/previousDeployment";
-import { ServerAccess, serverAccess } from "./components/server";
-import { serversNotAnswering } from "./components/serverCheck";
+import { DEFAULT_SERVER } from "./core/servers";
+import { Server } from "./components/server";
 import { TenantDataDeletion } from "./components/tenantDataDeletion";
 import { TenantDns } from "./components/tenantDns";
 import { TenantInstance } from "./components/tenantInstance";
 import { WildcardDns } from "./components/wildcardDns";
+import { loadHostingInputs } from "./program/hostingInputs";
+import { previousDeployment } from "./program/previousDeployment";
+import { serverConnection } from "./program/serverConnection";
+import { serversNotAnswering } from "./program/serverCheck";
 
 // Pulumi calls this function and publishes what it returns as the stack outputs.
 export = async () => {
@@ -39,46 +38,22 @@ export = async () => {
   const silent = await serversNotAnswering(plan.servers);
   if (silent.length > 0) throw new HostingInputError(silent);
 
-  // 3. The servers: each its own Docker engine (local or over SSH) and its own edge access, and its
-  //    egress guard: tenants reach the internet, never the host, metadata or private ranges.
-  const access = new Map<string, ServerAccess>(plan.servers.map((s) => [s.name, serverAccess(s.ssh, serverResourceNames(s.name).provider)]));
-  const accessOf = (server: string): ServerAccess => access.get(server) as ServerAccess;
-  const guards = new Map(
-    plan.servers.map((s) => [
-      s.name,
-      new EgressGuard(serverResourceNames(s.name).egressGuard, {
-        policy: { tenantNetworks: s.tenantNetworks, privateRanges: config.privateRanges },
-        connection: accessOf(s.name).connection,
-      }),
-    ]),
-  );
-
-  // 4. One TenantInstance per roster entry, on its server's engine, once that server's guard is up.
-  const instances = plan.tenants.map(
-    (tenant) =>
-      new TenantInstance(
-        tenant.name,
-        {
-          plan: tenant,
-          apiKey: apiKeys[tenant.name],
-          connection: accessOf(tenant.server).connection,
-          serverReady: [(guards.get(tenant.server) as EgressGuard).ready],
-        },
-        { provider: accessOf(tenant.server).docker },
-      ),
-  );
-  const gatewayOf = new Map(plan.tenants.map((t, i) => [t.name, instances[i].gateway]));
-
-  // 5. The edges: each server's Caddy routes its own tenants to their loopback ports.
-  for (const server of plan.servers) {
-    new Edge(
-      serverResourceNames(server.name).edge,
-      { caddyfile: server.caddyfile, caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress, connection: accessOf(server.name).connection },
-      // Routes go live once the gateways behind them are healthy.
-      { dependsOn: server.tenants.flatMap((name) => gatewayOf.get(name) ?? []) },
-    );
-  }
-
+  // 3. The servers, each with its Docker engine, egress guard and edge, and on each the tenants placed
+  //    there: one TenantInstance per roster entry, started once the server's guard is up.
+  const servers = new Map(plan.servers.map((s) => [s.name, new Server(s.name, {
+    plan: s,
+    privateRanges: config.privateRanges,
+    caddy: { caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress },
+    connection: serverConnection(s.ssh),
+    tenants: (server) => plan.tenants.filter((t) => t.server === s.name).map((t) => new TenantInstance(
+      t.name,
+      { plan: t, apiKey: apiKeys[t.name], connection: server.connection, serverReady: [server.ready] },
+      { provider: server.docker },
+    )),
+  })]));
+  const serverOf = (name: string): Server => servers.get(name) ?? fail(`no server ${name}`);
+  const tenants = new Map([...servers.values()].flatMap((s) => s.tenants).map((t) => [t.tenant, t]));
+  const tenantOf = (name: string): TenantInstance => tenants.get(name) ?? fail(`no tenant ${name}`);
   // 6. DNS, only when the stack manages it: one wildcard for one server; with several, one record
   //    per tenant at its server, switched only once the tenant's gateway there is healthy.
   if (config.dns !== undefined) {
@@ -91,7 +66,7 @@ export = async () => {
       for (const t of plan.tenants) {
         const serverIp = ipOf.get(t.server);
         if (serverIp === undefined) continue; // the schema requires publicIp on every server when dns is set
-        new TenantDns(`dns-${t.name}`, { zoneId, host: t.host, serverIp, proxied, after: gatewayOf.get(t.name) });
+        new TenantDns(`dns-${t.name}`, { zoneId, host: t.host, serverIp, proxied, after: tenantOf(t.name).gateway });
       }
     }
   }
@@ -106,7 +81,7 @@ export = async () => {
     fallbackServer,
   );
   for (const d of dataDeletions(config.deleteData, retainedData, fallbackServer, DEFAULT_SERVER)) {
-    new TenantDataDeletion(d.name, { tenant: d.tenant, connection: accessOf(d.server).connection });
+    new TenantDataDeletion(d.name, { tenant: d.tenant, connection: serverOf(d.server).connection });
   }
 
   // 8. What operators read after `pulumi up`.
@@ -114,7 +89,7 @@ export = async () => {
     tenants: Object.fromEntries(plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, tier: t.tier, state: t.state, server: t.server }])),
     urls: plan.tenants.map((t) => t.url),
     gatewayTokens: pulumi.secret(
-      pulumi.all(Object.fromEntries(instances.map((instance, i) => [plan.tenants[i].name, instance.gatewayToken]))),
+      pulumi.all(Object.fromEntries(plan.tenants.map((t) => [t.name, tenantOf(t.name).gatewayToken]))),
     ),
     servers: Object.fromEntries(plan.servers.map((s) => [s.name, {
       tenants: s.tenants.length,
@@ -129,3 +104,8 @@ export = async () => {
     retainedData: retainedData.filter((r) => !deletedBy(config.deleteData, r)),
   };
 };
+
+/** The program's own invariant broke (the core guarantees every name it hands out exists). */
+function fail(message: string): never {
+  throw new Error(message);
+}

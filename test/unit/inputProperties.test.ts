@@ -11,7 +11,7 @@ import { installCommand } from "../../components/edge";
 import { HostingCheck, checkHosting } from "../../core/check";
 import { parseDockerHost, sshDockerHost } from "../../core/dockerHost";
 import { containerEnv } from "../../core/gateway";
-import { readRoster } from "../../core/load";
+import { readRoster } from "../../program/rosterFolder";
 import { RosterFile } from "../../core/roster";
 import { readStackFile } from "../../core/stackFile";
 

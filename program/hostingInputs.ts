@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkHosting } from "../core/check";
-import { readRoster } from "../core/load";
+import { readRoster } from "./rosterFolder";
 import { HostingPlan } from "../core/plan";
 import { HostingInputError } from "../core/problems";
 import { StackConfig } from "../core/stackConfig";
