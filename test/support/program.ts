@@ -72,7 +72,7 @@ export async function runProgram(
   /** Config keys Pulumi holds as secrets (as `pulumi config set --secret` marks them). */
   secretKeys: readonly string[] = [`${PROJECT}:apiKeys`],
   /**
-   * Environment for this run only. The program's server check (components/serverCheck.ts) is off
+   * Environment for this run only. The program's server check (program/serverCheck.ts) is off
    * unless a test turns it on: the mock engine's servers are names, not machines.
    */
   env: Record<string, string | undefined> = {},
