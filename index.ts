@@ -1,19 +1,15 @@
 // openclaw-hosting: one isolated OpenClaw gateway per tenant, behind Caddy, with automatic HTTPS.
 import * as pulumi from "@pulumi/pulumi";
-import { HostingInputError } from "./core/problems";
-import { unpinnedMoves } from "./core/placement";
-import { dataDeletions, deletedBy, deletionsTooEarly, listRetainedData } from "./core/retainedData";
-import { DEFAULT_SERVER, serverResourceNames } from "./core/servers";
-import { EgressGuard } from "./components/egressGuard";
-import { Edge } from "./components/edge";
-import { loadHostingInputs } from "./components/hostingInputs";
-import { previousDeployment } from "./components/previousDeployment";
-import { ServerAccess, serverAccess } from "./components/server";
-import { serversNotAnswering } from "./components/serverCheck";
+import { publicOutputs } from "./core/outputs";
+import { dataDeletions, listRetainedData } from "./core/retainedData";
+import { DEFAULT_SERVER } from "./core/servers";
+import { Server } from "./components/server";
 import { TenantDataDeletion } from "./components/tenantDataDeletion";
 import { TenantDns } from "./components/tenantDns";
 import { TenantInstance } from "./components/tenantInstance";
 import { WildcardDns } from "./components/wildcardDns";
+import { readDeployment } from "./program/hostingInputs";
+import { serverConnection } from "./program/serverConnection";
 
 // Pulumi calls this function and publishes what it returns as the stack outputs.
 export = async () => {
@@ -23,109 +19,44 @@ export = async () => {
   await Promise.resolve();
   if (process.env.OPENCLAW_FULL_STACKS !== "1") Error.stackTraceLimit = 0;
 
-  // 1. Read the stack config and the roster; any problem stops here, before anything changes.
-  const { config, plan, apiKeys } = loadHostingInputs(__dirname);
-  const multi = plan.servers.length > 1;
-  const fallbackServer = plan.servers.some((s) => s.name === DEFAULT_SERVER) ? DEFAULT_SERVER : plan.servers[0].name;
+  // 1. Config, roster, last deployment, servers answering: any problem stops here, before anything changes.
+  const { config, plan, apiKeys, previous, fallbackServer } = await readDeployment(__dirname);
 
-  // 2. The last deployment: which server each tenant was on. A tenant never changes server unless its file says so.
-  const previous = await previousDeployment();
-  const moves = unpinnedMoves(plan.tenants, plan.pinnedServers, previous.tenantServers, fallbackServer);
-  const early = deletionsTooEarly(config.deleteData, previous.tenantServers, fallbackServer);
-  if (moves.length > 0 || early.length > 0) throw new HostingInputError([...moves, ...early]);
+  // 2. The servers (each its Docker engine, egress guard and edge) and on each the tenants placed there.
+  const servers = new Map(plan.servers.map((s) => [s.name, new Server(s.name, {
+    plan: s,
+    privateRanges: config.privateRanges,
+    caddy: { caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress },
+    connection: serverConnection(s.ssh),
+    tenants: (server) => plan.tenants.filter((t) => t.server === s.name).map((t) => new TenantInstance(
+      t.name,
+      { plan: t, apiKey: apiKeys[t.name], connection: server.connection, serverReady: [server.ready] },
+      { provider: server.docker },
+    )),
+  })]));
+  const tenants = new Map([...servers.values()].flatMap((s) => s.tenants).map((t) => [t.tenant, t]));
 
-  // 2b. Every server's Docker engine answers, or nothing changes on any of them: the error names the
-  //     server that does not and its tenants, instead of ssh's words halfway through an update.
-  const silent = await serversNotAnswering(plan.servers);
-  if (silent.length > 0) throw new HostingInputError(silent);
-
-  // 3. The servers: each its own Docker engine (local or over SSH) and its own edge access, and its
-  //    egress guard: tenants reach the internet, never the host, metadata or private ranges.
-  const access = new Map<string, ServerAccess>(plan.servers.map((s) => [s.name, serverAccess(s.ssh, serverResourceNames(s.name).provider)]));
-  const accessOf = (server: string): ServerAccess => access.get(server) as ServerAccess;
-  const guards = new Map(
-    plan.servers.map((s) => [
-      s.name,
-      new EgressGuard(serverResourceNames(s.name).egressGuard, {
-        policy: { tenantNetworks: s.tenantNetworks, privateRanges: config.privateRanges },
-        connection: accessOf(s.name).connection,
-      }),
-    ]),
-  );
-
-  // 4. One TenantInstance per roster entry, on its server's engine, once that server's guard is up.
-  const instances = plan.tenants.map(
-    (tenant) =>
-      new TenantInstance(
-        tenant.name,
-        {
-          plan: tenant,
-          apiKey: apiKeys[tenant.name],
-          connection: accessOf(tenant.server).connection,
-          serverReady: [(guards.get(tenant.server) as EgressGuard).ready],
-        },
-        { provider: accessOf(tenant.server).docker },
-      ),
-  );
-  const gatewayOf = new Map(plan.tenants.map((t, i) => [t.name, instances[i].gateway]));
-
-  // 5. The edges: each server's Caddy routes its own tenants to their loopback ports.
-  for (const server of plan.servers) {
-    new Edge(
-      serverResourceNames(server.name).edge,
-      { caddyfile: server.caddyfile, caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress, connection: accessOf(server.name).connection },
-      // Routes go live once the gateways behind them are healthy.
-      { dependsOn: server.tenants.flatMap((name) => gatewayOf.get(name) ?? []) },
-    );
-  }
-
-  // 6. DNS, only when the stack manages it: one wildcard for one server; with several, one record
-  //    per tenant at its server, switched only once the tenant's gateway there is healthy.
+  // 3. DNS, when the stack manages it: one wildcard for one server; with several, one record per
+  //    tenant at its server, switched only once the tenant's gateway there is healthy.
   if (config.dns !== undefined) {
     const { zoneId, proxied } = config.dns;
-    if (!multi && plan.servers[0].publicIp !== undefined) {
-      new WildcardDns("dns", { zoneId, domain: config.domain, serverIp: plan.servers[0].publicIp, proxied });
-    }
-    if (multi) {
-      const ipOf = new Map(plan.servers.map((s) => [s.name, s.publicIp]));
-      for (const t of plan.tenants) {
-        const serverIp = ipOf.get(t.server);
-        if (serverIp === undefined) continue; // the schema requires publicIp on every server when dns is set
-        new TenantDns(`dns-${t.name}`, { zoneId, host: t.host, serverIp, proxied, after: gatewayOf.get(t.name) });
-      }
+    const [only] = plan.servers;
+    if (plan.servers.length === 1 && only.publicIp !== undefined) new WildcardDns("dns", { zoneId, domain: config.domain, serverIp: only.publicIp, proxied });
+    for (const t of plan.servers.length > 1 ? plan.tenants : []) {
+      const serverIp = plan.servers.find((s) => s.name === t.server)?.publicIp; // required on every server when dns is set
+      if (serverIp !== undefined) new TenantDns(`dns-${t.name}`, { zoneId, host: t.host, serverIp, proxied, after: tenants.get(t.name)?.gateway });
     }
   }
 
-  // 7. Data of departed tenants and what moved tenants left behind: kept and listed, deleted only
+  // 4. Data of departed tenants and what moved tenants left behind: kept and listed, deleted only
   //    when `deleteData` names them (`dave`: every server that keeps some; `alice@s1`: s1 only).
-  const retainedData = listRetainedData(
-    previous.tenantServers,
-    previous.retainedData,
-    Object.fromEntries(plan.tenants.map((t) => [t.name, t.server])),
-    [],
-    fallbackServer,
-  );
+  const here = Object.fromEntries(plan.tenants.map((t) => [t.name, t.server]));
+  const retainedData = listRetainedData(previous.tenantServers, previous.retainedData, here, [], fallbackServer);
   for (const d of dataDeletions(config.deleteData, retainedData, fallbackServer, DEFAULT_SERVER)) {
-    new TenantDataDeletion(d.name, { tenant: d.tenant, connection: accessOf(d.server).connection });
+    new TenantDataDeletion(d.name, { tenant: d.tenant, connection: (servers.get(d.server) as Server).connection });
   }
 
-  // 8. What operators read after `pulumi up`.
-  return {
-    tenants: Object.fromEntries(plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, tier: t.tier, state: t.state, server: t.server }])),
-    urls: plan.tenants.map((t) => t.url),
-    gatewayTokens: pulumi.secret(
-      pulumi.all(Object.fromEntries(instances.map((instance, i) => [plan.tenants[i].name, instance.gatewayToken]))),
-    ),
-    servers: Object.fromEntries(plan.servers.map((s) => [s.name, {
-      tenants: s.tenants.length,
-      activeTenants: s.utilisation.activeTenants,
-      memoryLimitMb: s.utilisation.memoryLimitMb,
-      cpus: s.utilisation.cpus,
-      memoryPercent: s.utilisation.memoryPercent,
-      cpuPercent: s.utilisation.cpuPercent,
-      publicIp: s.publicIp,
-    }])),
-    ...(multi ? { caddyfiles: Object.fromEntries(plan.servers.map((s) => [s.name, s.caddyfile])) } : { caddyfile: plan.caddyfile }),
-    retainedData: retainedData.filter((r) => !deletedBy(config.deleteData, r)),
-  };
+  // 5. What operators read after `pulumi up`; the gateway tokens only as a secret.
+  const gatewayTokens = pulumi.secret(pulumi.all(Object.fromEntries(plan.tenants.map((t) => [t.name, (tenants.get(t.name) as TenantInstance).gatewayToken]))));
+  return { ...publicOutputs(plan, retainedData, config.deleteData), gatewayTokens };
 };

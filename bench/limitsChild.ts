@@ -9,7 +9,7 @@ import { performance } from "perf_hooks";
 import { parse } from "yaml";
 import { checkHosting } from "../core/check";
 import { LIMITS } from "../core/limits";
-import { readRosterFolder } from "../core/load";
+import { readRosterFolder } from "../program/rosterFolder";
 import { parseYamlText } from "../core/yamlText";
 import { generateTenants, rawConfig, tenantName } from "./fixtures";
 

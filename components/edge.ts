@@ -1,11 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
-import * as path from "path";
 import { inlineScript } from "../core/shell";
-import { ServerConnection, serverCommand } from "./serverCommand";
+import { ServerConnection, serverCommand } from "../program/serverCommand";
+import { serverScript, serverScriptPath } from "../program/serverScripts";
 
-/** The install script, shipped inline so the same file runs on this machine and over SSH. */
-export const INSTALL_SCRIPT_PATH = path.join(__dirname, "..", "edge", "install-caddyfile.sh");
+/** The install script (server-scripts/install-caddyfile.sh), shipped inline so the same file runs on this machine and over SSH. */
+export const INSTALL_SCRIPT_PATH = serverScriptPath("install-caddyfile");
 
 export interface EdgeArgs {
   /** The rendered Caddyfile (no secrets in it). */
@@ -33,7 +32,7 @@ export class Edge extends pulumi.ComponentResource {
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openclaw:hosting:Edge", name, {}, opts);
-    const create = installCommand(fs.readFileSync(INSTALL_SCRIPT_PATH, "utf8"), args.caddyfilePath, args.adminAddress);
+    const create = installCommand(serverScript("install-caddyfile"), args.caddyfilePath, args.adminAddress);
     serverCommand(`${name}-caddyfile`, { create, stdin: args.caddyfile }, args.connection, { parent: this });
     this.caddyfile = args.caddyfile;
     this.registerOutputs({ caddyfile: this.caddyfile });

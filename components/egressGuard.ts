@@ -1,12 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
-import * as path from "path";
 import { EgressPolicy, egressRules } from "../core/egressGuard";
 import { inlineScript } from "../core/shell";
-import { ServerConnection, serverCommand } from "./serverCommand";
+import { ServerConnection, serverCommand } from "../program/serverCommand";
+import { serverScript } from "../program/serverScripts";
 
-/** Installs and loads the rules on the server; shipped inline like the edge's script. */
-export const EGRESS_SCRIPT_PATH = path.join(__dirname, "..", "host", "egress-guard.sh");
 const MARKER = "OPENCLAW_EGRESS_GUARD_EOF";
 
 export interface EgressGuardArgs {
@@ -27,7 +24,7 @@ export class EgressGuard extends pulumi.ComponentResource {
 
   constructor(name: string, args: EgressGuardArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openclaw:hosting:EgressGuard", name, {}, opts);
-    const script = fs.readFileSync(EGRESS_SCRIPT_PATH, "utf8");
+    const script = serverScript("egress-guard");
     this.rules = egressRules(args.policy);
     this.ready = serverCommand(
       `${name}-rules`,

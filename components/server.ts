@@ -1,31 +1,73 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
 import { sshDockerHost } from "../core/dockerHost";
-import { StackConfig } from "../core/stackConfig";
-import { EdgeArgs } from "./edge";
+import { ServerPlan } from "../core/plan";
+import { serverResourceNames } from "../core/servers";
+import { ServerConnection } from "../program/serverCommand";
+import { EgressGuard } from "./egressGuard";
+import { Edge } from "./edge";
+import { TenantInstance } from "./tenantInstance";
 
-export interface ServerAccess {
-  /** The Docker engine the tenants run on. */
-  docker: docker.Provider;
-  /** How the edge command reaches Caddy; undefined when it runs on this machine. */
-  connection: EdgeArgs["connection"];
+export interface ServerArgs {
+  /** The server as the pure core planned it: how to reach it, its tenant networks, its Caddyfile. */
+  plan: ServerPlan;
+  /** Ranges its tenants may never reach (the stack's `privateRanges`). */
+  privateRanges: string[];
+  caddy: { caddyfilePath: string; adminAddress: string };
+  /** How commands reach it over SSH (program/serverConnection.ts); absent when it is this machine. */
+  connection?: ServerConnection;
+  /**
+   * Creates the tenants that run here, once the server's engine and guard exist and before its
+   * edge routes to them. They stay children of the stack, not of the server: a tenant's URN (and
+   * so its gateway token) must not change when it moves to another server.
+   */
+  tenants: (server: Server) => TenantInstance[];
 }
 
+/** Under the Server, these were children of the stack before it existed: the alias keeps their URNs. */
+const WAS_TOP_LEVEL: pulumi.Alias[] = [{ parent: pulumi.rootStackResource }];
+
 /**
- * Where tenants run: the local engine (or DOCKER_HOST) by default, or a server over SSH, with
- * Docker over `ssh://` and the Caddy command over the same SSH login.
+ * One server: its Docker engine (local, or over SSH), its egress guard, the tenants placed on it
+ * and its edge (Caddy), which routes only its own tenants.
  */
-export function serverAccess(ssh: StackConfig["ssh"], providerName = "server"): ServerAccess {
-  if (ssh === undefined) return { docker: new docker.Provider(providerName, {}), connection: undefined };
-  const keyArgs = ssh.privateKeyPath !== undefined ? ["-i", ssh.privateKeyPath] : [];
-  const provider = new docker.Provider(providerName, {
-    host: sshDockerHost(ssh.user, ssh.host, ssh.port),
-    sshOpts: [...keyArgs, "-o", "BatchMode=yes"],
-  });
-  const privateKey = ssh.privateKeyPath !== undefined ? pulumi.secret(fs.readFileSync(ssh.privateKeyPath, "utf8")) : undefined;
-  return {
-    docker: provider,
-    connection: { host: ssh.host, port: ssh.port, user: ssh.user, privateKey, agentSocketPath: privateKey === undefined ? process.env.SSH_AUTH_SOCK : undefined },
-  };
+export class Server extends pulumi.ComponentResource {
+  /** The Docker engine its tenants run on. */
+  public readonly docker: docker.Provider;
+  public readonly connection: ServerConnection | undefined;
+  /** Tenants' containers wait for it, so no gateway runs unguarded. */
+  public readonly ready: pulumi.Resource;
+  public readonly tenants: TenantInstance[];
+  public readonly caddyfile: string;
+
+  constructor(name: string, args: ServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openclaw:hosting:Server", name, {}, opts);
+    const names = serverResourceNames(args.plan.name);
+    const { ssh } = args.plan;
+    this.connection = args.connection;
+    // Not a child: a provider's URN is recorded in the state of every resource it manages, and
+    // re-parenting a provider through an alias has replaced those resources in some Pulumi versions
+    // (pulumi/pulumi#3979, #18395). Its URN stays the one main gave it.
+    this.docker = new docker.Provider(
+      names.provider,
+      ssh === undefined
+        ? {}
+        : { host: sshDockerHost(ssh.user, ssh.host, ssh.port), sshOpts: [...(ssh.privateKeyPath !== undefined ? ["-i", ssh.privateKeyPath] : []), "-o", "BatchMode=yes"] },
+    );
+    const guard = new EgressGuard(
+      names.egressGuard,
+      { policy: { tenantNetworks: args.plan.tenantNetworks, privateRanges: args.privateRanges }, connection: this.connection },
+      { parent: this, aliases: WAS_TOP_LEVEL },
+    );
+    this.ready = guard.ready;
+    this.tenants = args.tenants(this);
+    new Edge(
+      names.edge,
+      { caddyfile: args.plan.caddyfile, ...args.caddy, connection: this.connection },
+      // Routes go live once the gateways behind them are healthy.
+      { parent: this, aliases: WAS_TOP_LEVEL, dependsOn: this.tenants.flatMap((t) => t.gateway ?? []) },
+    );
+    this.caddyfile = args.plan.caddyfile;
+    this.registerOutputs({ caddyfile: this.caddyfile });
+  }
 }

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DISKS_DIR, diskPurge } from "../core/diskBudget";
 import { tenantVolumes } from "../core/retainedData";
-import { tenantDiskScript } from "./tenantInstance";
-import { ServerConnection, serverCommand } from "./serverCommand";
+import { ServerConnection, serverCommand } from "../program/serverCommand";
+import { serverScript } from "../program/serverScripts";
 
 export interface TenantDataDeletionArgs {
   /** A tenant no longer in the roster (the core refuses a live one). */
@@ -27,7 +27,7 @@ export class TenantDataDeletion extends pulumi.ComponentResource {
       "done",
       // With diskQuota: image the data lives in the tenant's own filesystem image: it goes too.
       `if [ -e ${DISKS_DIR}/${args.tenant}.img ]; then`,
-      diskPurge(tenantDiskScript(), args.tenant),
+      diskPurge(serverScript("tenant-disk"), args.tenant),
       "fi",
     ].join("\n");
     serverCommand(`${name}-volumes`, { create }, args.connection, { parent: this });

@@ -1,8 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as fs from "fs";
-import * as path from "path";
 import {
   CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, HEALTHCHECK_TIMING, START_COMMAND, STATE_DIR, STOP_GRACE_SECONDS,
   WRITABLE_TMPFS, containerEnv,
@@ -13,19 +11,8 @@ import { diskApply, diskRelease, volumeDriverOpts } from "../core/diskBudget";
 import { BRIDGE_NAME_OPTION } from "../core/egressGuard";
 import { processLimitApply, processLimitRemove } from "../core/processLimit";
 import { tenantVolumes } from "../core/retainedData";
-import { ServerConnection, serverCommand } from "./serverCommand";
-
-/** Sets the tenant's process limit on the server; shipped inline like the edge's script. */
-export const PROCESS_LIMIT_SCRIPT_PATH = path.join(__dirname, "..", "host", "process-limit.sh");
-let processLimitScript: string | undefined; // read once per program run, not once per tenant
-/** Mounts the tenant's own filesystem (diskQuota: image). */
-export const TENANT_DISK_SCRIPT_PATH = path.join(__dirname, "..", "host", "tenant-disk.sh");
-let diskScript: string | undefined;
-export function tenantDiskScript(): string {
-  diskScript ??= fs.readFileSync(TENANT_DISK_SCRIPT_PATH, "utf8");
-  return diskScript;
-}
-
+import { ServerConnection, serverCommand } from "../program/serverCommand";
+import { serverScript } from "../program/serverScripts";
 
 export interface TenantInstanceArgs {
   /** The tenant's plan from the pure core; it depends on no other tenant. */
@@ -43,6 +30,8 @@ export interface TenantInstanceArgs {
  * its hardened gateway container. The volumes outlive the tenant's removal from the roster.
  */
 export class TenantInstance extends pulumi.ComponentResource {
+  /** The tenant's name in the roster. */
+  public readonly tenant: string;
   public readonly url: string;
   public readonly port: number;
   public readonly gatewayToken: pulumi.Output<string>;
@@ -77,7 +66,7 @@ export class TenantInstance extends pulumi.ComponentResource {
       plan.diskQuota === "image"
         ? serverCommand(
             `${name}-disk`,
-            { create: diskApply(tenantDiskScript(), plan.name, plan.diskMb, GATEWAY_UID), delete: diskRelease(tenantDiskScript(), plan.name) },
+            { create: diskApply(serverScript("tenant-disk"), plan.name, plan.diskMb, GATEWAY_UID), delete: diskRelease(serverScript("tenant-disk"), plan.name) },
             args.connection,
             { parent: this },
           )
@@ -117,8 +106,7 @@ export class TenantInstance extends pulumi.ComponentResource {
     // The kernel's bound on the tenant's processes lives on its own parent cgroup, set before the
     // container exists, so it holds from the gateway's first process and across restarts,
     // replacements and engine restarts (the provider has no pidsLimit; see README).
-    processLimitScript ??= fs.readFileSync(PROCESS_LIMIT_SCRIPT_PATH, "utf8");
-    const script = processLimitScript;
+    const script = serverScript("process-limit");
     const processLimit = serverCommand(
       `${name}-process-limit`,
       {
@@ -176,6 +164,7 @@ export class TenantInstance extends pulumi.ComponentResource {
       );
     }
 
+    this.tenant = plan.name;
     this.url = plan.url;
     this.port = plan.port;
     this.gatewayToken = token.result;

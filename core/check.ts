@@ -1,4 +1,4 @@
-import type { RosterRead } from "./load";
+import type { RosterRead } from "./roster";
 import { HostingPlan, planHosting } from "./plan";
 import { Problem } from "./problems";
 import { RosterFile, parseRoster } from "./roster";

@@ -9,7 +9,7 @@ import { CgroupDriver, cgroupParent } from "./processLimit";
 import { PROVIDER_KEY_ENV, Tenant } from "./roster";
 import { LIMITS } from "./limits";
 import { placeTenants } from "./placement";
-import { ServerTarget, resolveServers } from "./servers";
+import { ServerTarget, resolveServers, writtenAsSingleServer } from "./servers";
 import { StackConfig, TierName, caddyPorts, resolveTiers } from "./stackConfig";
 import { checkNetworkCapacity, isPrivateIpv4, tenantSubnet } from "./tenantNetworks";
 
@@ -73,8 +73,9 @@ export interface HostingPlan {
  */
 export function planHosting(config: StackConfig, roster: readonly Tenant[]): HostingPlan {
   const { tiers, problems } = resolveTiers(config);
+  // From here on a server is one thing: resolveServers turns the single-server keys into `default`.
   const servers = resolveServers(config);
-  const multi = config.servers !== undefined;
+  const multi = !writtenAsSingleServer(servers);
   // Which server each tenant runs on: its own `server:`, or the placement rule's suggestion.
   const placement = placeTenants(
     roster.map((t) => ({ name: t.name, server: t.server, active: t.state === "active", memoryMb: tiers[t.tier].memoryMb, cpus: tiers[t.tier].cpus })),
@@ -172,7 +173,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   // "Pinned" for the capacity message: nothing the placement rule or the port hash chose.
   const pinnedNames = new Set(roster.filter((r) => r.port !== undefined && (!multi || r.server !== undefined)).map((r) => r.name));
   const sized = tenants.map((t) => ({ ...t, pinned: pinnedNames.has(t.name) }));
-  if (!multi && config.server === undefined) {
+  if (!multi && servers[0].size === undefined) {
     warnings.push({ field: "server", message: "is not set, so capacity is not checked; set server.memoryMb and server.cpus" });
   }
   for (const server of servers) {
@@ -207,7 +208,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   });
   const caddyfile = serverPlans.length === 1 ? serverPlans[0].caddyfile : "";
   const pinnedServers = new Set(roster.filter((r) => r.server !== undefined).map((r) => r.name));
-  return { tenants, servers: serverPlans, pinnedServers, caddyfile, problems, warnings, utilisation: utilisation(sized, multi ? undefined : config.server) };
+  return { tenants, servers: serverPlans, pinnedServers, caddyfile, problems, warnings, utilisation: utilisation(sized, multi ? undefined : servers[0].size) };
 }
 
 /** A `NAME=value` string over the kernel's MAX_ARG_STRLEN makes the container fail to start. */

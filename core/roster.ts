@@ -171,3 +171,9 @@ export function parseRoster(files: readonly RosterFile[]): { tenants: Tenant[]; 
   }
   return { tenants, problems };
 }
+
+/** The roster folder as read: the tenant files, and every entry that could not be one. */
+export interface RosterRead {
+  files: RosterFile[];
+  problems: Problem[];
+}

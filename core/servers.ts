@@ -55,6 +55,11 @@ export function resolveServers(config: StackConfig): ServerTarget[] {
     }));
 }
 
+/** The stack described its one server with the single-server keys: problems then name those keys. */
+export function writtenAsSingleServer(servers: readonly ServerTarget[]): boolean {
+  return servers.length === 1 && servers[0].fieldPrefix === "";
+}
+
 /**
  * Pulumi resource names of a server's own resources. The server named `default` keeps the names a
  * single-server stack has always used (`server`, `edge`), so moving the single-server keys under

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { checkHosting } from "../core/check";
-import { readRosterDir } from "../core/load";
+import { readRosterDir } from "../program/rosterFolder";
 import { formatProblem } from "../core/problems";
 import { DockerTarget } from "../core/dockerHost";
 import { engineTarget, resolveServers } from "../core/servers";

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { checkHosting } from "../core/check";
 import { LIMITS } from "../core/limits";
-import { readRoster, readRosterFolder } from "../core/load";
+import { readRoster, readRosterFolder } from "../program/rosterFolder";
 import { ServerPlan } from "../core/plan";
 import { formatProblem } from "../core/problems";
 import { StackFileConfig, readStackFile } from "../core/stackFile";

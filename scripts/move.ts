@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseDocument } from "yaml";
 import { checkHosting } from "../core/check";
-import { readRoster, readRosterFolder } from "../core/load";
+import { readRoster, readRosterFolder } from "../program/rosterFolder";
 import { formatProblem } from "../core/problems";
 import { readStackFile } from "../core/stackFile";
 import { MoveError, engineFor, moveTenantData } from "./moveTenant";

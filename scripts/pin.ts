@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
 import { checkHosting } from "../core/check";
-import { readRoster, readRosterFolder } from "../core/load";
+import { readRoster, readRosterFolder } from "../program/rosterFolder";
 import { formatProblem } from "../core/problems";
 import { ROSTER_FILE } from "../core/roster";
 import { readStackFile } from "../core/stackFile";

@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { readRosterDir } from "../core/load";
+import { readRosterDir } from "../program/rosterFolder";
 import { TenantPlan, planHosting } from "../core/plan";
 import { HostingInputError, Problem, formatProblem } from "../core/problems";
 import { ROSTER_FILE, RosterFile, parseRoster } from "../core/roster";

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { checkHosting } from "../../core/check";
 import { devPlaceholderKeys } from "../../core/launcher/decisions";
-import { readRosterDir } from "../../core/load";
+import { readRosterDir } from "../../program/rosterFolder";
 import { HostingInputError, formatProblem } from "../../core/problems";
 import { StackConfig } from "../../core/stackConfig";
 import { readStackFile } from "../../core/stackFile";

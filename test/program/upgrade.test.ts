@@ -1,13 +1,19 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CapturedResource, runProgram } from "../support/program";
-import { UPGRADE_CONFIGS, UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS } from "./fixtures/upgradeConfigs";
+import {
+  SERVERS_CONFIG, SERVERS_PREVIOUS_OUTPUTS, UPGRADE_CONFIGS, UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS,
+} from "./fixtures/upgradeConfigs";
 
 /**
- * fixtures/upgrade-baseline.json is what the program registered for these stacks at commit 61a95ae,
- * the last one before `servers` existed (recorded with this commit's test/support/program.ts, which
- * only adds URNs and providers to what it captures). An upgrade replaces or re-creates a resource
- * exactly when its URN, provider or a replacing input changes, so all of them must stay equal.
+ * Two recordings of what older versions registered, with test/support/program.ts's capture:
+ * - fixtures/upgrade-baseline.json: commit 61a95ae, the last one before `servers` existed (the
+ *   single-server stacks `remote` and `local`);
+ * - fixtures/upgrade-baseline-main.json: main at a4f37b7, the last one before the Server component
+ *   (the same two stacks and `servers`, three servers in the `servers` map).
+ * An upgrade replaces or re-creates a resource exactly when its URN (or an alias of it), its
+ * provider or a replacing input changes, so each recorded resource must be found again, by URN or
+ * by alias, with the same provider, inputs and options.
  */
 interface Recorded {
   urn: string;
@@ -15,36 +21,171 @@ interface Recorded {
   inputs: Record<string, unknown>;
   options: CapturedResource["options"];
 }
-const BASELINE = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "upgrade-baseline.json"), "utf8")) as Record<string, Recorded[]>;
+const baseline = (file: string) => JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", file), "utf8")) as Record<string, Recorded[]>;
+const BEFORE_SERVERS = baseline("upgrade-baseline.json");
+const MAIN = baseline("upgrade-baseline-main.json");
 
-function recorded(resources: CapturedResource[]): Recorded[] {
-  return resources
-    .filter((r) => r.type !== "pulumi:pulumi:Stack")
-    .map((r) => JSON.parse(JSON.stringify({ urn: r.urn, provider: r.provider, inputs: r.inputs, options: r.options })) as Recorded);
+const URN_PREFIX = "urn:pulumi:test::openclaw-hosting::";
+const STACK = "pulumi:pulumi:Stack";
+
+/**
+ * The mock engine writes a URN's type as `<parent's own type>$<type>`, with the stack in front of a
+ * top-level resource; the real engine writes every ancestor's type below the stack
+ * (`Server$Edge$command:local:Command`). Re-parenting shows only in the real form, so these tests
+ * compare real URNs, rebuilt from each resource's parent chain.
+ */
+function realUrns(resources: CapturedResource[]): Map<CapturedResource, string> {
+  const byMockUrn = new Map(resources.map((r) => [r.urn, r]));
+  const qualified = (r: CapturedResource): string[] => {
+    const parent = r.parentUrn === undefined ? undefined : byMockUrn.get(r.parentUrn);
+    return parent === undefined || parent.type === STACK ? [r.type] : [...qualified(parent), r.type];
+  };
+  return new Map(resources.map((r) => [r, `${URN_PREFIX}${qualified(r).join("$")}::${r.name}`]));
 }
-const byUrn = (list: Recorded[]) => new Map(list.map((r) => [r.urn, r]));
+
+/** Main's resources are at most a component's children, so its mock URNs become real by dropping the stack. */
+function realBaselineUrn(mockUrn: string): string {
+  const real = mockUrn.replace(`${URN_PREFIX}${STACK}$`, URN_PREFIX);
+  expect(real.slice(URN_PREFIX.length).split("::")[0].split("$").length).toBeLessThanOrEqual(2);
+  return real;
+}
+
+const typeOfUrn = (urn: string): string => urn.slice(URN_PREFIX.length).split("::")[0];
+
+/**
+ * Every URN the engine will take as this resource's old one: its own `aliases` and, as the engine
+ * does for children, each alias of its parent with the resource's own type and name below it.
+ */
+function aliasUrns(resources: CapturedResource[], real: Map<CapturedResource, string>): Map<CapturedResource, Set<string>> {
+  const byMockUrn = new Map(resources.map((r) => [r.urn, r]));
+  const out = new Map<CapturedResource, Set<string>>();
+  const of = (r: CapturedResource): Set<string> => {
+    const known = out.get(r);
+    if (known !== undefined) return known;
+    const urns = new Set<string>();
+    const parent = r.parentUrn === undefined ? undefined : byMockUrn.get(r.parentUrn);
+    for (const a of r.aliases ?? []) {
+      if (typeof a === "string") urns.add(a);
+      else {
+        const aliasParent = a.parentUrn === undefined ? parent : a.parentUrn === null ? undefined : byMockUrn.get(a.parentUrn);
+        const below = aliasParent === undefined || aliasParent.type === STACK ? "" : `${typeOfUrn(real.get(aliasParent) as string)}$`;
+        urns.add(`${URN_PREFIX}${below}${a.type ?? r.type}::${a.name ?? r.name}`);
+      }
+    }
+    if (parent !== undefined && parent.type !== STACK) for (const p of of(parent)) urns.add(`${URN_PREFIX}${typeOfUrn(p)}$${r.type}::${r.name}`);
+    out.set(r, urns);
+    return urns;
+  };
+  for (const r of resources) of(r);
+  return out;
+}
+
+interface Upgrade {
+  /** Old URNs the new program registers again under the same URN. */
+  kept: string[];
+  /** Old URN -> the new URN that names it in its aliases. */
+  aliased: Record<string, string>;
+  /** New URNs that are no old resource: only components that create nothing themselves. */
+  added: string[];
+}
+
+/** Matches a recorded older deployment against this version's run; fails on anything lost or changed. */
+function upgrade(before: Recorded[], resources: CapturedResource[]): Upgrade {
+  const now = resources.filter((r) => r.type !== STACK);
+  const real = realUrns(resources);
+  const aliases = aliasUrns(resources, real);
+  const byUrn = new Map(now.map((r) => [real.get(r) as string, r]));
+  const aliasOwner = new Map<string, CapturedResource>();
+  for (const r of now) {
+    for (const a of aliases.get(r) ?? []) {
+      // An alias may not name a resource that is still registered under it, nor two resources.
+      expect(`${a} registered: ${byUrn.has(a)}`).toBe(`${a} registered: false`);
+      expect(aliasOwner.has(a) ? `${a} claimed twice` : "ok").toBe("ok");
+      aliasOwner.set(a, r);
+    }
+  }
+  const result: Upgrade = { kept: [], aliased: {}, added: [] };
+  const matched = new Set<CapturedResource>();
+  for (const was of before) {
+    const urn = realBaselineUrn(was.urn);
+    const r = byUrn.get(urn) ?? aliasOwner.get(urn);
+    expect(r === undefined ? `lost ${urn}` : "found").toBe("found");
+    if (r === undefined) continue;
+    matched.add(r);
+    if (byUrn.get(urn) === r) result.kept.push(urn);
+    else result.aliased[urn] = real.get(r) as string;
+    const { parentName, ...options } = r.options;
+    const { parentName: parentBefore, ...optionsBefore } = was.options;
+    const got = JSON.parse(JSON.stringify({ urn, provider: r.provider, inputs: r.inputs, options })) as unknown;
+    expect(got).toEqual({ urn, provider: was.provider, inputs: was.inputs, options: optionsBefore });
+    // Only what was top-level and moved under a Server has a new parent; its children keep theirs.
+    expect(parentName).toBe(byUrn.get(urn) !== r && parentBefore === undefined ? "Server" : parentBefore);
+  }
+  result.added = now.filter((r) => !matched.has(r)).map((r) => real.get(r) as string).sort();
+  return result;
+}
+
+const SERVER_COMPONENT = (name: string) => `${URN_PREFIX}openclaw:hosting:Server::${name}`;
+/** What moved under each Server: its egress guard and edge, and their commands with them. */
+function movedUnderServer(guard: string, edge: string, command: "local" | "remote"): Record<string, string> {
+  const under = `openclaw:hosting:Server`;
+  return {
+    [`${URN_PREFIX}openclaw:hosting:EgressGuard::${guard}`]: `${URN_PREFIX}${under}$openclaw:hosting:EgressGuard::${guard}`,
+    [`${URN_PREFIX}openclaw:hosting:EgressGuard$command:${command}:Command::${guard}-rules`]:
+      `${URN_PREFIX}${under}$openclaw:hosting:EgressGuard$command:${command}:Command::${guard}-rules`,
+    [`${URN_PREFIX}openclaw:hosting:Edge::${edge}`]: `${URN_PREFIX}${under}$openclaw:hosting:Edge::${edge}`,
+    [`${URN_PREFIX}openclaw:hosting:Edge$command:${command}:Command::${edge}-caddyfile`]:
+      `${URN_PREFIX}${under}$openclaw:hosting:Edge$command:${command}:Command::${edge}-caddyfile`,
+  };
+}
+
+/** The same stack written as servers.default, the one way a server is described now. */
+function asServersMap(legacy: Record<string, unknown>): Record<string, unknown> {
+  const { ssh, serverIp, server, portPool, tenantNetworks, ...rest } = legacy as Record<string, Record<string, unknown> | undefined>;
+  const size = (server ?? { memoryMb: 8192, cpus: 4 }) as Record<string, unknown>;
+  return {
+    ...rest,
+    servers: { default: { ...(ssh !== undefined ? { ssh } : { local: true }), ...(serverIp !== undefined ? { publicIp: serverIp } : {}), ...size, portPool, tenantNetworks } },
+  };
+}
+
+const COMMAND_KIND: Record<string, "local" | "remote"> = { remote: "remote", local: "local" };
 
 describe.each(Object.keys(UPGRADE_CONFIGS))("upgrading a single-server stack (%s) to this version", (name) => {
-  test("registers the same resources, by URN, with the same providers, inputs and options", async () => {
+  const expectSingleServer = (result: Upgrade, total: number) => {
+    expect(result.aliased).toEqual(movedUnderServer("egress-guard", "edge", COMMAND_KIND[name]));
+    expect(result.kept.length + Object.keys(result.aliased).length).toBe(total);
+    expect(result.added).toEqual([SERVER_COMPONENT("default")]);
+  };
+
+  test("from before `servers` existed (61a95ae): every resource kept by URN or alias, same providers, inputs and options", async () => {
     const run = await runProgram(UPGRADE_CONFIGS[name], UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
-    const before = byUrn(BASELINE[name]);
-    const after = byUrn(recorded(run.resources));
-    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
-    for (const [urn, was] of before) expect(after.get(urn) ?? `missing ${urn}`).toEqual(was);
+    expectSingleServer(upgrade(BEFORE_SERVERS[name], run.resources), BEFORE_SERVERS[name].length);
+  });
+
+  test("from today's main (a4f37b7): the same", async () => {
+    const run = await runProgram(UPGRADE_CONFIGS[name], UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
+    expectSingleServer(upgrade(MAIN[name], run.resources), MAIN[name].length);
   });
 
   test("the same stack written as servers.default registers the same resources too", async () => {
-    const legacy = UPGRADE_CONFIGS[name];
-    const { ssh, serverIp, server, portPool, tenantNetworks, ...rest } = legacy as Record<string, Record<string, unknown> | undefined>;
-    const size = (server ?? { memoryMb: 8192, cpus: 4 }) as Record<string, unknown>;
-    const asMap = {
-      ...rest,
-      servers: { default: { ...(ssh !== undefined ? { ssh } : { local: true }), ...(serverIp !== undefined ? { publicIp: serverIp } : {}), ...size, portPool, tenantNetworks } },
-    };
-    const run = await runProgram(asMap, UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
-    const before = byUrn(BASELINE[name]);
-    const after = byUrn(recorded(run.resources));
-    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
-    for (const [urn, was] of before) expect(after.get(urn) ?? `missing ${urn}`).toEqual(was);
+    const run = await runProgram(asServersMap(UPGRADE_CONFIGS[name]), UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
+    expectSingleServer(upgrade(MAIN[name], run.resources), MAIN[name].length);
+  });
+});
+
+describe("upgrading a three-server `servers` stack from today's main (a4f37b7)", () => {
+  test("every resource kept by URN or alias, same providers, inputs and options; only the Server components are new", async () => {
+    const run = await runProgram(SERVERS_CONFIG, SERVERS_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
+    const result = upgrade(MAIN.servers, run.resources);
+    expect(result.aliased).toEqual({
+      ...movedUnderServer("egress-guard-a", "edge-a", "local"),
+      ...movedUnderServer("egress-guard-b", "edge-b", "remote"),
+      ...movedUnderServer("egress-guard-c", "edge-c", "remote"),
+    });
+    expect(result.kept.length + Object.keys(result.aliased).length).toBe(MAIN.servers.length);
+    expect(result.added).toEqual(["a", "b", "c"].map(SERVER_COMPONENT));
+    // The providers, tenants, DNS records and data deletions keep their URNs outright.
+    expect(result.kept.filter((u) => u.includes("pulumi:providers:docker")).length).toBe(3);
   });
 });

@@ -10,6 +10,10 @@ export interface CapturedResource {
   urn?: string;
   /** The explicit provider it was registered with (`urn::id`), if any. */
   provider?: string;
+  /** The URN of its parent, as the mock engine made it (the stack's for a top-level resource). */
+  parentUrn?: string;
+  /** Its `aliases` option: a URN, or a spec whose parentUrn is null for "was a child of the stack". */
+  aliases?: (string | { name?: string; type?: string; parentUrn?: string | null })[];
   /** Top-level input names Pulumi holds as secrets. */
   secretInputs: string[];
   /** Resource options that matter for safety, as the program passed them. */
@@ -70,7 +74,7 @@ export async function runProgram(
   /** Config keys Pulumi holds as secrets (as `pulumi config set --secret` marks them). */
   secretKeys: readonly string[] = [`${PROJECT}:apiKeys`],
   /**
-   * Environment for this run only. The program's server check (components/serverCheck.ts) is off
+   * Environment for this run only. The program's server check (program/serverCheck.ts) is off
    * unless a test turns it on: the mock engine's servers are names, not machines.
    */
   env: Record<string, string | undefined> = {},
@@ -104,6 +108,7 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
   let pulumi: typeof pulumiType | undefined;
   let failure: unknown;
   let monitor: { resources?: Map<string, unknown> } | undefined;
+  let resolveLineage: () => Promise<void> = async () => undefined;
   await jest.isolateModulesAsync(async () => {
     pulumi = await import("@pulumi/pulumi");
     const encoded: Record<string, string> = {};
@@ -113,6 +118,7 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
     }
     pulumi.runtime.setAllConfig(encoded, [...secretKeys]);
     const options = new Map<string, CapturedResource["options"]>();
+    const lineage = new Map<string, { parent?: pulumiType.Resource; aliases?: pulumiType.ResourceOptions["aliases"] }>();
     await pulumi.runtime.setMocks(
       {
         newResource: (args) => {
@@ -132,6 +138,26 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
       false,
       "organization",
     );
+    const urnOfResource = (r: pulumiType.Resource): Promise<string> => new Promise((resolve) => r.urn.apply(resolve));
+    resolveLineage = async () => {
+      for (const r of resources) {
+        const seen = lineage.get(`${r.type}::${r.name}`);
+        if (seen === undefined) continue;
+        if (seen.parent !== undefined) r.parentUrn = await urnOfResource(seen.parent);
+        if (!Array.isArray(seen.aliases) || seen.aliases.length === 0) continue;
+        r.aliases = await Promise.all(
+          (seen.aliases as (string | pulumiType.Alias)[]).map(async (a) =>
+            typeof a === "string"
+              ? a
+              : {
+                name: a.name as string | undefined,
+                type: a.type as string | undefined,
+                parentUrn: !("parent" in a) ? undefined : a.parent === undefined ? null : await urnOfResource(a.parent as pulumiType.Resource),
+              },
+          ),
+        );
+      }
+    };
     const runtime = pulumi.runtime;
     await runtime.runInPulumiStack(async () => {
     // Legacy transformations work under mocks (the `transforms` option does not): they see the options.
@@ -145,6 +171,7 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
         parentName: args.opts.parent?.constructor.name,
         dependsOn: Array.isArray(dependsOn) ? dependsOn.length : dependsOn === undefined ? 0 : 1,
       });
+      lineage.set(`${args.type}::${args.name}`, { parent: args.opts.parent, aliases: args.opts.aliases });
       return undefined;
     });
     try {
@@ -180,6 +207,7 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
     urnOf.set(`${qualifiedType.split("$").pop()}::${name}`, urn);
   }
   for (const r of resources) r.urn = urnOf.get(`${r.type}::${r.name}`);
+  await resolveLineage();
   return { resources, outputs, secretOutputs };
 }
 

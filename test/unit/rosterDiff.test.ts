@@ -159,7 +159,7 @@ describe("npm run roster-diff (in a scratch git repository)", () => {
   beforeAll(() => {
     // A copy of the project's core and script with the sample roster, so commits stay out of the real repository.
     repo = fs.mkdtempSync(path.join(os.tmpdir(), "roster-diff-"));
-    for (const dir of ["core", "tenants"]) fs.cpSync(path.join(REPO_ROOT, dir), path.join(repo, dir), { recursive: true });
+    for (const dir of ["core", "program", "tenants"]) fs.cpSync(path.join(REPO_ROOT, dir), path.join(repo, dir), { recursive: true });
     fs.mkdirSync(path.join(repo, "scripts"));
     fs.copyFileSync(path.join(REPO_ROOT, "scripts", "roster-diff.ts"), path.join(repo, "scripts", "roster-diff.ts"));
     for (const file of ["Pulumi.dev.yaml", "tsconfig.json", "package.json"]) fs.copyFileSync(path.join(REPO_ROOT, file), path.join(repo, file));

@@ -2,7 +2,7 @@
 // pure core (parseStackConfig, parseRoster, planHosting) so the tests see what `pulumi up` renders.
 import * as fs from "fs";
 import * as path from "path";
-import { readRosterDir } from "../../../core/load";
+import { readRosterDir } from "../../../program/rosterFolder";
 import { HostingPlan, planHosting } from "../../../core/plan";
 import { formatProblem } from "../../../core/problems";
 import { parseRoster } from "../../../core/roster";

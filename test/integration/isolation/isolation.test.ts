@@ -128,7 +128,7 @@ async function removeNamespaces(): Promise<void> {
 
 /** Deletes this suite's tenant disk image (the explicit deleteData act does this in the program). */
 async function purgeDisk(tenant: string): Promise<void> {
-  const command = diskPurge(fs.readFileSync(path.join(REPO_ROOT, "host/tenant-disk.sh"), "utf8"), tenant);
+  const command = diskPurge(fs.readFileSync(path.join(REPO_ROOT, "server-scripts/tenant-disk.sh"), "utf8"), tenant);
   const r = await runCommand(["/bin/bash", "-c"], command, "", process.env, 60_000);
   if (r.exitCode !== 0) throw new Error(`purge ${tenant}: ${r.stderr}`);
 }

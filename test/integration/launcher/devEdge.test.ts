@@ -8,7 +8,7 @@ import * as path from "path";
 import { installCommand, INSTALL_SCRIPT_PATH } from "../../../components/edge";
 import { checkHosting } from "../../../core/check";
 import { DEV_PLACEHOLDER_KEY, devPlaceholderKeys } from "../../../core/launcher/decisions";
-import { readRosterDir } from "../../../core/load";
+import { readRosterDir } from "../../../program/rosterFolder";
 import { readStackFile } from "../../../core/stackFile";
 import { caddyAdminAnswers } from "../../../scripts/launcher/probes";
 import { startCaddyForStack } from "../../../scripts/launcher/caddy";

@@ -7,7 +7,7 @@ import {
   DEV_PLACEHOLDER_KEY, chooseBackend, chooseCli, choosePassphrase, devPlaceholderKeys, pulumiCommandLine, versionAtLeast,
 } from "../../../core/launcher/decisions";
 import { EXIT_USAGE, LauncherUsageError, launcherAction, parseLauncherArgs } from "../../../core/launcher/options";
-import { readRosterDir } from "../../../core/load";
+import { readRosterDir } from "../../../program/rosterFolder";
 import { readStackFile } from "../../../core/stackFile";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");

@@ -1,7 +1,7 @@
-import { BRIDGE_PREFIX, bridgeName, egressRules } from "../../core/egressGuard";
-import { cgroupParent } from "../../core/processLimit";
-import { volumeDriverOpts } from "../../core/diskBudget";
-import { subnetCapacity, tenantSubnet } from "../../core/tenantNetworks";
+import { BRIDGE_PREFIX, bridgeName, egressRules } from "../../../core/egressGuard";
+import { cgroupParent } from "../../../core/processLimit";
+import { volumeDriverOpts } from "../../../core/diskBudget";
+import { subnetCapacity, tenantSubnet } from "../../../core/tenantNetworks";
 
 describe("bridge names", () => {
   test("every /28 of a /16 gets its own name of at most 15 characters (IFNAMSIZ), matched by ocl+", () => {

@@ -1,9 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkHosting } from "../core/check";
-import { readRoster } from "../core/load";
+import { unpinnedMoves } from "../core/placement";
 import { HostingPlan } from "../core/plan";
 import { HostingInputError } from "../core/problems";
+import { deletionsTooEarly } from "../core/retainedData";
+import { DEFAULT_SERVER } from "../core/servers";
 import { StackConfig } from "../core/stackConfig";
+import { PreviousDeployment, previousDeployment } from "./previousDeployment";
+import { readRoster } from "./rosterFolder";
+import { serversNotAnswering } from "./serverCheck";
 
 export interface HostingInputs {
   config: StackConfig;
@@ -77,4 +82,30 @@ export function loadHostingInputs(repoRoot: string): HostingInputs {
   const apiKeys: Record<string, pulumi.Output<string>> = {};
   for (const [name, key] of Object.entries(checked.config.apiKeys)) apiKeys[name] = pulumi.secret(key);
   return { config: checked.config, plan: checked.plan, apiKeys };
+}
+
+export interface Deployment extends HostingInputs {
+  /** The last deployment: which server each tenant was on, and the data it kept. */
+  previous: PreviousDeployment;
+  /** Where entries from before servers were recorded are: `default`, else the first server. */
+  fallbackServer: string;
+}
+
+/**
+ * Everything the program needs before it registers a resource, and every check that can refuse the
+ * update: config and roster, the last deployment (a tenant never changes server unless its file says
+ * so), and every server's Docker engine answering (the error names the server that does not and its
+ * tenants, instead of ssh's words halfway through an update).
+ */
+export async function readDeployment(repoRoot: string): Promise<Deployment> {
+  const inputs = loadHostingInputs(repoRoot);
+  const { config, plan } = inputs;
+  const fallbackServer = plan.servers.some((s) => s.name === DEFAULT_SERVER) ? DEFAULT_SERVER : plan.servers[0].name;
+  const previous = await previousDeployment();
+  const moves = unpinnedMoves(plan.tenants, plan.pinnedServers, previous.tenantServers, fallbackServer);
+  const early = deletionsTooEarly(config.deleteData, previous.tenantServers, fallbackServer);
+  if (moves.length > 0 || early.length > 0) throw new HostingInputError([...moves, ...early]);
+  const silent = await serversNotAnswering(plan.servers);
+  if (silent.length > 0) throw new HostingInputError(silent);
+  return { ...inputs, previous, fallbackServer };
 }

@@ -1,12 +1,12 @@
 // Issue 10, second pass over bad input: one table per class of input that used to get through (or
 // crash the check). Each case names the tenant (or none, for the stack), the field, and a fragment
 // of the message an operator reads.
-import { checkHosting } from "../../core/check";
-import { LIMITS } from "../../core/limits";
-import { kernelEnvProblems } from "../../core/plan";
-import { Problem } from "../../core/problems";
-import { RosterFile } from "../../core/roster";
-import { plaintextSecretProblems } from "../../core/secrets";
+import { checkHosting } from "../../../core/check";
+import { LIMITS } from "../../../core/limits";
+import { kernelEnvProblems } from "../../../core/plan";
+import { Problem } from "../../../core/problems";
+import { RosterFile } from "../../../core/roster";
+import { plaintextSecretProblems } from "../../../core/secrets";
 
 const goodCaddy = { acmeEmail: "ops@example.com" };
 const goodConfig: Record<string, unknown> = {

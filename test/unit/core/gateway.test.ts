@@ -1,6 +1,6 @@
-import { MEMORY_FLOORS, NON_HEAP_RESERVE_MB, gatewaySettings, heapCapMb, memoryFloor, openclawVersion } from "../../core/gateway";
-import { planHosting } from "../../core/plan";
-import { DEFAULT_TIERS, TIER_NAMES, parseStackConfig } from "../../core/stackConfig";
+import { MEMORY_FLOORS, NON_HEAP_RESERVE_MB, gatewaySettings, heapCapMb, memoryFloor, openclawVersion } from "../../../core/gateway";
+import { planHosting } from "../../../core/plan";
+import { DEFAULT_TIERS, TIER_NAMES, parseStackConfig } from "../../../core/stackConfig";
 
 describe("the gateway's memory rules", () => {
   test("the heap cap leaves the measured non-heap memory under the limit, and never exceeds 75 %", () => {

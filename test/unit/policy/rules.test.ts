@@ -5,9 +5,9 @@ import { parse as parseYaml } from "yaml";
 import {
   CONTAINER, DNS_RECORD, RULES, checkDnsNotProxied, checkDropsAllCapabilities, checkLoopbackPorts, checkMemoryLimit,
   checkNoNewPrivileges, checkProcessLimitParent, checkReadOnlyRootfs, policies,
-} from "../../policy/rules";
-import { REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram, ProgramRun } from "../support/program";
-import { serversConfig } from "../support/servers";
+} from "../../../policy/rules";
+import { REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram, ProgramRun } from "../../support/program";
+import { serversConfig } from "../../support/servers";
 
 /** A container's inputs as the program sets the hardening fields; each test breaks one of them. */
 function hardened(overrides: Record<string, unknown> = {}): Record<string, unknown> {

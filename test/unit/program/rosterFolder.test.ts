@@ -5,9 +5,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RosterRead, readRoster, readRosterFolder } from "../../core/load";
-import { LIMITS } from "../../core/limits";
-import { Problem } from "../../core/problems";
+import { RosterRead, readRoster, readRosterFolder } from "../../../program/rosterFolder";
+import { LIMITS } from "../../../core/limits";
+import { Problem } from "../../../core/problems";
 
 let project: string;
 let roster: string;

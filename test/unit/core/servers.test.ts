@@ -1,6 +1,6 @@
-import { checkHosting } from "../../core/check";
-import { formatProblem } from "../../core/problems";
-import { RosterFile } from "../../core/roster";
+import { checkHosting } from "../../../core/check";
+import { formatProblem } from "../../../core/problems";
+import { RosterFile } from "../../../core/roster";
 
 const servers = {
   a: { local: true, publicIp: "203.0.113.1", memoryMb: 4096, cpus: 2 },

@@ -1,8 +1,8 @@
-import { checkHosting } from "../../core/check";
-import { formatProblem } from "../../core/problems";
-import { dataDeletions, deletionsTooEarly, listRetainedData } from "../../core/retainedData";
-import { RosterFile } from "../../core/roster";
-import { DeleteDataEntry } from "../../core/stackConfig";
+import { checkHosting } from "../../../core/check";
+import { formatProblem } from "../../../core/problems";
+import { dataDeletions, deletionsTooEarly, listRetainedData } from "../../../core/retainedData";
+import { RosterFile } from "../../../core/roster";
+import { DeleteDataEntry } from "../../../core/stackConfig";
 
 const servers = {
   s1: { local: true, memoryMb: 8192, cpus: 4 },

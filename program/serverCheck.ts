@@ -3,7 +3,7 @@ import { Problem } from "../core/problems";
 import { serverCheckSettings, unansweredServerProblems } from "../core/serverCheck";
 import { engineTarget } from "../core/servers";
 import { ServerPlan } from "../core/plan";
-import { askServersAnswer } from "../engine/reach";
+import { askServersAnswer } from "./reach";
 
 /**
  * Asks every server's Docker engine, the way the Docker provider will reach it, before any resource

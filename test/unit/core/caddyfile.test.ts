@@ -1,4 +1,4 @@
-import { CaddyfileError, EdgeOptions, caddyfileProblems, renderCaddyfile } from "../../core/caddyfile";
+import { CaddyfileError, EdgeOptions, caddyfileProblems, renderCaddyfile } from "../../../core/caddyfile";
 
 const options: EdgeOptions = { adminAddress: "localhost:2019", acmeEmail: "ops@example.com", localCerts: false };
 const sites = [

@@ -1,5 +1,5 @@
-import { SizedTenant, checkCapacity, utilisation } from "../../core/capacity";
-import { DEFAULT_TIERS } from "../../core/stackConfig";
+import { SizedTenant, checkCapacity, utilisation } from "../../../core/capacity";
+import { DEFAULT_TIERS } from "../../../core/stackConfig";
 
 const tenant = (name: string, memoryMb: number, cpus: number, pinned = true, state: "active" | "suspended" = "active"): SizedTenant => ({
   name, state, memoryMb, reservationMb: Math.floor(memoryMb * 0.75), cpus, pinned,

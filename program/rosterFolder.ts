@@ -1,15 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
-import { LIMITS } from "./limits";
-import { HostingInputError, Problem } from "./problems";
-import { RosterFile, classifyRosterEntry, rosterEntryProblem } from "./roster";
-import { printable } from "./yamlText";
+import { LIMITS } from "../core/limits";
+import { HostingInputError, Problem } from "../core/problems";
+import { RosterFile, RosterRead, classifyRosterEntry, rosterEntryProblem } from "../core/roster";
 
-/** The roster folder as read: the tenant files, and every entry that could not be one. */
-export interface RosterRead {
-  files: RosterFile[];
-  problems: Problem[];
-}
+export type { RosterRead };
+import { printable } from "../core/yamlText";
+
 
 /**
  * The program's way in: `rosterDir` resolved against the project, and refused when it leaves the

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { PlacementServer, PlacementTenant, placeTenants, preferenceOrder, unpinnedMoves } from "../../core/placement";
+import { PlacementServer, PlacementTenant, placeTenants, preferenceOrder, unpinnedMoves } from "../../../core/placement";
 
 const SERVERS: PlacementServer[] = [
   { name: "a", size: { memoryMb: 8192, cpus: 4, overcommit: 1.5 } },

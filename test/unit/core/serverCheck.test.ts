@@ -1,5 +1,5 @@
-import { formatProblem } from "../../core/problems";
-import { ServerAnswer, serverCheckSettings, unansweredServerProblems } from "../../core/serverCheck";
+import { formatProblem } from "../../../core/problems";
+import { ServerAnswer, serverCheckSettings, unansweredServerProblems } from "../../../core/serverCheck";
 
 const servers = [
   { name: "a", fieldPrefix: "servers.a.", tenants: ["alice"] },

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { PortRequest, allocatePorts } from "../../core/portPool";
+import { PortRequest, allocatePorts } from "../../../core/portPool";
 
 const POOL = { start: 18800, end: 18899 };
 const name = fc.stringMatching(/^[a-z][a-z0-9]{0,11}$/);

@@ -1,4 +1,4 @@
-import { listRetainedData } from "../../core/retainedData";
+import { listRetainedData } from "../../../core/retainedData";
 
 const on = (server: string, ...names: string[]) => Object.fromEntries(names.map((n) => [n, server]));
 

@@ -1,6 +1,6 @@
-import { checkHosting } from "../../core/check";
-import { formatProblem } from "../../core/problems";
-import { RosterFile } from "../../core/roster";
+import { checkHosting } from "../../../core/check";
+import { formatProblem } from "../../../core/problems";
+import { RosterFile } from "../../../core/roster";
 
 /** Shaped like a provider key, assembled here so no key-shaped string sits in the repository. */
 const FAKE_KEY = ["sk", "ant", "abcdefghijklmnopqrstuvwxyz"].join("-");

@@ -1,0 +1,26 @@
+import { HostingPlan } from "./plan";
+import { RetainedData, deletedBy } from "./retainedData";
+import { StackConfig } from "./stackConfig";
+
+/**
+ * The stack outputs operators read after `pulumi up`, all but the gateway tokens (secrets, added by
+ * the program). `npm run status`, the dashboard and the next deployment read them too.
+ */
+export function publicOutputs(plan: HostingPlan, retainedData: readonly RetainedData[], deleteData: StackConfig["deleteData"]) {
+  const multi = plan.servers.length > 1;
+  return {
+    tenants: Object.fromEntries(plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, tier: t.tier, state: t.state, server: t.server }])),
+    urls: plan.tenants.map((t) => t.url),
+    servers: Object.fromEntries(plan.servers.map((s) => [s.name, {
+      tenants: s.tenants.length,
+      activeTenants: s.utilisation.activeTenants,
+      memoryLimitMb: s.utilisation.memoryLimitMb,
+      cpus: s.utilisation.cpus,
+      memoryPercent: s.utilisation.memoryPercent,
+      cpuPercent: s.utilisation.cpuPercent,
+      publicIp: s.publicIp,
+    }])),
+    ...(multi ? { caddyfiles: Object.fromEntries(plan.servers.map((s) => [s.name, s.caddyfile])) } : { caddyfile: plan.caddyfile }),
+    retainedData: retainedData.filter((r) => !deletedBy(deleteData, r)),
+  };
+}
