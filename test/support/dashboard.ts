@@ -5,11 +5,11 @@
  * the dashboard's server tests.
  */
 import Docker from "dockerode";
-import { Client } from "../../engine/client";
+import { Client } from "../../tools/shared/engine/client";
 import {
   StatusReport, TenantInput, buildReport, discoverTenants, redactLines, tenantStatus, volumeSizes,
-} from "../../core/status";
-import { Source, TenantDetail } from "../../dashboard/source";
+} from "../../tools/shared/status";
+import { Source, TenantDetail } from "../../tools/dashboard/source";
 
 const MiB = 1024 * 1024;
 

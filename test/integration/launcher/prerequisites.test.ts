@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import Docker from "dockerode";
-import { checkCaddy, checkDocker, checkImage, checkPorts } from "../../../core/launcher/prerequisites";
-import { caddyAdminAnswers, probeCaddyVersion, probeDocker, probeImage, probePorts } from "../../../scripts/launcher/probes";
+import { checkCaddy, checkDocker, checkImage, checkPorts } from "../../../tools/launcher/prerequisites";
+import { caddyAdminAnswers, probeCaddyVersion, probeDocker, probeImage, probePorts } from "../../../tools/launcher/probes";
 import { Cleanup, freePort, makeTempDir, removeDir } from "../support/caddy";
 import { DOCKER_SOCKET } from "../support/docker";
 
@@ -18,7 +18,7 @@ const LABEL = { "openclaw-hosting.test": "launcher" };
 
 /** Runs `npm start` the way npm does (ts-node), bounded, with the given environment. */
 function runLauncher(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", "scripts/start.ts", ...args], {
+  const r = spawnSync(process.execPath, [path.join(REPO, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", "tools/launcher/main.ts", ...args], {
     cwd: REPO, env, encoding: "utf8", timeout: timeoutMs,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -25,7 +25,7 @@ import * as path from "path";
 import Docker from "dockerode";
 import { GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, START_COMMAND, gatewaySettings, heapCapMb, trustedProxies } from "../../../core/gateway";
 import { DISK_BUDGET_LABEL } from "../../../core/labels";
-import { StatsSchema, StatusReport, memoryUsedBytes } from "../../../core/status";
+import { StatsSchema, StatusReport, memoryUsedBytes } from "../../../tools/shared/status";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const DOCKER_HOST = process.env.DOCKER_HOST ?? "unix:///run/openclaw-test/docker.sock";
@@ -184,13 +184,13 @@ async function cleanup(): Promise<void> {
 
 interface Run { code: number | null; stdout: string; stderr: string; ms: number }
 
-/** The real CLI, as `npm run status` runs it (ts-node --transpile-only scripts/status.ts). */
+/** The real CLI, as `npm run status` runs it (ts-node --transpile-only tools/status/main.ts). */
 function status(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "status.ts"), ...args],
+      [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "tools", "status", "main.ts"), ...args],
       { cwd: REPO_ROOT, env: { ...process.env, DOCKER_HOST, ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";

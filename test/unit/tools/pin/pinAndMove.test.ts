@@ -1,0 +1,70 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { runTsScript } from "../../../support/cli";
+import { REPO_ROOT } from "../../../support/program";
+import { outsideTempDir, writeRoster } from "../../../support/roster";
+
+const stacks: string[] = [];
+function stackFile(servers: string): string {
+  const name = `test-pin-${process.pid}-${stacks.length}`;
+  fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), [
+    "config:",
+    "  openclaw-hosting:domain: claw.example.com",
+    "  openclaw-hosting:image: ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
+    "  openclaw-hosting:caddy: {acmeEmail: ops@example.com}",
+    servers,
+  ].join("\n") + "\n");
+  stacks.push(name);
+  return name;
+}
+afterAll(() => {
+  for (const name of stacks) fs.rmSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), { force: true });
+});
+const THREE = "  openclaw-hosting:servers: {a: {local: true, memoryMb: 8192, cpus: 4}, b: {ssh: {host: b.example.net, user: deploy}, memoryMb: 8192, cpus: 4}, c: {ssh: {host: c.example.net, user: deploy}, memoryMb: 16384, cpus: 8}}";
+const FOUR = THREE.replace("}}", "}, d: {ssh: {host: d.example.net, user: deploy}, memoryMb: 65536, cpus: 32}}");
+const read = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f.replace(/\.yaml$/, ""), parse(fs.readFileSync(path.join(dir, f), "utf8")) as Record<string, unknown>]));
+const table = (stdout: string) => stdout.split("\n").filter((l) => /^tenant\d/.test(l)).map((l) => l.split(/\s+/)).map((c) => `${c[0]} ${c[2]} ${c[8]}`);
+
+describe("npm run pin with several servers", () => {
+  test("writes each tenant's server and port, keeps what was there, and afterwards a new server moves nobody", () => {
+    const dir = writeRoster(Array.from({ length: 12 }, (_, i) => ({ name: `tenant${i}`, extra: i === 0 ? "server: b\n# keep me" : undefined })), outsideTempDir());
+    const three = stackFile(THREE);
+    const before = runTsScript(path.join(REPO_ROOT, "tools", "check", "main.ts"), ["--stack", three, "--roster", dir]);
+    expect(before.status).toBe(0);
+    expect(table(before.stdout).every((row) => / [abc]$/.test(row))).toBe(true);
+    const four = stackFile(FOUR);
+    // Without pins, the same bigger server would take some tenants: the property pin protects.
+    expect(table(runTsScript(path.join(REPO_ROOT, "tools", "check", "main.ts"), ["--stack", four, "--roster", dir]).stdout)).not.toEqual(table(before.stdout));
+    const pin = runTsScript(path.join(REPO_ROOT, "tools", "pin", "main.ts"), ["--stack", three, "--roster", dir]);
+    expect(pin.status).toBe(0);
+    expect(pin.stdout).toContain("12 tenant(s) pinned; every tenant in");
+    const files = read(dir);
+    for (const [name, doc] of Object.entries(files)) expect(`${name} ${typeof doc.server} ${typeof doc.port}`).toBe(`${name} string number`);
+    expect(files.tenant0.server).toBe("b");
+    expect(fs.readFileSync(path.join(dir, "tenant0.yaml"), "utf8")).toContain("# keep me");
+    const after = runTsScript(path.join(REPO_ROOT, "tools", "check", "main.ts"), ["--stack", three, "--roster", dir]);
+    expect(table(after.stdout)).toEqual(table(before.stdout));
+    expect(table(after.stdout).length).toBe(12);
+    // A fourth, much bigger server would attract unpinned tenants; pinned ones stay.
+    const pinnedFour = runTsScript(path.join(REPO_ROOT, "tools", "check", "main.ts"), ["--stack", four, "--roster", dir]);
+    expect(pinnedFour.status).toBe(0);
+    expect(table(pinnedFour.stdout)).toEqual(table(before.stdout));
+  });
+});
+
+describe("npm run move refuses before touching any engine", () => {
+  const move = (...args: string[]) => runTsScript(path.join(REPO_ROOT, "tools", "move", "main.ts"), args);
+  test("an unknown server, the tenant's own server, an unknown tenant, and a missing --to", () => {
+    const dir = writeRoster([{ name: "alice", extra: "server: a" }], outsideTempDir());
+    const stack = stackFile(THREE);
+    const unknown = move("alice", "--to", "zz", "--stack", stack, "--roster", dir);
+    expect([unknown.status, unknown.stderr.trim()]).toEqual([1, "move: server zz is not in the stack's servers (a, b, c)"]);
+    const same = move("alice", "--to", "a", "--stack", stack, "--roster", dir);
+    expect([same.status, same.stderr.trim()]).toEqual([1, "move: tenant alice is already on server a"]);
+    const nobody = move("bob", "--to", "b", "--stack", stack, "--roster", dir);
+    expect([nobody.status, nobody.stderr.trim()]).toEqual([1, "move: tenant bob is not in the roster"]);
+    expect(move("alice", "--stack", stack).status).toBe(2);
+    expect(fs.readFileSync(path.join(dir, "alice.yaml"), "utf8")).toContain("server: a");
+  });
+});
