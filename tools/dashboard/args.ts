@@ -5,7 +5,7 @@
 import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
-import { UsageError } from "../../core/dockerHost";
+import { STACK_NAME, parseToolArgs } from "../shared/args";
 import { DEFAULT_DISK_THRESHOLD_PERCENT, DEFAULT_MEMORY_THRESHOLD_PERCENT, DEFAULT_SERVER } from "../shared/status";
 
 export const TOKEN_ENV = "OPENCLAW_DASHBOARD_TOKEN";
@@ -26,7 +26,7 @@ const percent = z.coerce.number().gt(0).max(100);
 export const DashboardArgsSchema = z.strictObject({
   listen: Listen.default({ host: "127.0.0.1", port: 3000 }),
   "token-file": z.string().min(1).optional(),
-  stack: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: "must be a stack name (Pulumi.<name>.yaml)" }).optional(),
+  stack: z.string().regex(STACK_NAME, { message: "must be a stack name (Pulumi.<name>.yaml)" }).optional(),
   "state-dir": z.string().min(1).optional(),
   server: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, { message: "must be a server name (a-z, 0-9, . and -)" }).default(DEFAULT_SERVER),
   /** Seconds between live refreshes (memory, CPU, state, health). */
@@ -67,38 +67,21 @@ Options:
 
 The engine: DOCKER_HOST, as for npm run status (and the servers map's \`local: true\` server).`;
 
-const BOOLEAN = new Set(["help"]);
+const FLAGS = Object.fromEntries(
+  Object.keys(DashboardArgsSchema.shape).map((name) => [name, name === "help" ? { type: "boolean" as const, short: "h" } : { type: "string" as const }]),
+);
+
+const TOKEN_REFUSED = (flag: string): string =>
+  `--${flag} is not accepted: a token on the command line is visible to every user (ps). Use --token-file PATH or ${TOKEN_ENV}`;
 
 /** argv -> the options object, then zod; every problem is a UsageError naming the option. */
 export function parseDashboardArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DashboardArgs {
-  const raw: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "-h") {
-      raw.help = true;
-      continue;
-    }
-    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument ${arg}`);
-    const eq = arg.indexOf("=");
-    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (name === "token" || name === "access-token") {
-      throw new UsageError(`--${name} is not accepted: a token on the command line is visible to every user (ps). Use --token-file PATH or ${TOKEN_ENV}`);
-    }
-    if (BOOLEAN.has(name)) {
-      raw[name] = true;
-      continue;
-    }
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
-    if (eq < 0) i++;
-    if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new UsageError(`--${name} needs a value`);
-    raw[name] = value;
-  }
-  const parsed = DashboardArgsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    if (issue.code === "unrecognized_keys") throw new UsageError(`unknown option --${issue.keys[0]}`);
-    throw new UsageError(`--${String(issue.path[0])}: ${issue.message}`);
-  }
-  const stateDir = path.resolve(parsed.data["state-dir"] ?? env.OPENCLAW_DASHBOARD_STATE ?? path.join(os.homedir(), ".local", "state", "openclaw-dashboard"));
-  return { ...parsed.data, stateDir };
+  const { values } = parseToolArgs(argv, {
+    flags: FLAGS,
+    schema: DashboardArgsSchema,
+    refused: { token: TOKEN_REFUSED("token"), "access-token": TOKEN_REFUSED("access-token") },
+    unknown: (u) => (u.name === undefined ? `unexpected argument ${u.arg}` : `unknown option --${u.name}`),
+  });
+  const stateDir = path.resolve(values["state-dir"] ?? env.OPENCLAW_DASHBOARD_STATE ?? path.join(os.homedir(), ".local", "state", "openclaw-dashboard"));
+  return { ...values, stateDir };
 }

@@ -1,10 +1,12 @@
 // `npm start [-- options]`: the launcher's own arguments, checked with one zod schema.
 import { z } from "zod";
+import { UsageError, parseToolArgs } from "../shared/args";
 
 /** A bad option (sysexits' EX_USAGE, as `npm run status` uses). */
 export const EXIT_USAGE = 64;
 
-export class LauncherUsageError extends Error {}
+/** A bad option: a UsageError of its own, so `npm start` words it as the launcher. */
+export class LauncherUsageError extends UsageError {}
 
 export const LAUNCHER_USAGE = `usage: npm start [-- options]
 
@@ -43,33 +45,23 @@ export const LauncherOptionsSchema = z
 
 export type LauncherOptions = z.infer<typeof LauncherOptionsSchema>;
 
-const FLAGS = ["preview", "destroy", "refresh", "yes", "install", "help"] as const;
-
 /** Reads argv (after `npm start --`); throws LauncherUsageError naming the bad option. */
 export function parseLauncherArgs(argv: readonly string[]): LauncherOptions {
-  const raw: Record<string, unknown> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [name, inline] = arg.startsWith("--") ? [arg.slice(2).split("=")[0], arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : undefined] : [arg, undefined];
-    if (name === "stack") {
-      const value = inline ?? argv[++i];
-      if (value === undefined || value.startsWith("--")) throw new LauncherUsageError("--stack needs a name, e.g. --stack prod");
-      raw.stack = value;
-    } else if ((FLAGS as readonly string[]).includes(name) && arg.startsWith("--") && inline === undefined) {
-      raw[name] = true;
-    } else if (name === "h" || arg === "-h") {
-      raw.help = true;
-    } else {
-      throw new LauncherUsageError(`unknown option ${arg}`);
-    }
-  }
-  const parsed = LauncherOptionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.length > 0 ? `--${String(issue.path[0])}` : "options";
-    throw new LauncherUsageError(issue.path[0] === "stack" ? `--stack ${issue.message}` : issue.message.startsWith("--") || issue.message.startsWith("choose") ? issue.message : `${field} ${issue.message}`);
-  }
-  return parsed.data;
+  return parseToolArgs(argv, {
+    flags: {
+      stack: { type: "string" }, preview: { type: "boolean" }, destroy: { type: "boolean" }, refresh: { type: "boolean" },
+      yes: { type: "boolean" }, install: { type: "boolean" }, help: { type: "boolean", short: "h" },
+    },
+    schema: LauncherOptionsSchema,
+    error: LauncherUsageError,
+    needsValue: () => "--stack needs a name, e.g. --stack prod",
+    issues: (issues) => {
+      const issue = issues[0];
+      const field = issue.path.length > 0 ? `--${String(issue.path[0])}` : "options";
+      if (issue.path[0] === "stack") return `--stack ${issue.message}`;
+      return issue.message.startsWith("--") || issue.message.startsWith("choose") ? issue.message : `${field} ${issue.message}`;
+    },
+  }).values;
 }
 
 export type LauncherAction = "up" | "preview" | "destroy" | "refresh";

@@ -7,32 +7,33 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseDocument } from "yaml";
-import { checkHosting } from "../../core/check";
-import { readRoster, readRosterFolder } from "../../core/load";
+import { z } from "zod";
 import { formatProblem } from "../../core/problems";
-import { readStackFile } from "../shared/stackFile";
+import { parseToolArgs } from "../shared/args";
+import { Loaded, NoStackFile, REPO, loadStack, problemsWithoutKeys } from "../shared/load";
 import { MoveError, engineFor, moveTenantData } from "./transfer";
 
-const REPO = path.resolve(__dirname, "..", "..");
-const option = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
+const MoveArgs = z.object({ to: z.string().optional(), stack: z.string().default("dev"), roster: z.string().optional() });
 
 async function main(): Promise<number> {
-  const tenant = process.argv[2];
-  const target = option("to");
+  const argv = process.argv.slice(2);
+  const tenant = argv[0];
+  // TENANT comes first; unknown arguments after it are ignored, as they always were.
+  const args = parseToolArgs(argv.slice(1), { flags: { to: { type: "string" }, stack: { type: "string" }, roster: { type: "string" } }, schema: MoveArgs, lenient: true }).values;
+  const target = args.to;
   if (tenant === undefined || tenant.startsWith("--") || target === undefined) {
     console.error("usage: npm run move -- TENANT --to SERVER [--stack NAME] [--roster DIR]");
     return 2;
   }
-  const stack = option("stack") ?? "dev";
-  const stackFile = `Pulumi.${stack}.yaml`;
-  const { raw, problems: fileProblems } = readStackFile(fs.readFileSync(path.join(REPO, stackFile), "utf8"), stackFile);
-  const override = option("roster");
-  const read = (dir: string) => (override !== undefined ? readRosterFolder(path.resolve(REPO, override)) : readRoster(REPO, dir));
-  const checked = checkHosting(raw, read);
-  const problems = [...fileProblems, ...checked.problems.filter((p) => p.field !== "apiKeys")];
+  const override = args.roster;
+  let checked: Loaded;
+  try {
+    checked = loadStack(args.stack, { roster: override !== undefined ? path.resolve(REPO, override) : undefined });
+  } catch (err) {
+    if (!(err instanceof NoStackFile)) throw err;
+    return fail(err.message);
+  }
+  const problems = problemsWithoutKeys(checked);
   if (checked.plan === undefined || checked.config === undefined || problems.length > 0) {
     for (const p of problems) console.error(`  - ${formatProblem(p)}`);
     return 1;

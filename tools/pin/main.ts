@@ -4,26 +4,28 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
-import { checkHosting } from "../../core/check";
-import { readRoster, readRosterFolder } from "../../core/load";
+import { z } from "zod";
 import { formatProblem } from "../../core/problems";
 import { ROSTER_FILE } from "../../core/roster";
-import { readStackFile } from "../shared/stackFile";
+import { parseToolArgs } from "../shared/args";
+import { Loaded, NoStackFile, REPO, loadStack, problemsWithoutKeys } from "../shared/load";
 
-const REPO = path.resolve(__dirname, "..", "..");
-const option = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
+const PinArgs = z.object({ stack: z.string().default("dev"), roster: z.string().optional() });
 
 function main(): number {
-  const stack = option("stack") ?? "dev";
-  const stackFile = `Pulumi.${stack}.yaml`;
-  const { raw, problems: fileProblems } = readStackFile(fs.readFileSync(path.join(REPO, stackFile), "utf8"), stackFile);
-  const override = option("roster");
-  const checked = checkHosting(raw, (dir) => (override !== undefined ? readRosterFolder(path.resolve(REPO, override)) : readRoster(REPO, dir)));
+  // Unknown arguments are ignored, as they always were.
+  const args = parseToolArgs(process.argv.slice(2), { flags: { stack: { type: "string" }, roster: { type: "string" } }, schema: PinArgs, lenient: true }).values;
+  const override = args.roster;
+  let checked: Loaded;
+  try {
+    checked = loadStack(args.stack, { roster: override !== undefined ? path.resolve(REPO, override) : undefined });
+  } catch (err) {
+    if (!(err instanceof NoStackFile)) throw err;
+    console.error(`pin: ${err.message}`);
+    return 1;
+  }
   // Missing API keys do not matter for ports; anything else does.
-  const problems = [...fileProblems, ...checked.problems.filter((p) => p.field !== "apiKeys")];
+  const problems = problemsWithoutKeys(checked);
   if (checked.plan === undefined || checked.config === undefined || problems.length > 0) {
     for (const p of problems) console.error(`  - ${formatProblem(p)}`);
     return 1;

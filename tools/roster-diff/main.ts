@@ -7,6 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
+import { STACK_NAME, UsageError, parseToolArgs } from "../shared/args";
 import { readRosterDir } from "../../core/load";
 import { TenantPlan, planHosting } from "../../core/plan";
 import { HostingInputError, Problem, formatProblem } from "../../core/problems";
@@ -17,14 +18,12 @@ import { readStackFile } from "../shared/stackFile";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
-class UsageError extends Error {}
-
 // A git ref as an argument, never an option: refuse anything git could read as a flag.
 const GitRef = z
   .string({ error: "is required" })
   .min(1, { error: "is required" })
   .regex(/^[^-\s][^\s]*$/, { error: "must be a git ref such as origin/main or a commit (no leading '-', no spaces)" });
-const StackName = z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a stack name such as dev or prod" });
+const StackName = z.string().regex(STACK_NAME, { error: "must be a stack name such as dev or prod" });
 
 const Args = z.strictObject({
   base: GitRef,
@@ -35,22 +34,14 @@ const Args = z.strictObject({
 type Args = z.infer<typeof Args>;
 
 function parseArgs(argv: readonly string[]): Args {
-  const raw: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--markdown") raw.markdown = true;
-    else if (arg === "--base" || arg === "--head" || arg === "--stack") {
-      const value = argv[i + 1];
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      raw[arg.slice(2)] = value;
-      i++;
-    } else throw new UsageError(`unknown argument ${arg}`);
-  }
-  const parsed = Args.safeParse(raw);
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((issue) => `--${issue.path.join(".") || "(args)"} ${issue.message}`).join("; "));
-  }
-  return parsed.data;
+  return parseToolArgs(argv, {
+    flags: { base: { type: "string" }, head: { type: "string" }, stack: { type: "string" }, markdown: { type: "boolean" } },
+    schema: Args,
+    // A ref that looks like an option is the schema's to refuse, with its own message.
+    dashValues: true,
+    unknown: (u) => `unknown argument ${u.arg}`,
+    issues: (issues) => issues.map((issue) => `--${issue.path.join(".") || "(args)"} ${issue.message}`).join("; "),
+  }).values;
 }
 
 function git(args: string[], cwd: string): string {

@@ -1,6 +1,7 @@
 /** `npm run status` options. */
-import { UsageError } from "../../core/dockerHost";
+import { z } from "zod";
 import { TenantName } from "../../core/names";
+import { STACK_NAME, parseToolArgs } from "../shared/args";
 import { DEFAULT_DISK_THRESHOLD_PERCENT, DEFAULT_MEMORY_THRESHOLD_PERCENT } from "../shared/status/flags";
 
 export const DEFAULT_TIMEOUT_MS = 10000;
@@ -39,69 +40,62 @@ The engine: DOCKER_HOST (unix:///path, tcp://host:port with DOCKER_TLS_VERIFY/DO
 ssh://user@host:port through the system ssh and the remote's \`docker system dial-stdio\`),
 else unix:///var/run/docker.sock.`;
 
-function percent(name: string, text: string): number {
-  const v = Number(text);
-  if (!Number.isFinite(v) || v <= 0 || v > 100) throw new UsageError(`${name} must be a percent in (0, 100]`);
-  return v;
-}
+/** A percent flag: a number in (0, 100], or a usage error naming the flag. */
+const percent = (flag: string) =>
+  z.string().transform((text, ctx) => {
+    const v = Number(text);
+    if (!Number.isFinite(v) || v <= 0 || v > 100) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a percent in (0, 100]` });
+      return z.NEVER;
+    }
+    return v;
+  });
+
+/** Each --only is a comma list of tenant names; repeated, the lists add up. */
+const only = z.array(z.string()).transform((lists, ctx) => {
+  const names: string[] = [];
+  for (const list of lists) {
+    const some = list.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const bad = some.filter((n) => !TenantName.safeParse(n).success);
+    if (some.length === 0) ctx.addIssue({ code: "custom", message: "--only needs at least one tenant name" });
+    else if (bad.length > 0) ctx.addIssue({ code: "custom", message: `--only: not a tenant name: ${bad.join(", ")}` });
+    names.push(...some);
+  }
+  return names;
+});
+
+const StatusArgs = z
+  .object({
+    json: z.boolean().default(false),
+    help: z.boolean().default(false),
+    only: only.optional(),
+    stack: z.string().regex(STACK_NAME, { message: "--stack must be a stack name (Pulumi.<name>.yaml)" }).optional(),
+    "memory-threshold": percent("--memory-threshold").optional(),
+    "disk-threshold": percent("--disk-threshold").optional(),
+    timeout: z
+      .string()
+      .transform(Number)
+      .refine((v) => Number.isInteger(v) && v >= 100 && v <= 600000, { message: "--timeout must be milliseconds between 100 and 600000" })
+      .optional(),
+  })
+  .transform((o): StatusOptions => ({
+    json: o.json,
+    ...(o.only !== undefined ? { only: o.only } : {}),
+    memoryThresholdPercent: o["memory-threshold"] ?? DEFAULT_MEMORY_THRESHOLD_PERCENT,
+    diskThresholdPercent: o["disk-threshold"] ?? DEFAULT_DISK_THRESHOLD_PERCENT,
+    ...(o.stack !== undefined ? { stack: o.stack } : {}),
+    timeoutMs: o.timeout ?? DEFAULT_TIMEOUT_MS,
+    help: o.help,
+  }));
 
 export function parseStatusArgs(argv: readonly string[]): StatusOptions {
-  const opts: StatusOptions = {
-    json: false, memoryThresholdPercent: DEFAULT_MEMORY_THRESHOLD_PERCENT, diskThresholdPercent: DEFAULT_DISK_THRESHOLD_PERCENT,
-    timeoutMs: DEFAULT_TIMEOUT_MS, help: false,
-  };
-  const value = (i: number, name: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new UsageError(`${name} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf("=");
-    const [name, inline] = arg.startsWith("--") && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const take = (): string => {
-      if (inline !== undefined) return inline;
-      const v = value(i, name);
-      i++;
-      return v;
-    };
-    switch (name) {
-      case "--json":
-        opts.json = true;
-        break;
-      case "-h":
-      case "--help":
-        opts.help = true;
-        break;
-      case "--only": {
-        const names = take().split(",").map((s) => s.trim()).filter((s) => s !== "");
-        const bad = names.filter((n) => !TenantName.safeParse(n).success);
-        if (names.length === 0) throw new UsageError("--only needs at least one tenant name");
-        if (bad.length > 0) throw new UsageError(`--only: not a tenant name: ${bad.join(", ")}`);
-        opts.only = [...(opts.only ?? []), ...names];
-        break;
-      }
-      case "--stack": {
-        const v = take();
-        if (!/^[A-Za-z0-9_.-]+$/.test(v)) throw new UsageError("--stack must be a stack name (Pulumi.<name>.yaml)");
-        opts.stack = v;
-        break;
-      }
-      case "--memory-threshold":
-        opts.memoryThresholdPercent = percent("--memory-threshold", take());
-        break;
-      case "--disk-threshold":
-        opts.diskThresholdPercent = percent("--disk-threshold", take());
-        break;
-      case "--timeout": {
-        const v = Number(take());
-        if (!Number.isInteger(v) || v < 100 || v > 600000) throw new UsageError("--timeout must be milliseconds between 100 and 600000");
-        opts.timeoutMs = v;
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option ${arg}`);
-    }
-  }
-  return opts;
+  return parseToolArgs(argv, {
+    flags: {
+      json: { type: "boolean" }, help: { type: "boolean", short: "h" }, only: { type: "string", multiple: true },
+      stack: { type: "string" }, "memory-threshold": { type: "string" }, "disk-threshold": { type: "string" }, timeout: { type: "string" },
+    },
+    schema: StatusArgs,
+    // Each message already names its flag.
+    issues: (issues) => issues[0]?.message ?? "invalid options",
+  }).values;
 }

@@ -10,7 +10,7 @@ import { EXIT_USAGE, LauncherUsageError, launcherAction, parseLauncherArgs } fro
 import { readRosterDir } from "../../../../core/load";
 import { readStackFile } from "../../../../tools/shared/stackFile";
 
-const REPO = path.resolve(__dirname, "..", "..", "..");
+const REPO = path.resolve(__dirname, "..", "..", "..", "..");
 
 describe("npm start arguments", () => {
   it("defaults to the dev stack, applied at once", () => {

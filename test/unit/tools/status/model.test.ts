@@ -146,7 +146,7 @@ describe("Docker's framed log stream", () => {
 
 describe("the desired state from a stack file and its roster (as npm run check reads them)", () => {
   test("the dev stack: every roster tenant with its tier, state, memory and disk budget", () => {
-    const repo = path.resolve(__dirname, "..", "..");
+    const repo = path.resolve(__dirname, "..", "..", "..", "..");
     const d = loadDesired(repo, "dev", "local");
     const names = fs.readdirSync(path.join(repo, d.rosterDir)).filter((f) => f.endsWith(".yaml")).map((f) => f.replace(/\.yaml$/, "")).sort();
     expect(d.tenants.map((t) => t.tenant)).toEqual(names);
