@@ -1,13 +1,10 @@
 // The stack file and the roster, read and checked offline the way the program will see them,
 // before npm start looks at anything else.
-import * as fs from "fs";
-import * as path from "path";
-import { checkHosting } from "../../core/check";
 import { devPlaceholderKeys } from "./decisions";
-import { readRosterDir } from "../../core/load";
-import { HostingInputError, formatProblem } from "../../core/problems";
+import { formatProblem } from "../../core/problems";
 import { StackConfig } from "../../core/stackConfig";
-import { readStackFile } from "../shared/stackFile";
+import { NoStackFile, StackRead, checkStack, readStack } from "../shared/load";
+import { ENCRYPTED } from "../shared/stackFile";
 
 /** A reason to stop, with the exit code; the message is printed as is. */
 export class Stop extends Error {
@@ -29,21 +26,20 @@ export interface Inputs {
 /** The stack file and the roster, read and checked offline, as the program will see them. */
 export function readInputs(repo: string, stack: string, mustBeValid: boolean): Inputs {
   const short = stack.split("/").pop() ?? stack;
-  const file = path.join(repo, `Pulumi.${short}.yaml`);
-  if (!fs.existsSync(file)) {
-    throw new Stop(`npm start: no stack file ${file}.\n  fix: copy Pulumi.prod.yaml to Pulumi.${short}.yaml and fill it in (README, "Running it"), or use --stack dev`);
+  let read: StackRead;
+  try {
+    read = readStack(stack, repo);
+  } catch (err) {
+    if (!(err instanceof NoStackFile)) throw err;
+    throw new Stop(`npm start: no stack file ${err.path}.\n  fix: copy Pulumi.prod.yaml to Pulumi.${short}.yaml and fill it in (README, "Running it"), or use --stack dev`);
   }
-  const text = fs.readFileSync(file, "utf8");
-  const { raw, encrypted } = readStackFile(text);
-  const keysInFile = encrypted.filter((k) => k.startsWith("apiKeys.")).map((k) => k.slice("apiKeys.".length));
+  const text = read.text;
+  const keysInFile = read.config.encrypted.filter((k) => k.startsWith("apiKeys.")).map((k) => k.slice("apiKeys.".length));
   const check = (withKeys: string[]) => {
-    const keys = JSON.stringify(Object.fromEntries(withKeys.map((t) => [t, "(encrypted)"])));
-    try {
-      return checkHosting({ ...raw, ...(withKeys.length > 0 ? { apiKeys: keys } : {}) }, (dir) => readRosterDir(path.resolve(repo, dir)));
-    } catch (err) {
-      if (err instanceof HostingInputError) return { problems: err.problems, warnings: [], config: undefined, plan: undefined };
-      throw err;
-    }
+    const keys = JSON.stringify(Object.fromEntries(withKeys.map((t) => [t, ENCRYPTED])));
+    const checked = checkStack(read, { repo, override: withKeys.length > 0 ? { apiKeys: keys } : {} });
+    // A roster folder that cannot be read: nothing else about the stack is worth saying yet.
+    return checked.rosterProblems.length > 0 ? { problems: checked.rosterProblems, warnings: [], config: undefined, plan: undefined } : checked;
   };
   const first = check(keysInFile);
   const activeTenants = (first.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => t.name);

@@ -4,7 +4,6 @@
 // prints the tenants added, removed and changed. --markdown prints a section for a PR comment or
 // $GITHUB_STEP_SUMMARY. Exit 0: diff printed; 1: the head roster has problems; 2: usage, git or config error.
 import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { STACK_NAME, UsageError, parseToolArgs } from "../shared/args";
@@ -14,9 +13,7 @@ import { HostingInputError, Problem, formatProblem } from "../../core/problems";
 import { ROSTER_FILE, RosterFile, parseRoster } from "../../core/roster";
 import { diffRosters, formatDiffMarkdown, formatDiffText } from "./diff";
 import { StackConfig, parseStackConfig } from "../../core/stackConfig";
-import { readStackFile } from "../shared/stackFile";
-
-const REPO = path.resolve(__dirname, "..", "..");
+import { NoStackFile, REPO, StackRead, readStack } from "../shared/load";
 
 // A git ref as an argument, never an option: refuse anything git could read as a flag.
 const GitRef = z
@@ -93,12 +90,14 @@ function main(): number {
     console.error(`roster-diff: ${err.message}\nusage: npm run roster-diff -- --base <git-ref> [--head <git-ref>] [--stack dev] [--markdown]`);
     return 2;
   }
-  const stackPath = path.join(REPO, `Pulumi.${args.stack}.yaml`);
-  if (!fs.existsSync(stackPath)) {
-    console.error(`roster-diff: no stack file ${stackPath} (use --stack NAME)`);
+  let stackFile: StackRead["config"];
+  try {
+    stackFile = readStack(args.stack).config;
+  } catch (err) {
+    if (!(err instanceof NoStackFile)) throw err;
+    console.error(`roster-diff: ${err.message}`);
     return 2;
   }
-  const stackFile = readStackFile(fs.readFileSync(stackPath, "utf8"), `Pulumi.${args.stack}.yaml`);
   const parsed = stackFile.problems.length > 0 ? { config: undefined, problems: stackFile.problems } : parseStackConfig(stackFile.raw);
   if (parsed.config === undefined) {
     console.error(`roster-diff: Pulumi.${args.stack}.yaml has problems:\n${parsed.problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`);

@@ -1,13 +1,9 @@
-/** The desired state from a stack's file and its roster folder, read the way `npm run check` does. */
-import * as fs from "fs";
-import * as path from "path";
-import { checkHosting } from "../../../core/check";
-import { readRosterDir } from "../../../core/load";
-import { formatProblem } from "../../../core/problems";
+/** The desired state from a stack's file and its roster folder, read by the tools' one loader (as `npm run check` reads them). */
+import { HostingInputError, formatProblem } from "../../../core/problems";
 import { DockerTarget } from "../../../core/dockerHost";
 import { engineTarget, resolveServers } from "../../../core/servers";
 import { DesiredTenant, ServerCapacity, capacityFromConfig, desiredFromPlan } from "../status";
-import { readStackFile } from "../stackFile";
+import { loadStack } from "../load";
 
 export interface DesiredState {
   stack: string;
@@ -23,13 +19,12 @@ export interface StackServer {
   tenants: DesiredTenant[];
 }
 
-type Checked = ReturnType<typeof checkHosting>;
+type Checked = ReturnType<typeof loadStack>;
 
 function checkedStack(repoRoot: string, stack: string): { plan: NonNullable<Checked["plan"]>; config: NonNullable<Checked["config"]> } {
-  const stackPath = path.join(repoRoot, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(stackPath)) throw new Error(`no stack file ${stackPath}`);
-  const { raw } = readStackFile(fs.readFileSync(stackPath, "utf8"));
-  const checked = checkHosting(raw, (dir) => readRosterDir(path.resolve(repoRoot, dir)));
+  const checked = loadStack(stack, { repo: repoRoot });
+  // A roster folder that cannot be read is an error here; problems in the plan are status's to show.
+  if (checked.rosterProblems.length > 0) throw new HostingInputError(checked.rosterProblems);
   if (checked.plan === undefined || checked.config === undefined) {
     throw new Error(`stack ${stack}: ${checked.problems.map(formatProblem).join("; ")}`);
   }

@@ -2,13 +2,11 @@
 // which passphrase, which placeholder keys, and the dev stack passing the check with those defaults.
 import * as fs from "fs";
 import * as path from "path";
-import { checkHosting } from "../../../../core/check";
 import {
   DEV_PLACEHOLDER_KEY, chooseBackend, chooseCli, choosePassphrase, devPlaceholderKeys, pulumiCommandLine, versionAtLeast,
 } from "../../../../tools/launcher/decisions";
 import { EXIT_USAGE, LauncherUsageError, launcherAction, parseLauncherArgs } from "../../../../tools/launcher/args";
-import { readRosterDir } from "../../../../core/load";
-import { readStackFile } from "../../../../tools/shared/stackFile";
+import { checkStack, readStack } from "../../../../tools/shared/load";
 
 const REPO = path.resolve(__dirname, "..", "..", "..", "..");
 
@@ -152,14 +150,13 @@ describe("what the dev stack's tenants get", () => {
   });
 
   it("the dev stack file passes the check with the launcher's defaults, serving https://<tenant>.claw.localhost:8443", () => {
-    const { raw, encrypted } = readStackFile(fs.readFileSync(path.join(REPO, "Pulumi.dev.yaml"), "utf8"));
-    expect(encrypted).toEqual([]);
-    const readRoster = (dir: string) => readRosterDir(path.resolve(REPO, dir));
-    const without = checkHosting(raw, readRoster);
+    const dev = readStack("dev", REPO);
+    expect(dev.config.encrypted).toEqual([]);
+    const without = checkStack(dev, { repo: REPO });
     expect(without.problems.map((p) => `${p.tenant}:${p.field}`)).toEqual(["alice:apiKeys", "bob:apiKeys"]);
     const active = (without.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => t.name);
     const keys = Object.fromEntries(devPlaceholderKeys("dev", active, []).map((t) => [t, DEV_PLACEHOLDER_KEY]));
-    const checked = checkHosting({ ...raw, apiKeys: JSON.stringify(keys) }, readRoster);
+    const checked = checkStack(dev, { repo: REPO, override: { apiKeys: JSON.stringify(keys) } });
     expect(checked.problems).toEqual([]);
     const tenants = checked.plan?.tenants ?? [];
     expect(tenants.map((t) => t.url)).toEqual(["https://alice.claw.localhost:8443", "https://bob.claw.localhost:8443", "https://carol.claw.localhost:8443"]);
