@@ -12,7 +12,8 @@ import { History } from "./history";
 import { TenantMetrics } from "./metrics";
 import { createDashboardServer } from "./server";
 import { EngineSource, WatchedServer } from "./source";
-import { dockerClient, message, withTimeout } from "../shared/engine/client";
+import { message, withTimeout } from "../shared/bounded";
+import { dockerClient } from "../shared/engine/client";
 import { loadDesired, loadStackServers } from "../shared/engine/desired";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");

@@ -13,7 +13,8 @@ import {
   DesiredTenant, FlagRules, HealthLogEntry, InspectSchema, ServerCapacity, StatusReport, mergeServerResults, reachabilityChanges,
   redactLines, rowOfTenant,
 } from "../shared/status";
-import { Client, dockerClient, message, withTimeout } from "../shared/engine/client";
+import { message, withTimeout } from "../shared/bounded";
+import { Client, dockerClient } from "../shared/engine/client";
 import { diskUsage, lastLogLines } from "../shared/engine/collect";
 import { AskedServer, VolumeSizes, askServer } from "../shared/engine/servers";
 import { History, sampleOf } from "./history";

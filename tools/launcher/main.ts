@@ -23,7 +23,7 @@ import { CaddyStartError, startCaddyForStack } from "./caddy";
 import { Stop, readInputs } from "./inputs";
 import { checkPrerequisites, isRoot, runtimeEnv, startProjectEngineIfOurs } from "./machine";
 import { CliInstallError, ensureCli, pulumiOnPath } from "./pulumiCli";
-import { message, withTimeout } from "./probes";
+import { message, withTimeout } from "../shared/bounded";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -42,7 +42,7 @@ async function pullImage(docker: Docker, ref: string): Promise<void> {
   const stream = await docker.pull(ref);
   await withTimeout(`pulling ${ref}`, 30 * 60 * 1000, new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(stream, (err: Error | null) => (err !== null ? reject(err) : resolve()));
-  }));
+  }), "s");
   say(`  pulled ${ref}`);
 }
 

@@ -4,23 +4,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
+import * as path from "path";
 import Docker from "dockerode";
 import { DockerTarget, parseDockerHost } from "../../core/dockerHost";
 import { DockerFacts, ImageFacts, PortFacts } from "./prerequisites";
-
-/** Rejects after `ms`, whatever the call does; the timer never keeps the process alive. */
-export function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+import { message, withTimeout } from "../shared/bounded";
 
 /** A dockerode client for DOCKER_HOST (unix or tcp; ssh:// engines are reached by the program itself). */
 export function dockerFor(target: DockerTarget, timeoutMs: number): Docker | undefined {
@@ -29,8 +17,16 @@ export function dockerFor(target: DockerTarget, timeoutMs: number): Docker | und
   return undefined;
 }
 
+/** Is `command` an executable file in a folder of PATH (what `command -v` finds, without a shell)? */
 export function onPath(command: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8", timeout: 5000 }).status === 0;
+  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
+    try {
+      fs.accessSync(path.join(dir === "" ? "." : dir, command), fs.constants.X_OK);
+      return fs.statSync(path.join(dir === "" ? "." : dir, command)).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 export async function probeDocker(
@@ -45,7 +41,7 @@ export async function probeDocker(
     return { facts: { ...base, reachable: false, error: "an ssh:// DOCKER_HOST is not probed by npm start; check it with `npm run status`" } };
   }
   try {
-    const version = await withTimeout("asking the engine for its version", timeoutMs, docker.version());
+    const version = await withTimeout("asking the engine for its version", timeoutMs, docker.version(), "s");
     return { facts: { ...base, reachable: true, version: version.Version }, docker };
   } catch (err) {
     return { facts: { ...base, reachable: false, error: message(err) } };
@@ -100,7 +96,7 @@ export async function probePorts(wanted: readonly WantedPort[], docker: Docker |
   const published = new Map<number, string>();
   if (docker !== undefined) {
     try {
-      for (const c of await withTimeout("listing containers", 5000, docker.listContainers({ all: false }))) {
+      for (const c of await withTimeout("listing containers", 5000, docker.listContainers({ all: false }), "s")) {
         for (const p of c.Ports) if (p.PublicPort !== undefined) published.set(p.PublicPort, (c.Names[0] ?? c.Id).replace(/^\//, ""));
       }
     } catch {
@@ -120,13 +116,13 @@ export async function probePorts(wanted: readonly WantedPort[], docker: Docker |
 /** Is the image on the engine; if not, does its registry answer for it (asked through the engine)? */
 export async function probeImage(docker: Docker, ref: string, timeoutMs = 15000): Promise<ImageFacts> {
   try {
-    await withTimeout("inspecting the image", 5000, docker.getImage(ref).inspect());
+    await withTimeout("inspecting the image", 5000, docker.getImage(ref).inspect(), "s");
     return { ref, present: true };
   } catch {
     // not present (or the engine did not say): ask the registry
   }
   try {
-    const info = await withTimeout(`asking the registry for ${ref}`, timeoutMs, docker.getImage(ref).distribution());
+    const info = await withTimeout(`asking the registry for ${ref}`, timeoutMs, docker.getImage(ref).distribution(), "s");
     return { ref, present: false, pullable: { ok: true, detail: `digest ${info.Descriptor.digest}` } };
   } catch (err) {
     return { ref, present: false, pullable: { ok: false, detail: message(err).split("\n")[0] } };

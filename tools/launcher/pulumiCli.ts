@@ -2,7 +2,7 @@
 import { spawnSync } from "child_process";
 import { PulumiCommand, PulumiCommandOptions } from "@pulumi/pulumi/automation";
 import { CliChoice } from "./decisions";
-import { message, withTimeout } from "./probes";
+import { message, withTimeout } from "../shared/bounded";
 
 /** `pulumi version` of the CLI on PATH, or undefined when there is none (or it does not answer). */
 export function pulumiOnPath(): string | undefined {
@@ -27,7 +27,7 @@ export async function ensureCli(
 ): Promise<PulumiCommand> {
   if (choice.kind === "path") return PulumiCommand.get();
   try {
-    return await withTimeout(`installing the Pulumi CLI ${choice.version}`, timeoutMs, install({ root: choice.root }));
+    return await withTimeout(`installing the Pulumi CLI ${choice.version}`, timeoutMs, install({ root: choice.root }), "s");
   } catch (err) {
     throw new CliInstallError(
       `could not install the Pulumi CLI ${choice.version} into ${choice.root}: ${message(err).split("\n")[0]}\n` +

@@ -1,23 +1,11 @@
-/** What a move copies and how it proves the copy: every file's path, byte count and SHA-256. */
+/** What a move copies and how it proves the copy: every file's path, byte count and SHA-256. No I/O. */
 export interface FileRecord {
   bytes: number;
   sha256: string;
 }
 export type Manifest = Map<string, FileRecord>;
 
-/**
- * Run in a helper container (busybox or coreutils) with the volume at /v/<key>: one line per
- * regular file, `<bytes> <sha256> <path>`, and one `DIR <path>` line per directory (empty ones too).
- */
-export const MANIFEST_SCRIPT = [
-  "set -eu",
-  "cd /v",
-  "find . -type d | while IFS= read -r d; do printf 'DIR %s\\n' \"$d\"; done",
-  "find . -type f | while IFS= read -r f; do printf '%s %s %s\\n' \"$(stat -c %s \"$f\")\" \"$(sha256sum \"$f\" | cut -d' ' -f1)\" \"$f\"; done",
-  "find . ! -type f ! -type d | while IFS= read -r o; do printf 'OTHER %s\\n' \"$o\"; done",
-].join("\n");
-
-/** Parses MANIFEST_SCRIPT's output; directories are recorded with bytes -1 and no checksum. */
+/** Parses the output of manifest.sh (beside this file); directories are recorded with bytes -1 and no checksum. */
 export function parseManifest(text: string): Manifest {
   const manifest: Manifest = new Map();
   for (const line of text.split("\n")) {

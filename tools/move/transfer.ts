@@ -4,8 +4,10 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { MANIFEST_SCRIPT, Manifest, compareManifests, manifestTotals, parseManifest } from "./manifest";
 import { tenantVolumes } from "../../core/retainedData";
+import { retry } from "../shared/bounded";
+import { toolScript } from "../shared/shellScript";
+import { Manifest, compareManifests, manifestTotals, parseManifest } from "./manifest";
 
 /** One server as the Docker CLI reaches it: its name and the environment (DOCKER_HOST, PATH with an ssh wrapper). */
 export interface Engine {
@@ -86,31 +88,25 @@ const helperName = (tenant: string) => `openclaw-${tenant}-move`;
 const mounts = (tenant: string) => tenantVolumes(tenant).flatMap((volume, i) => ["-v", `${volume}:/v/${KEYS[i]}`]);
 
 async function manifest(engine: Engine, tenant: string, image: string): Promise<Manifest> {
-  const out = await must(engine, ["run", "--rm", "--network", "none", "--user", "0:0", "--entrypoint", "sh", ...mounts(tenant).map((m) => (m.startsWith("-") ? m : `${m}:ro`)), image, "-c", MANIFEST_SCRIPT], `reading ${tenant}'s files`, 600_000);
+  const out = await must(engine, ["run", "--rm", "--network", "none", "--user", "0:0", "--entrypoint", "sh", ...mounts(tenant).map((m) => (m.startsWith("-") ? m : `${m}:ro`)), image, "-c", toolScript(__dirname, "manifest.sh")], `reading ${tenant}'s files`, 600_000);
   return parseManifest(out);
 }
+
+/** Runs `attempt` until it exits 0, at most 20 times over about 10 s; returns the last run. */
+const untilOk = (attempt: () => Promise<Run>): Promise<Run> => retry(attempt, (r) => r.code === 0, 20, 500);
 
 /**
  * Removes a copy helper and waits until it is gone: a helper killed mid-copy may still be in its
  * own `--rm` removal, holding the volumes (`docker volume rm` would then fail as "in use").
  */
 async function removeHelper(engine: Engine, tenant: string): Promise<void> {
-  await retry(async () => {
+  await untilOk(async () => {
     await docker(engine, ["rm", "-f", helperName(tenant)]);
     const still = await docker(engine, ["container", "inspect", helperName(tenant)]);
     return { ...still, code: still.code === 0 ? 1 : 0 };
   });
 }
 
-/** Runs `attempt` until it exits 0, at most 20 times over about 10 s; returns the last run. */
-async function retry(attempt: () => Promise<Run>): Promise<Run> {
-  let r = await attempt();
-  for (let i = 1; i < 20 && r.code !== 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    r = await attempt();
-  }
-  return r;
-}
 
 /**
  * Moves a tenant's data from `from` to `to`: the old container stops first (never two writers),
@@ -165,7 +161,7 @@ export async function moveTenantData(tenant: string, image: string, from: Engine
     const left: string[] = [];
     await removeHelper(to, tenant);
     for (const v of created) {
-      const r = await retry(() => docker(to, ["volume", "rm", v]));
+      const r = await untilOk(() => docker(to, ["volume", "rm", v]));
       if (r.code !== 0) left.push(`the partial copy ${v} is still on ${to.name} (${r.stderr || r.failure}): remove it there with docker volume rm ${v}`);
     }
     let where = `${tenant} stays on ${from.name}`;
@@ -192,7 +188,10 @@ export function engineFor(server: { name: string; ssh?: { host: string; user: st
   const { host, user, port, privateKeyPath } = server.ssh;
   const dir = path.join(wrapperDir, server.name);
   fs.mkdirSync(dir, { recursive: true });
-  const key = privateKeyPath !== undefined ? ` -i '${path.resolve(privateKeyPath).replace(/'/g, "")}'` : "";
-  fs.writeFileSync(path.join(dir, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh${key} -o BatchMode=yes "$@"\n`, { mode: 0o755 });
-  return { name: server.name, env: { ...process.env, DOCKER_HOST: `ssh://${user}@${host}:${port}`, PATH: `${dir}:${process.env.PATH ?? ""}` } };
+  fs.writeFileSync(path.join(dir, "ssh"), toolScript(__dirname, "ssh-wrapper.sh"), { mode: 0o755 });
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `ssh://${user}@${host}:${port}`, PATH: `${dir}:${process.env.PATH ?? ""}` };
+  // The wrapper reads the key from here: a path is never spliced into shell text.
+  delete env.OPENCLAW_MOVE_SSH_KEY;
+  if (privateKeyPath !== undefined) env.OPENCLAW_MOVE_SSH_KEY = path.resolve(privateKeyPath);
+  return { name: server.name, env };
 }

@@ -10,7 +10,8 @@ import {
 } from "../shared/status";
 import { StatusOptions, USAGE, parseStatusArgs } from "./args";
 import { renderJson, renderTable } from "./table";
-import { CONCURRENCY, dockerClient, message, withTimeout } from "../shared/engine/client";
+import { message, withTimeout } from "../shared/bounded";
+import { CONCURRENCY, dockerClient } from "../shared/engine/client";
 import { collect, diskUsage } from "../shared/engine/collect";
 import { DesiredState, StackServer, loadDesired, loadStackServers } from "../shared/engine/desired";
 import { statusOfServers } from "../shared/engine/servers";

@@ -19,18 +19,6 @@ import { DockerTarget, sshDialArgs } from "../../../core/dockerHost";
  */
 export const CONCURRENCY = { local: 64, ssh: 8 };
 
-export class TimeoutError extends Error {}
-
-/** Rejects after `ms`, whatever the call does; the timer never keeps the process alive. */
-export function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** A child process's stdout/stdin as one socket-like stream (what http's client expects of a connection). */
 class ChildStream extends Duplex {
   constructor(private readonly child: ChildProcess) {
@@ -158,22 +146,3 @@ export function dockerClient(target: DockerTarget, timeoutMs: number, opts: { ke
     }
   }
 }
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-

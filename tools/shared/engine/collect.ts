@@ -2,7 +2,7 @@
 import Docker from "dockerode";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../../core/labels";
 import { DesiredTenant, InspectSchema, TenantInput, discoverTenants, tenantsToReport, volumeSizes } from "../status";
-import { message, pool, withTimeout } from "./client";
+import { message, pool, withTimeout } from "../bounded";
 
 export interface CollectOptions {
   server: string;

@@ -7,7 +7,8 @@ import { DockerTarget } from "../../../core/dockerHost";
 import {
   DesiredTenant, FlagRules, ServerCapacity, ServerResult, StatusReport, mergeServerResults, tenantStatus,
 } from "../status";
-import { CONCURRENCY, Client, dockerClient, message, withTimeout } from "./client";
+import { message, withTimeout } from "../bounded";
+import { CONCURRENCY, Client, dockerClient } from "./client";
 import { collect, diskUsage } from "./collect";
 import { StackServer } from "./desired";
 
