@@ -3,7 +3,6 @@
 // or with --stack of a stack with a `servers` map every server of it, asked in parallel like
 // `npm run status --stack`. The thin shell: options, the access rule, the servers, history and
 // metrics, then the HTTP server.
-import * as path from "path";
 import { DockerTarget, UsageError, parseDockerHost } from "../../core/dockerHost";
 import { EXIT_UNREACHABLE, EXIT_USAGE, ServerCapacity } from "../shared/status";
 import { accessPolicy, readToken } from "./auth";
@@ -14,9 +13,9 @@ import { createDashboardServer } from "./server";
 import { EngineSource, WatchedServer } from "./source";
 import { message, withTimeout } from "../shared/bounded";
 import { dockerClient } from "../shared/engine/client";
-import { loadDesired, loadStackServers } from "../shared/engine/desired";
+import { loadStackView } from "../shared/engine/desired";
+import { REPO } from "../shared/load";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const log = (line: string): void => console.log(`[dashboard] ${line}`);
 
 interface Watch {
@@ -32,15 +31,15 @@ interface Watch {
 function watchOf(args: DashboardArgs, target: DockerTarget, argv: readonly string[]): Watch {
   if (args.stack === undefined) return { servers: [{ name: args.server, target }], capacity: {}, several: false };
   try {
-    const stack = loadStackServers(REPO_ROOT, args.stack, target); // local: true = this machine: DOCKER_HOST or the socket
-    if (stack !== undefined) {
+    const view = loadStackView(REPO, args.stack, target, args.server); // local: true = this machine: DOCKER_HOST or the socket
+    if ("several" in view) {
       if (argv.some((a) => a === "--server" || a.startsWith("--server="))) {
         throw new UsageError(`--server: stack ${args.stack} has a servers map; each server shows under its own name`);
       }
-      const where = `the roster: ${stack.rosterDir}/*.yaml of stack ${args.stack}, in git (review the preview, then run the program)`;
-      return { servers: stack.servers, capacity: stack.capacity, where, several: true };
+      const where = `the roster: ${view.several.rosterDir}/*.yaml of stack ${args.stack}, in git (review the preview, then run the program)`;
+      return { servers: view.several.servers, capacity: view.several.capacity, where, several: true };
     }
-    const desired = loadDesired(REPO_ROOT, args.stack, args.server);
+    const desired = view.one;
     const where = `the roster: ${desired.rosterDir}/*.yaml of stack ${desired.stack}, in git (review the preview, then run the program)`;
     return { servers: [{ name: args.server, target, tenants: desired.tenants }], capacity: desired.capacity, where, several: false };
   } catch (err) {

@@ -2,35 +2,34 @@
 // per tenant on the Docker engine (DOCKER_HOST, or the local socket), or with --stack on every server of
 // the stack's `servers` map in parallel: state, health, memory, CPU, restarts, disk and URL.
 // Exit 0 = all well, 1 = something is flagged, 2 = an engine (a server) unreachable, 64 = usage.
-// The thin I/O shell: the rules and numbers come from core/status/, the Docker calls from engine/.
-import * as path from "path";
+// The thin I/O shell: the rules and numbers come from tools/shared/status/, the Docker calls and the
+// rows from tools/shared/engine/ (the same path the dashboard uses).
 import { DockerTarget, UsageError, parseDockerHost } from "../../core/dockerHost";
 import {
-  DEFAULT_SERVER, EXIT_UNREACHABLE, EXIT_USAGE, buildReport, exitCodeFor, tenantStatus,
+  DEFAULT_SERVER, EXIT_UNREACHABLE, EXIT_USAGE, buildReport, exitCodeFor,
 } from "../shared/status";
 import { StatusOptions, USAGE, parseStatusArgs } from "./args";
 import { renderJson, renderTable } from "./table";
 import { message, withTimeout } from "../shared/bounded";
-import { CONCURRENCY, dockerClient } from "../shared/engine/client";
-import { collect, diskUsage } from "../shared/engine/collect";
-import { DesiredState, StackServer, loadDesired, loadStackServers } from "../shared/engine/desired";
-import { statusOfServers } from "../shared/engine/servers";
-
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
+import { dockerClient } from "../shared/engine/client";
+import { DesiredState, SeveralServers, loadStackView } from "../shared/engine/desired";
+import { REPO } from "../shared/load";
+import { concurrencyFor, statusOfServers, tenantRows } from "../shared/engine/servers";
 
 async function main(): Promise<number> {
   let opts: StatusOptions;
   let target: DockerTarget;
   let desired: DesiredState | undefined;
-  let stack: { servers: StackServer[]; capacity: DesiredState["capacity"] } | undefined;
+  let stack: SeveralServers | undefined;
   const server = process.env.OPENCLAW_SERVER_NAME ?? DEFAULT_SERVER;
   try {
     opts = parseStatusArgs(process.argv.slice(2));
     target = parseDockerHost(process.env.DOCKER_HOST, process.env.DOCKER_TLS_VERIFY);
     if (opts.stack !== undefined) {
       try {
-        stack = loadStackServers(REPO_ROOT, opts.stack, target); // local: true = this machine: DOCKER_HOST or the socket
-        if (stack === undefined) desired = loadDesired(REPO_ROOT, opts.stack, server);
+        const view = loadStackView(REPO, opts.stack, target, server); // local: true = this machine: DOCKER_HOST or the socket
+        if ("several" in view) stack = view.several;
+        else desired = view.one;
       } catch (err) {
         throw new UsageError(`--stack ${opts.stack}: ${message(err)}`);
       }
@@ -67,20 +66,10 @@ async function main(): Promise<number> {
       if (opts.json) console.log(JSON.stringify({ engine: target.display, checkedAt, error: text, tenants: [], flagged: [] }, null, 2));
       return EXIT_UNREACHABLE;
     }
-    // Volume sizes: one /system/df (the daemon walks every volume); a failure leaves disk unmeasured, not the report.
-    let volumeSizes: Map<string, number> | undefined;
-    let diskNote: string | undefined;
-    try {
-      volumeSizes = (await diskUsage(docker, opts.timeoutMs)).sizes;
-    } catch (err) {
-      diskNote = `disk usage not measured: ${message(err)}`;
-    }
-    const inputs = await collect(docker, {
-      server, timeoutMs: opts.timeoutMs, concurrency: target.kind === "ssh" ? CONCURRENCY.ssh : CONCURRENCY.local,
-      only: opts.only, desired: desired?.tenants, volumeSizes,
+    // The same rows as each server of a stack and the dashboard get (volume sizes, collect, flags).
+    const tenants = await tenantRows(docker, {
+      server, timeoutMs: opts.timeoutMs, concurrency: concurrencyFor(target), only: opts.only, desired: desired?.tenants, rules,
     });
-    const tenants = inputs.map((i) => tenantStatus(i, rules));
-    if (diskNote !== undefined) for (const t of tenants) t.notes.push(diskNote);
     const report = buildReport(tenants, {
       engine: target.display, checkedAt, memoryThresholdPercent: rules.memoryThresholdPercent,
       diskThresholdPercent: rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: desired?.capacity,

@@ -31,14 +31,23 @@ function checkedStack(repoRoot: string, stack: string): { plan: NonNullable<Chec
   return { plan: checked.plan, config: checked.config };
 }
 
+export interface SeveralServers {
+  servers: StackServer[];
+  capacity: Record<string, ServerCapacity>;
+  rosterDir: string;
+}
+
 /**
- * The servers of a stack with a `servers` map, each with its engine (ssh:// with its key, or this
- * machine's engine for `local: true`) and the roster tenants placed on it; undefined for a
- * single-server stack (status then asks DOCKER_HOST, as before).
+ * What status and the dashboard ask for a stack, from one read of it: with a `servers` map, every
+ * server with its engine (ssh:// with its key, or this machine's engine for `local: true`) and the
+ * roster tenants placed on it; otherwise the one engine (DOCKER_HOST) with the roster as `server`.
+ * Throws with the problems when the stack file or the roster cannot be read into a plan.
  */
-export function loadStackServers(repoRoot: string, stack: string, localSocket: DockerTarget): { servers: StackServer[]; capacity: Record<string, ServerCapacity>; rosterDir: string } | undefined {
+export function loadStackView(repoRoot: string, stack: string, localSocket: DockerTarget, server: string): { several: SeveralServers } | { one: DesiredState } {
   const { plan, config } = checkedStack(repoRoot, stack);
-  if (config.servers === undefined) return undefined;
+  if (config.servers === undefined) {
+    return { one: { stack, rosterDir: config.rosterDir, tenants: desiredFromPlan(plan, server), capacity: capacityFromConfig(config, server) } };
+  }
   const capacity: Record<string, ServerCapacity> = {};
   const servers = resolveServers(config).map((s): StackServer => {
     if (s.size !== undefined) capacity[s.name] = { ...s.size };
@@ -46,16 +55,17 @@ export function loadStackServers(repoRoot: string, stack: string, localSocket: D
     const tenants = desiredFromPlan(plan, s.name).filter((t) => plan.tenants.find((p) => p.name === t.tenant)?.server === s.name);
     return { name: s.name, target, tenants };
   });
-  return { servers, capacity, rosterDir: config.rosterDir };
+  return { several: { servers, capacity, rosterDir: config.rosterDir } };
 }
 
-/** Throws with the problems when the stack file or the roster cannot be read into a plan. */
+/** A stack's servers (see loadStackView); undefined for a single-server stack. */
+export function loadStackServers(repoRoot: string, stack: string, localSocket: DockerTarget): SeveralServers | undefined {
+  const view = loadStackView(repoRoot, stack, localSocket, "local");
+  return "several" in view ? view.several : undefined;
+}
+
+/** A stack's roster as one engine's desired state (see loadStackView). */
 export function loadDesired(repoRoot: string, stack: string, server: string): DesiredState {
-  const checked = checkedStack(repoRoot, stack);
-  return {
-    stack,
-    rosterDir: checked.config.rosterDir,
-    tenants: desiredFromPlan(checked.plan, server),
-    capacity: capacityFromConfig(checked.config, server),
-  };
+  const { plan, config } = checkedStack(repoRoot, stack);
+  return { stack, rosterDir: config.rosterDir, tenants: desiredFromPlan(plan, server), capacity: capacityFromConfig(config, server) };
 }

@@ -5,7 +5,7 @@
 import Docker from "dockerode";
 import { DockerTarget } from "../../../core/dockerHost";
 import {
-  DesiredTenant, FlagRules, ServerCapacity, ServerResult, StatusReport, mergeServerResults, tenantStatus,
+  DesiredTenant, FlagRules, ServerCapacity, ServerResult, StatusReport, TenantStatus, mergeServerResults, tenantStatus,
 } from "../status";
 import { message, withTimeout } from "../bounded";
 import { CONCURRENCY, Client, dockerClient } from "./client";
@@ -51,16 +51,14 @@ export async function askServer(server: AskedServer, opts: AskOptions): Promise<
     } catch (err) {
       return await unreachable(err);
     }
-    const { sizes: volumeSizes, note: diskNote } = await (opts.sizes ?? ((d) => measureNow(d, opts.timeoutMs)))(docker);
-    // Bounded as a whole too: an engine that answers ping and then hangs is unreachable, not a stall.
-    const inputs = await withTimeout(`listing ${server.name}`, opts.timeoutMs * 3, collect(docker, {
-      server: server.name, timeoutMs: opts.timeoutMs, concurrency: concurrencyFor(target),
+    const tenants = await tenantRows(docker, {
+      server: server.name, timeoutMs: opts.timeoutMs, concurrency: concurrencyFor(target), rules: opts.rules, sizes: opts.sizes,
       // --only per server: the named tenants the roster places here (else each would show "not found" elsewhere).
       only: server.tenants === undefined ? opts.only : opts.only?.filter((n) => server.tenants?.some((t) => t.tenant === n)),
-      desired: server.tenants, volumeSizes,
-    }));
-    const tenants = inputs.map((i) => tenantStatus(i, opts.rules));
-    if (diskNote !== undefined) for (const t of tenants) t.notes.push(diskNote);
+      desired: server.tenants,
+      // Bounded as a whole too: an engine that answers ping and then hangs is unreachable, not a stall.
+      listBound: { what: `listing ${server.name}`, ms: opts.timeoutMs * 3 },
+    });
     return { server: server.name, engine: target.display, reachable: true, tenants, elapsedMs: Date.now() - started };
   } catch (err) {
     return await unreachable(err);
@@ -69,7 +67,38 @@ export async function askServer(server: AskedServer, opts: AskOptions): Promise<
   }
 }
 
-function concurrencyFor(target: DockerTarget): number {
+export interface RowsOptions {
+  /** The server's name in the rows. */
+  server: string;
+  timeoutMs: number;
+  concurrency: number;
+  rules: FlagRules;
+  only?: readonly string[];
+  /** The roster's tenants on this engine; absent = not compared against a roster. */
+  desired?: readonly DesiredTenant[];
+  /** Where volume sizes come from; default: one /system/df now. */
+  sizes?: (docker: Docker) => Promise<VolumeSizes>;
+  /** A bound on listing and inspecting as a whole (on top of each call's own). */
+  listBound?: { what: string; ms: number };
+}
+
+/**
+ * One engine's tenant rows: volume sizes (or why there are none), every tenant collected and
+ * judged. The one path behind `npm run status` (one engine or several) and the dashboard.
+ */
+export async function tenantRows(docker: Docker, opts: RowsOptions): Promise<TenantStatus[]> {
+  const { sizes: volumeSizes, note: diskNote } = await (opts.sizes ?? ((d) => measureNow(d, opts.timeoutMs)))(docker);
+  const collecting = collect(docker, {
+    server: opts.server, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, only: opts.only, desired: opts.desired, volumeSizes,
+  });
+  const inputs = opts.listBound === undefined ? await collecting : await withTimeout(opts.listBound.what, opts.listBound.ms, collecting);
+  const tenants = inputs.map((i) => tenantStatus(i, opts.rules));
+  if (diskNote !== undefined) for (const t of tenants) t.notes.push(diskNote);
+  return tenants;
+}
+
+/** How many containers are asked at once on this engine (see CONCURRENCY). */
+export function concurrencyFor(target: DockerTarget): number {
   return target.kind === "ssh" ? CONCURRENCY.ssh : CONCURRENCY.local;
 }
 
