@@ -1,5 +1,5 @@
 // This machine, observed and judged before npm start changes anything: the engine, Caddy, the
-// ports and the images; and the project's own runtime script (scripts/runtime-env.sh) when asked.
+// ports and the images; and the project's own runtime script (test/machinery/runtime-env.sh) when asked.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -8,7 +8,7 @@ import { CheckResult, checkCaddy, checkDocker, checkImage, checkPorts, checkRemo
 import { Inputs } from "./inputs";
 import { WantedPort, caddyAdminAnswers, probeCaddyVersion, probeDocker, probeImage, probePorts } from "./probes";
 
-/** The project's own engine (scripts/runtime-env.sh), the one the tests use. */
+/** The project's own engine (test/machinery/runtime-env.sh), the one the tests use. */
 export const PROJECT_ENGINE_STATE = process.env.OPENCLAW_TEST_STATE ?? "/var/lib/openclaw-test";
 
 export const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0;
@@ -17,9 +17,9 @@ function adminPort(adminAddress: string): number {
   return Number(/:(\d+)$/.exec(adminAddress)?.[1] ?? "2019");
 }
 
-/** Runs scripts/runtime-env.sh with a verb; its diagnostics go to the user's terminal. */
+/** Runs test/machinery/runtime-env.sh with a verb; its diagnostics go to the user's terminal. */
 export function runtimeEnv(repo: string, verb: "install" | "start"): { ok: boolean; stdout: string } {
-  const r = spawnSync("bash", [path.join(repo, "scripts", "runtime-env.sh"), verb], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 30 * 60 * 1000 });
+  const r = spawnSync("bash", [path.join(repo, "test", "machinery", "runtime-env.sh"), verb], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 30 * 60 * 1000 });
   return { ok: r.status === 0, stdout: r.stdout ?? "" };
 }
 
@@ -67,7 +67,7 @@ export async function startProjectEngineIfOurs(repo: string, checked: Checked, s
   const dockerFailed = checked.results.some((r) => r.name === "docker" && !r.ok);
   const unset = process.env.DOCKER_HOST === undefined || process.env.DOCKER_HOST === "";
   if (!dockerFailed || !unset || !isRoot() || !(justInstalled || fs.existsSync(PROJECT_ENGINE_STATE))) return false;
-  say(`  no engine on the default socket; starting the project's engine (scripts/runtime-env.sh start, as the tests do)`);
+  say(`  no engine on the default socket; starting the project's engine (test/machinery/runtime-env.sh start, as the tests do)`);
   const started = runtimeEnv(repo, "start");
   const host = /export DOCKER_HOST=(\S+)/.exec(started.stdout)?.[1];
   if (!started.ok || host === undefined) return false;

@@ -18,6 +18,7 @@ import {
 import { EXIT_USAGE, LAUNCHER_USAGE, LauncherUsageError, launcherAction, parseLauncherArgs } from "./args";
 import { decideInstall, renderFailures } from "./prerequisites";
 import { ProgressEvent, TenantsOutput, failureMessage, newProgress, onEngineEvent, renderTenantTable } from "./progress";
+import { REPO } from "../shared/load";
 import { PROJECT } from "../shared/stackFile";
 import { CaddyStartError, startCaddyForStack } from "./caddy";
 import { Stop, readInputs } from "./inputs";
@@ -25,7 +26,6 @@ import { checkPrerequisites, isRoot, runtimeEnv, startProjectEngineIfOurs } from
 import { CliInstallError, ensureCli, pulumiOnPath } from "./pulumiCli";
 import { message, withTimeout } from "../shared/bounded";
 
-const REPO = path.resolve(__dirname, "..", "..");
 
 /** The oldest CLI the SDK's Automation API accepts (an internal module of @pulumi/pulumi, read defensively). */
 function sdkMinimumVersion(): string {
@@ -97,7 +97,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const install = decideInstall(checked.results, { install: options.install, isRoot: isRoot() });
   if (install.reason !== undefined) say(`  ${install.reason}`);
   if (install.run) {
-    if (!runtimeEnv(REPO, "install").ok) throw new Stop("npm start: scripts/runtime-env.sh install failed (see above); nothing else was changed");
+    if (!runtimeEnv(REPO, "install").ok) throw new Stop("npm start: test/machinery/runtime-env.sh install failed (see above); nothing else was changed");
     checked = await checkPrerequisites(inputs, action, apply, say);
     if (await startProjectEngineIfOurs(REPO, checked, say, true)) checked = await checkPrerequisites(inputs, action, apply, say);
   }

@@ -5,7 +5,7 @@ import { parseVersion, versionAtLeast } from "./decisions";
 /** stream_close_delay (keeps WebSockets open across reloads) arrived in Caddy 2.7. */
 export const CADDY_MINIMUM = "2.7.0";
 
-export const INSTALL_HINT = "or run `npm start -- --install` as root (it runs scripts/runtime-env.sh install, as the tests do)";
+export const INSTALL_HINT = "or run `npm start -- --install` as root (it runs test/machinery/runtime-env.sh install, as the tests do)";
 
 export interface DockerFacts {
   /** Where the launcher looked, e.g. unix:///var/run/docker.sock. */
@@ -17,7 +17,7 @@ export interface DockerFacts {
   error?: string;
   /** `dockerd` is installed on this machine (the project's installer or a distro package put it there). */
   dockerdInstalled: boolean;
-  /** The project's own engine (scripts/runtime-env.sh, as the tests use it) has been set up here. */
+  /** The project's own engine (test/machinery/runtime-env.sh, as the tests use it) has been set up here. */
   projectEngineSetUp: boolean;
 }
 
@@ -48,7 +48,7 @@ export interface CheckResult {
   message: string;
   /** What to do about it; set when not ok. */
   fix?: string;
-  /** The project's installer (scripts/runtime-env.sh install) can fix it. */
+  /** The project's installer (test/machinery/runtime-env.sh install) can fix it. */
   installable: boolean;
 }
 
@@ -71,7 +71,7 @@ export function checkDocker(f: DockerFacts): CheckResult {
     ok: false,
     message: `Docker engine: no answer at ${f.target}${why}`,
     fix: f.projectEngineSetUp
-      ? "the project's own engine is set up here but not running: run `npm start` as root, which starts it (scripts/runtime-env.sh start, as the tests do), or set DOCKER_HOST to another engine"
+      ? "the project's own engine is set up here but not running: run `npm start` as root, which starts it (test/machinery/runtime-env.sh start, as the tests do), or set DOCKER_HOST to another engine"
       : f.dockerdInstalled
         ? "start Docker (`sudo systemctl start docker`) and make sure you may use its socket (the docker group), or set DOCKER_HOST to an engine you can reach"
         : `install and start Docker (Debian: apt-get install docker.io), or set DOCKER_HOST to an engine you can reach; ${INSTALL_HINT}`,
@@ -163,7 +163,7 @@ export function decideInstall(results: readonly CheckResult[], opts: { install: 
   if (!opts.isRoot) {
     return { run: false, reason: "--install must run as root (it installs packages with apt-get): run `sudo npm start -- --install`, or install the missing ones yourself" };
   }
-  return { run: true, reason: `--install: installing what is missing (${fixable.map((r) => r.name).join(", ")}) with scripts/runtime-env.sh install` };
+  return { run: true, reason: `--install: installing what is missing (${fixable.map((r) => r.name).join(", ")}) with test/machinery/runtime-env.sh install` };
 }
 
 /** The block printed when a check fails: each problem with its fix, and what the installer can do. */

@@ -7,13 +7,12 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { z } from "zod";
 import { STACK_NAME, UsageError, parseToolArgs } from "../shared/args";
-import { readRosterDir } from "../../core/load";
 import { TenantPlan, planHosting } from "../../core/plan";
 import { HostingInputError, Problem, formatProblem } from "../../core/problems";
 import { ROSTER_FILE, RosterFile, parseRoster } from "../../core/roster";
 import { diffRosters, formatDiffMarkdown, formatDiffText } from "./diff";
 import { StackConfig, parseStackConfig } from "../../core/stackConfig";
-import { NoStackFile, REPO, StackRead, readStack } from "../shared/load";
+import { NoStackFile, REPO, StackRead, readRosterFiles, readStack } from "../shared/load";
 
 // A git ref as an argument, never an option: refuse anything git could read as a flag.
 const GitRef = z
@@ -110,7 +109,7 @@ function main(): number {
   let head: Planned;
   try {
     base = plan(config, readRosterAtRef(args.base, rosterDir));
-    head = plan(config, args.head === undefined ? readRosterDir(rosterDir) : readRosterAtRef(args.head, rosterDir));
+    head = plan(config, args.head === undefined ? readRosterFiles(rosterDir) : readRosterAtRef(args.head, rosterDir));
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`roster-diff: ${err.message}`);

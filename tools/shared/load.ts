@@ -8,7 +8,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostingCheck, checkHosting } from "../../core/check";
 import { LIMITS } from "../../core/limits";
-import { RosterRead, readRoster, readRosterFolder } from "../../core/load";
+// The program's roster reader (core/load.ts; program/rosterFolder.ts once the program wing has moved
+// it): the one import of it in the tools.
+import { RosterRead, readRoster, readRosterDir, readRosterFolder } from "../../core/load";
 import { Problem } from "../../core/problems";
 import { StackFileConfig, readStackFile } from "./stackFile";
 
@@ -82,6 +84,9 @@ export function checkStack(stack: StackRead, opts: CheckOptions = {}): Loaded {
 export function loadStack(stack: string, opts: CheckOptions = {}): Loaded {
   return checkStack(readStack(stack, opts.repo), opts);
 }
+
+/** A folder's tenant files, or a thrown HostingInputError listing what is not one (roster-diff's working tree). */
+export const readRosterFiles = readRosterDir;
 
 /** Problems that stop a tool that does not need API keys (pin, move, status): everything but missing keys. */
 export function problemsWithoutKeys(loaded: HostingCheck): Problem[] {

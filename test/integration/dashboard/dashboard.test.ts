@@ -122,7 +122,7 @@ interface Dashboard { child: ChildProcess; output: () => string; exited: Promise
 
 /** The real CLI, as `npm run dashboard` runs it; resolves once it says it is listening (or has exited). */
 function startDashboard(args: string[], env: Record<string, string> = {}): Promise<Dashboard> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "tools", "dashboard", "main.ts"), ...args], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "dashboard.ts"), ...args], {
     cwd: REPO_ROOT, env: { ...process.env, DOCKER_HOST, OPENCLAW_DASHBOARD_TOKEN: "", ...env }, stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -18,7 +18,7 @@ const LABEL = { "openclaw-hosting.test": "launcher" };
 
 /** Runs `npm start` the way npm does (ts-node), bounded, with the given environment. */
 function runLauncher(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", "tools/launcher/main.ts", ...args], {
+  const r = spawnSync(process.execPath, [path.join(REPO, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", "scripts/start.ts", ...args], {
     cwd: REPO, env, encoding: "utf8", timeout: timeoutMs,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

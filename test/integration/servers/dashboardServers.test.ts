@@ -121,7 +121,7 @@ interface Dashboard { child: ChildProcess; output: () => string; exited: Promise
 function startDashboard(args: string[]): Promise<Dashboard> {
   const env: NodeJS.ProcessEnv = { ...process.env, OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh"), OPENCLAW_DASHBOARD_TOKEN: "" };
   delete env.DOCKER_HOST;
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "tools", "dashboard", "main.ts"), ...args], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "dashboard.ts"), ...args], {
     cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

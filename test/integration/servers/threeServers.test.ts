@@ -167,7 +167,7 @@ async function statusOfStack(): Promise<Shell & { report: StatusJson }> {
     const config = baseConfig(rosterDir, { domain: DOMAIN, image: IMAGE, servers, caddy: { caddyfilePath: "/run/openclaw-edge/Caddyfile", localCerts: true } });
     fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${statusStack}.yaml`), `config: ${JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [`openclaw-hosting:${k}`, v])))}\n`);
   }
-  const r = await run(["npx", "ts-node", "--transpile-only", "tools/status/main.ts", "--stack", statusStack, "--json", "--timeout", String(STATUS_TIMEOUT_MS)], "", 120_000,
+  const r = await run(["npx", "ts-node", "--transpile-only", "scripts/status.ts", "--stack", statusStack, "--json", "--timeout", String(STATUS_TIMEOUT_MS)], "", 120_000,
     { ...process.env, OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh"), DOCKER_HOST: undefined });
   console.log(`npm run status --stack across three servers: exit ${r.code}, ${r.ms} ms (whole process)`);
   return { ...r, report: JSON.parse(r.stdout) as StatusJson };

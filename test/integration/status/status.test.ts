@@ -184,13 +184,13 @@ async function cleanup(): Promise<void> {
 
 interface Run { code: number | null; stdout: string; stderr: string; ms: number }
 
-/** The real CLI, as `npm run status` runs it (ts-node --transpile-only tools/status/main.ts). */
+/** The real CLI, as `npm run status` runs it (ts-node --transpile-only scripts/status.ts). */
 function status(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "tools", "status", "main.ts"), ...args],
+      [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", path.join(REPO_ROOT, "scripts", "status.ts"), ...args],
       { cwd: REPO_ROOT, env: { ...process.env, DOCKER_HOST, ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";

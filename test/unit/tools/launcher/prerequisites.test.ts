@@ -122,7 +122,7 @@ describe("--install", () => {
   });
 
   it("runs as root for what the installer can fix", () => {
-    expect(decideInstall(missing, { install: true, isRoot: true })).toEqual({ run: true, reason: "--install: installing what is missing (caddy) with scripts/runtime-env.sh install" });
+    expect(decideInstall(missing, { install: true, isRoot: true })).toEqual({ run: true, reason: "--install: installing what is missing (caddy) with test/machinery/runtime-env.sh install" });
   });
 
   it("says so when the installer cannot help (a busy port)", () => {
