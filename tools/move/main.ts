@@ -6,11 +6,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseDocument } from "yaml";
 import { z } from "zod";
 import { formatProblem } from "../../core/problems";
 import { parseToolArgs } from "../shared/args";
 import { Loaded, NoStackFile, REPO, loadStack, problemsWithoutKeys } from "../shared/load";
+import { chooseMove, rosterTextAfterMove } from "./decide";
 import { MoveError, engineFor, moveTenantData } from "./transfer";
 
 const MoveArgs = z.object({ to: z.string().optional(), stack: z.string().default("dev"), roster: z.string().optional() });
@@ -39,23 +39,16 @@ async function main(): Promise<number> {
     return 1;
   }
   const plan = checked.plan;
-  const t = plan.tenants.find((x) => x.name === tenant);
-  const from = plan.servers.find((s) => s.name === t?.server);
-  const to = plan.servers.find((s) => s.name === target);
-  if (t === undefined || from === undefined) return fail(`tenant ${tenant} is not in the roster`);
-  if (to === undefined) return fail(`server ${target} is not in the stack's servers (${plan.servers.map((s) => s.name).join(", ")})`);
-  if (to.name === from.name) return fail(`tenant ${tenant} is already on server ${to.name}`);
+  const choice = chooseMove(plan, tenant, target);
+  if ("refused" in choice) return fail(choice.refused);
+  const { tenant: t, from, to } = choice;
 
   const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-move-"));
   try {
     const result = await moveTenantData(tenant, t.image, engineFor(from, wrappers), engineFor(to, wrappers), (line) => console.log(line));
     const rosterDir = path.resolve(REPO, override ?? checked.config.rosterDir);
     const file = path.join(rosterDir, `${tenant}.yaml`);
-    const doc = parseDocument(fs.readFileSync(file, "utf8"));
-    doc.set("server", to.name);
-    // A port pinned on the old server may be taken on the new one: let the pool choose, then pin.
-    if (doc.get("port") !== undefined && plan.tenants.some((x) => x.server === to.name && x.port === doc.get("port"))) doc.delete("port");
-    fs.writeFileSync(file, doc.toString());
+    fs.writeFileSync(file, rosterTextAfterMove(fs.readFileSync(file, "utf8"), plan, to.name));
     console.log(`moved ${tenant}'s data from ${from.name} to ${to.name}: ${result.files} files, ${result.bytes} bytes, every byte count and SHA-256 equal (${result.ms} ms)`);
     console.log(`${path.relative(process.cwd(), file)} now says server: ${to.name}. Commit it and run pulumi up now: ${tenant} is stopped until then.`);
     return 0;

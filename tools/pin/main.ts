@@ -3,12 +3,12 @@
 // (a new tenant, a new server) can move anyone. Comments and field order are kept.
 import * as fs from "fs";
 import * as path from "path";
-import { parseDocument } from "yaml";
 import { z } from "zod";
 import { formatProblem } from "../../core/problems";
 import { ROSTER_FILE } from "../../core/roster";
 import { parseToolArgs } from "../shared/args";
 import { Loaded, NoStackFile, REPO, loadStack, problemsWithoutKeys } from "../shared/load";
+import { pinSummary, pinText } from "./pins";
 
 const PinArgs = z.object({ stack: z.string().default("dev"), roster: z.string().optional() });
 
@@ -38,25 +38,13 @@ function main(): number {
   for (const file of fs.readdirSync(rosterDir).filter((f) => ROSTER_FILE.test(f)).sort()) {
     const name = ROSTER_FILE.exec(file)?.[1] ?? "";
     const full = path.join(rosterDir, file);
-    const doc = parseDocument(fs.readFileSync(full, "utf8"));
-    const port = ports.get(name);
-    const server = servers.get(name);
-    const written: string[] = [];
-    if (server !== undefined && doc.get("server") === undefined) {
-      doc.set("server", server);
-      written.push(`server ${server}`);
-    }
-    if (port !== undefined && doc.get("port") === undefined) {
-      doc.set("port", port);
-      written.push(`port ${port}`);
-    }
+    const { text, written } = pinText(fs.readFileSync(full, "utf8"), { server: servers.get(name), port: ports.get(name) });
     if (written.length === 0) continue;
-    fs.writeFileSync(full, doc.toString());
+    fs.writeFileSync(full, text);
     console.log(`pinned ${name} to ${written.join(", ")}`);
     pinned++;
   }
-  const what = servers.size > 0 ? "a fixed server and port" : "a fixed port";
-  console.log(`${pinned} tenant(s) pinned; every tenant in ${path.relative(process.cwd(), rosterDir) || "."} now has ${what}`);
+  console.log(pinSummary(pinned, path.relative(process.cwd(), rosterDir), servers.size > 0));
   return 0;
 }
 
