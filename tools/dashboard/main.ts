@@ -1,5 +1,5 @@
 // npm run dashboard [-- --listen 127.0.0.1:3000] [-- --stack dev] [-- --token-file PATH]: the
-// management dashboard on port 3000 (see dashboard/args.ts for every option). One engine (DOCKER_HOST),
+// management dashboard on port 3000 (see tools/dashboard/args.ts for every option). One engine (DOCKER_HOST),
 // or with --stack of a stack with a `servers` map every server of it, asked in parallel like
 // `npm run status --stack`. The thin shell: options, the access rule, the servers, history and
 // metrics, then the HTTP server.

@@ -1,7 +1,7 @@
 /**
  * Where the dashboard's figures come from: every watched server's engine (one, DOCKER_HOST, or each
  * server of a stack's `servers` map), asked in parallel on a fixed cadence through the same code as
- * `npm run status` (engine/servers.ts), each bounded by its own timeout: a server that does not
+ * `npm run status` (tools/shared/engine/servers.ts), each bounded by its own timeout: a server that does not
  * answer is shown as unreachable while the others keep their rows. State, health, memory and CPU
  * every `refresh`; volume sizes every `disk` per server, because the daemon walks every volume for
  * them; a history sample every `sample`. One refresh at a time: a slow server stretches the cadence

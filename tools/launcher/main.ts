@@ -2,7 +2,7 @@
 // the whole program from one command. Checks this machine first and changes nothing until every
 // prerequisite is met; then gets a Pulumi CLI, a backend, a stack and a passphrase, and runs the
 // update through Pulumi's Automation API with readable progress. The thin I/O shell: every decision
-// is a pure function in core/launcher/.
+// is a pure function beside it (args, decisions, prerequisites, progress).
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";

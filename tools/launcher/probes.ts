@@ -1,5 +1,5 @@
 // The launcher's observations of this machine: the Docker engine, Caddy, ports and the image.
-// Every probe is bounded in time and changes nothing; core/launcher/prerequisites.ts judges them.
+// Every probe is bounded in time and changes nothing; prerequisites.ts judges them.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";

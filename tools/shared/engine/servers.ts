@@ -107,7 +107,7 @@ function narrow(server: AskedServer, only: readonly string[] | undefined): reado
   return only === undefined ? tenants : tenants.filter((t) => only.includes(t.tenant));
 }
 
-/** Every server in parallel, merged into one report (see core/status/servers.ts). */
+/** Every server in parallel, merged into one report (see tools/shared/status/servers.ts). */
 export async function statusOfServers(
   servers: readonly StackServer[], opts: AskOptions & { capacity?: Record<string, ServerCapacity> },
 ): Promise<StatusReport> {
