@@ -2,16 +2,15 @@
 // network), prints the tenant table with totals, and exits 1 listing every problem found.
 import * as path from "path";
 import { z } from "zod";
-import { STACK_NAME, UsageError, parseToolArgs } from "../shared/args";
+import { STACK_FLAGS, STACK_NAME, StackArgs, UsageError, parseToolArgs } from "../shared/args";
 import { NoStackFile, loadStack } from "../shared/load";
 import { checkReport } from "./report";
 
-const CheckArgs = z.object({
+const CheckArgs = StackArgs.extend({
   stack: z
     .string()
     .refine((s) => STACK_NAME.test(s) && !s.startsWith("."), { message: "--stack takes a stack name (letters, digits, . _ -)" })
     .default("dev"),
-  roster: z.string().optional(),
 });
 
 function main(): number {
@@ -19,7 +18,7 @@ function main(): number {
   let loaded: ReturnType<typeof loadStack>;
   try {
     // Unknown arguments are ignored, as they always were.
-    args = parseToolArgs(process.argv.slice(2), { flags: { stack: { type: "string" }, roster: { type: "string" } }, schema: CheckArgs, lenient: true, issues: (i) => i[0]?.message ?? "bad options" }).values;
+    args = parseToolArgs(process.argv.slice(2), { flags: STACK_FLAGS, schema: CheckArgs, lenient: true, issues: (i) => i[0]?.message ?? "bad options" }).values;
     // --roster names a folder on this machine explicitly (e.g. a checkout under review), so it is read
     // wherever it is; the stack's own rosterDir must stay inside the project.
     loaded = loadStack(args.stack, { roster: args.roster !== undefined ? path.resolve(process.cwd(), args.roster) : undefined, plaintextSecrets: true });

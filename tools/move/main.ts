@@ -8,18 +8,18 @@ import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
 import { formatProblem } from "../../core/problems";
-import { parseToolArgs } from "../shared/args";
+import { STACK_FLAGS, StackArgs, parseToolArgs } from "../shared/args";
 import { Loaded, NoStackFile, REPO, loadStack, problemsWithoutKeys } from "../shared/load";
 import { chooseMove, rosterTextAfterMove } from "./decide";
 import { MoveError, engineFor, moveTenantData } from "./transfer";
 
-const MoveArgs = z.object({ to: z.string().optional(), stack: z.string().default("dev"), roster: z.string().optional() });
+const MoveArgs = StackArgs.extend({ to: z.string().optional() });
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const tenant = argv[0];
   // TENANT comes first; unknown arguments after it are ignored, as they always were.
-  const args = parseToolArgs(argv.slice(1), { flags: { to: { type: "string" }, stack: { type: "string" }, roster: { type: "string" } }, schema: MoveArgs, lenient: true }).values;
+  const args = parseToolArgs(argv.slice(1), { flags: { ...STACK_FLAGS, to: { type: "string" } }, schema: MoveArgs, lenient: true }).values;
   const target = args.to;
   if (tenant === undefined || tenant.startsWith("--") || target === undefined) {
     console.error("usage: npm run move -- TENANT --to SERVER [--stack NAME] [--roster DIR]");

@@ -3,18 +3,15 @@
 // (a new tenant, a new server) can move anyone. Comments and field order are kept.
 import * as fs from "fs";
 import * as path from "path";
-import { z } from "zod";
 import { formatProblem } from "../../core/problems";
 import { ROSTER_FILE } from "../../core/roster";
-import { parseToolArgs } from "../shared/args";
+import { STACK_FLAGS, StackArgs, parseToolArgs } from "../shared/args";
 import { Loaded, NoStackFile, REPO, loadStack, problemsWithoutKeys } from "../shared/load";
 import { pinSummary, pinText } from "./pins";
 
-const PinArgs = z.object({ stack: z.string().default("dev"), roster: z.string().optional() });
-
 function main(): number {
   // Unknown arguments are ignored, as they always were.
-  const args = parseToolArgs(process.argv.slice(2), { flags: { stack: { type: "string" }, roster: { type: "string" } }, schema: PinArgs, lenient: true }).values;
+  const args = parseToolArgs(process.argv.slice(2), { flags: STACK_FLAGS, schema: StackArgs, lenient: true }).values;
   const override = args.roster;
   let checked: Loaded;
   try {

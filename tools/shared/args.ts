@@ -109,3 +109,9 @@ export function parseToolArgs<S extends z.ZodType>(argv: readonly string[], spec
 
 /** A stack name as every tool takes it (Pulumi.<name>.yaml beside the program). */
 export const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** The flags of the tools that read one stack and its roster (check, pin, move): --stack NAME, --roster DIR. */
+export const STACK_FLAGS: Record<"stack" | "roster", Flag> = { stack: { type: "string" }, roster: { type: "string" } };
+
+/** --stack (default dev) and --roster, as check, pin and move have always taken them. */
+export const StackArgs = z.object({ stack: z.string().default("dev"), roster: z.string().optional() });
