@@ -7,9 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
-import { formatProblem } from "../../core/problems";
 import { STACK_FLAGS, StackArgs, parseToolArgs } from "../shared/args";
-import { Loaded, NoStackFile, REPO, loadStack, problemsWithoutKeys } from "../shared/load";
+import { REPO, loadPlan } from "../shared/load";
 import { chooseMove, rosterTextAfterMove } from "./decide";
 import { MoveError, engineFor, moveTenantData } from "./transfer";
 
@@ -26,16 +25,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const override = args.roster;
-  let checked: Loaded;
-  try {
-    checked = loadStack(args.stack, { roster: override !== undefined ? path.resolve(REPO, override) : undefined });
-  } catch (err) {
-    if (!(err instanceof NoStackFile)) throw err;
-    return fail(err.message);
-  }
-  const problems = problemsWithoutKeys(checked);
-  if (checked.plan === undefined || checked.config === undefined || problems.length > 0) {
-    for (const p of problems) console.error(`  - ${formatProblem(p)}`);
+  const checked = loadPlan("move", args);
+  if ("error" in checked) {
+    if (checked.error !== "") console.error(checked.error);
     return 1;
   }
   const plan = checked.plan;

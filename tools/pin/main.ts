@@ -3,28 +3,19 @@
 // (a new tenant, a new server) can move anyone. Comments and field order are kept.
 import * as fs from "fs";
 import * as path from "path";
-import { formatProblem } from "../../core/problems";
 import { ROSTER_FILE } from "../../core/roster";
 import { STACK_FLAGS, StackArgs, parseToolArgs } from "../shared/args";
-import { Loaded, NoStackFile, REPO, loadStack, problemsWithoutKeys } from "../shared/load";
+import { REPO, loadPlan } from "../shared/load";
 import { pinSummary, pinText } from "./pins";
 
 function main(): number {
   // Unknown arguments are ignored, as they always were.
   const args = parseToolArgs(process.argv.slice(2), { flags: STACK_FLAGS, schema: StackArgs, lenient: true }).values;
   const override = args.roster;
-  let checked: Loaded;
-  try {
-    checked = loadStack(args.stack, { roster: override !== undefined ? path.resolve(REPO, override) : undefined });
-  } catch (err) {
-    if (!(err instanceof NoStackFile)) throw err;
-    console.error(`pin: ${err.message}`);
-    return 1;
-  }
-  // Missing API keys do not matter for ports; anything else does.
-  const problems = problemsWithoutKeys(checked);
-  if (checked.plan === undefined || checked.config === undefined || problems.length > 0) {
-    for (const p of problems) console.error(`  - ${formatProblem(p)}`);
+  const checked = loadPlan("pin", args);
+  if ("error" in checked) {
+    // Missing API keys do not matter for ports; anything else does.
+    if (checked.error !== "") console.error(checked.error);
     return 1;
   }
   const rosterDir = path.resolve(REPO, override ?? checked.config.rosterDir);

@@ -11,7 +11,9 @@ import { LIMITS } from "../../core/limits";
 // The program's roster reader (core/load.ts; program/rosterFolder.ts once the program wing has moved
 // it): the one import of it in the tools.
 import { RosterRead, readRoster, readRosterDir, readRosterFolder } from "../../core/load";
-import { Problem } from "../../core/problems";
+import { HostingPlan } from "../../core/plan";
+import { Problem, formatProblem } from "../../core/problems";
+import { StackConfig } from "../../core/stackConfig";
 import { StackFileConfig, readStackFile } from "./stackFile";
 
 /** The project the tools serve: where the stack files and the roster are. */
@@ -91,4 +93,24 @@ export const readRosterFiles = readRosterDir;
 /** Problems that stop a tool that does not need API keys (pin, move, status): everything but missing keys. */
 export function problemsWithoutKeys(loaded: HostingCheck): Problem[] {
   return loaded.problems.filter((p) => p.field !== "apiKeys");
+}
+
+export type Planned = Loaded & { plan: HostingPlan; config: StackConfig };
+
+/**
+ * For a tool that needs the plan but no API keys (pin, move): `--stack` and `--roster` (resolved
+ * against the project) loaded, or the text to print on stderr before exiting 1.
+ */
+export function loadPlan(tool: string, args: { stack: string; roster?: string }): Planned | { error: string } {
+  let loaded: Loaded;
+  try {
+    loaded = loadStack(args.stack, { roster: args.roster !== undefined ? path.resolve(REPO, args.roster) : undefined });
+  } catch (err) {
+    if (!(err instanceof NoStackFile)) throw err;
+    return { error: `${tool}: ${err.message}` };
+  }
+  const problems = problemsWithoutKeys(loaded);
+  const { plan, config } = loaded;
+  if (plan === undefined || config === undefined || problems.length > 0) return { error: problems.map((p) => `  - ${formatProblem(p)}`).join("\n") };
+  return { ...loaded, plan, config };
 }

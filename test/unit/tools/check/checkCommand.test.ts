@@ -3,6 +3,7 @@ import * as path from "path";
 import { ScriptRun, runTsScript } from "../../../support/cli";
 import { REPO_ROOT } from "../../../support/program";
 import { outsideTempDir, writeRoster } from "../../../support/roster";
+import { throwawayStacks } from "../support/stackFiles";
 
 function check(...args: string[]): ScriptRun {
   return runTsScript(path.join(REPO_ROOT, "tools", "check", "main.ts"), args);
@@ -41,17 +42,7 @@ describe("npm run check", () => {
 });
 
 describe("npm run check on hostile input: the same problems as the core, no stack trace", () => {
-  const stacks: string[] = [];
-  /** A throw-away Pulumi.<name>.yaml beside the real ones (the command reads stack files from the project). */
-  function stackFile(body: string): string {
-    const name = `test-input-${process.pid}-${stacks.length}`;
-    fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), body);
-    stacks.push(name);
-    return name;
-  }
-  afterAll(() => {
-    for (const name of stacks) fs.rmSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), { force: true });
-  });
+  const stackFile = throwawayStacks("test-input");
   const base = [
     "config:",
     "  openclaw-hosting:domain: claw.example.com",

@@ -4,24 +4,11 @@ import * as path from "path";
 import { runTsScript } from "../../../support/cli";
 import { REPO_ROOT } from "../../../support/program";
 import { outsideTempDir, writeRoster } from "../../../support/roster";
+import { THREE_SERVERS, serversStack, throwawayStacks } from "../support/stackFiles";
 
-const stacks: string[] = [];
-function stackFile(servers: string): string {
-  const name = `test-move-${process.pid}-${stacks.length}`;
-  fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), [
-    "config:",
-    "  openclaw-hosting:domain: claw.example.com",
-    "  openclaw-hosting:image: ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
-    "  openclaw-hosting:caddy: {acmeEmail: ops@example.com}",
-    servers,
-  ].join("\n") + "\n");
-  stacks.push(name);
-  return name;
-}
-afterAll(() => {
-  for (const name of stacks) fs.rmSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), { force: true });
-});
-const THREE = "  openclaw-hosting:servers: {a: {local: true, memoryMb: 8192, cpus: 4}, b: {ssh: {host: b.example.net, user: deploy}, memoryMb: 8192, cpus: 4}, c: {ssh: {host: c.example.net, user: deploy}, memoryMb: 16384, cpus: 8}}";
+const writeStack = throwawayStacks("test-move");
+const stackFile = (servers: string): string => writeStack(serversStack(servers));
+const THREE = THREE_SERVERS;
 
 describe("npm run move refuses before touching any engine", () => {
   const move = (...args: string[]) => runTsScript(path.join(REPO_ROOT, "tools", "move", "main.ts"), args);

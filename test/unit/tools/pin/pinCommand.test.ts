@@ -5,24 +5,11 @@ import { parse } from "yaml";
 import { runTsScript } from "../../../support/cli";
 import { REPO_ROOT } from "../../../support/program";
 import { outsideTempDir, writeRoster } from "../../../support/roster";
+import { THREE_SERVERS, serversStack, throwawayStacks } from "../support/stackFiles";
 
-const stacks: string[] = [];
-function stackFile(servers: string): string {
-  const name = `test-pin-${process.pid}-${stacks.length}`;
-  fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), [
-    "config:",
-    "  openclaw-hosting:domain: claw.example.com",
-    "  openclaw-hosting:image: ghcr.io/openclaw/openclaw:2026.8.1-r20260820",
-    "  openclaw-hosting:caddy: {acmeEmail: ops@example.com}",
-    servers,
-  ].join("\n") + "\n");
-  stacks.push(name);
-  return name;
-}
-afterAll(() => {
-  for (const name of stacks) fs.rmSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), { force: true });
-});
-const THREE = "  openclaw-hosting:servers: {a: {local: true, memoryMb: 8192, cpus: 4}, b: {ssh: {host: b.example.net, user: deploy}, memoryMb: 8192, cpus: 4}, c: {ssh: {host: c.example.net, user: deploy}, memoryMb: 16384, cpus: 8}}";
+const writeStack = throwawayStacks("test-pin");
+const stackFile = (servers: string): string => writeStack(serversStack(servers));
+const THREE = THREE_SERVERS;
 const FOUR = THREE.replace("}}", "}, d: {ssh: {host: d.example.net, user: deploy}, memoryMb: 65536, cpus: 32}}");
 const read = (dir: string) => Object.fromEntries(fs.readdirSync(dir).sort().map((f) => [f.replace(/\.yaml$/, ""), parse(fs.readFileSync(path.join(dir, f), "utf8")) as Record<string, unknown>]));
 const table = (stdout: string) => stdout.split("\n").filter((l) => /^tenant\d/.test(l)).map((l) => l.split(/\s+/)).map((c) => `${c[0]} ${c[2]} ${c[8]}`);

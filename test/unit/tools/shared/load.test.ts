@@ -5,18 +5,10 @@ import { LIMITS } from "../../../../core/limits";
 import { NoStackFile, REPO, checkStack, loadStack, problemsWithoutKeys, readStack } from "../../../../tools/shared/load";
 import { REPO_ROOT } from "../../../support/program";
 import { outsideTempDir, writeRoster } from "../../../support/roster";
+import { throwawayStacks } from "../support/stackFiles";
 
 describe("the tools' loader", () => {
-  const stacks: string[] = [];
-  const stackFile = (body: string): string => {
-    const name = `test-load-${process.pid}-${stacks.length}`;
-    fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), body);
-    stacks.push(name);
-    return name;
-  };
-  afterAll(() => {
-    for (const name of stacks) fs.rmSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), { force: true });
-  });
+  const stackFile = throwawayStacks("test-load");
 
   test("is rooted at the project", () => {
     expect(REPO).toBe(REPO_ROOT);
