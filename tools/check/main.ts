@@ -24,7 +24,7 @@ function main(): number {
     loaded = loadStack(args.stack, { roster: args.roster !== undefined ? path.resolve(process.cwd(), args.roster) : undefined, plaintextSecrets: true });
   } catch (err) {
     if (!(err instanceof UsageError || err instanceof NoStackFile)) throw err;
-    console.error(`check: ${err.message}`);
+    console.error(`check: ${err instanceof NoStackFile ? err.hint : err.message}`);
     return 1;
   }
   // Keys are set with `pulumi config set --secret`; a stack file without any cannot be checked for them.

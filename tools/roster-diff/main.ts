@@ -94,7 +94,7 @@ function main(): number {
     stackFile = readStack(args.stack).config;
   } catch (err) {
     if (!(err instanceof NoStackFile)) throw err;
-    console.error(`roster-diff: ${err.message}`);
+    console.error(`roster-diff: ${err.hint}`);
     return 2;
   }
   const parsed = stackFile.problems.length > 0 ? { config: undefined, problems: stackFile.problems } : parseStackConfig(stackFile.raw);

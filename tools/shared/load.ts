@@ -29,10 +29,14 @@ export interface StackRead {
   config: StackFileConfig;
 }
 
-/** No such stack file: the tools word it `no stack file PATH (use --stack NAME)`. */
+/** No such stack file (`no stack file PATH`; check, pin, move and roster-diff add `(use --stack NAME)`). */
 export class NoStackFile extends Error {
   constructor(public readonly path: string) {
-    super(`no stack file ${path} (use --stack NAME)`);
+    super(`no stack file ${path}`);
+  }
+  /** The message with the hint, for a tool whose only way to name a stack is --stack. */
+  get hint(): string {
+    return `${this.message} (use --stack NAME)`;
   }
 }
 
@@ -107,7 +111,7 @@ export function loadPlan(tool: string, args: { stack: string; roster?: string })
     loaded = loadStack(args.stack, { roster: args.roster !== undefined ? path.resolve(REPO, args.roster) : undefined });
   } catch (err) {
     if (!(err instanceof NoStackFile)) throw err;
-    return { error: `${tool}: ${err.message}` };
+    return { error: `${tool}: ${err.hint}` };
   }
   const problems = problemsWithoutKeys(loaded);
   const { plan, config } = loaded;
