@@ -12,9 +12,9 @@ import * as os from "os";
 import * as path from "path";
 import { AddressInfo } from "net";
 import { performance } from "perf_hooks";
-import { History, sampleOf } from "../dashboard/history";
-import { TenantMetrics } from "../dashboard/metrics";
-import { createDashboardServer } from "../dashboard/server";
+import { History, sampleOf } from "../tools/dashboard/history";
+import { TenantMetrics } from "../tools/dashboard/metrics";
+import { createDashboardServer } from "../tools/dashboard/server";
 import { CHROMIUM, launchChromium } from "../test/support/browser";
 import { StaticSource, modelFrom, syntheticEngine } from "../test/support/dashboard";
 

@@ -1,7 +1,8 @@
 /** Whether each server's Docker engine answers, all servers at once, each bounded by the timeout. */
 import { DockerTarget } from "../core/dockerHost";
 import { ServerAnswer } from "../core/serverCheck";
-import { dockerClient, message, pool, withTimeout } from "../engine/client";
+import { message, pool, withTimeout } from "./bounded";
+import { dockerClient } from "./dockerClient";
 
 /** More servers than this are asked in waves: each ssh:// probe is an ssh process. */
 const AT_ONCE = 16;

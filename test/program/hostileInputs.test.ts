@@ -95,7 +95,7 @@ describe("npm run check and the program list the same problems", () => {
       ].join("\n"),
     );
     try {
-      const run = runTsScript(path.join(REPO_ROOT, "scripts", "check.ts"), ["--stack", stack, "--roster", dir]);
+      const run = runTsScript(path.join(REPO_ROOT, "tools", "check", "main.ts"), ["--stack", stack, "--roster", dir]);
       expect(run.status).toBe(1);
       const fromCheck = run.stderr.split("\n").filter((l) => l.startsWith("  - ")).sort();
       expect(fromCheck.length).toBeGreaterThanOrEqual(6);

@@ -9,15 +9,15 @@
  * what the program registers.
  */
 import Docker from "dockerode";
-import { Client } from "../../engine/client";
+import { Client } from "../../program/dockerClient";
 import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../../core/labels";
 import { tenantVolumes } from "../../core/retainedData";
 import { DEFAULT_TIERS, TIER_NAMES } from "../../core/stackConfig";
 import { TEST_IMAGE } from "./program";
 import {
   StatusReport, TenantInput, buildReport, discoverTenants, redactLines, tenantStatus, volumeSizes,
-} from "../../core/status";
-import { Source, TenantDetail } from "../../dashboard/source";
+} from "../../tools/shared/status";
+import { Source, TenantDetail } from "../../tools/dashboard/source";
 
 const MiB = 1024 * 1024;
 

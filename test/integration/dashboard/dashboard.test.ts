@@ -20,7 +20,7 @@ import Docker from "dockerode";
 import { Page } from "playwright-core";
 import { GATEWAY_UID } from "../../../core/gateway";
 import { DISK_BUDGET_LABEL } from "../../../core/labels";
-import { StatsSchema, formatBytes, memoryUsedBytes } from "../../../core/status";
+import { StatsSchema, formatBytes, memoryUsedBytes } from "../../../tools/shared/status";
 import { LaunchedBrowser, launchChromium } from "../../support/browser";
 import { npmScriptFile } from "../../support/cli";
 import { baseConfig, fakeKey, runProgram } from "../../support/program";

@@ -7,11 +7,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { installCommand, INSTALL_SCRIPT_PATH } from "../../../components/edge";
 import { checkHosting } from "../../../core/check";
-import { DEV_PLACEHOLDER_KEY, devPlaceholderKeys } from "../../../core/launcher/decisions";
+import { DEV_PLACEHOLDER_KEY, devPlaceholderKeys } from "../../../tools/launcher/decisions";
 import { readRosterDir } from "../../../program/rosterFolder";
-import { readStackFile } from "../../../core/stackFile";
-import { caddyAdminAnswers } from "../../../scripts/launcher/probes";
-import { startCaddyForStack } from "../../../scripts/launcher/caddy";
+import { readStackFile } from "../../../tools/shared/stackFile";
+import { caddyAdminAnswers } from "../../../tools/launcher/probes";
+import { startCaddyForStack } from "../../../tools/launcher/caddy";
 import { Cleanup, EchoBackend, HttpResult, httpsGet, localRootCaPath, makeTempDir, removeDir, runCommand, startEchoBackend } from "../support/caddy";
 
 const REPO = path.resolve(__dirname, "..", "..", "..");

@@ -15,7 +15,7 @@ import { ProgramFailure, ProgramRun, REPO_ROOT, TYPES, fakeKey, ofType, runProgr
 import { writeRoster, projectTempDir } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, sleep, waitHealthy } from "../support/docker";
 import { createSuiteTenants, suiteTenants } from "../support/programTenants";
-import { Engine, MoveError, moveTenantData } from "../../../scripts/moveTenant";
+import { Engine, MoveError, moveTenantData } from "../../../tools/move/transfer";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";

@@ -26,7 +26,7 @@ import * as path from "path";
 import Docker from "dockerode";
 import { GATEWAY_UID } from "../../../core/gateway";
 import { DISK_BUDGET_LABEL } from "../../../core/labels";
-import { StatsSchema, StatusReport, formatBytes, memoryUsedBytes } from "../../../core/status";
+import { StatsSchema, StatusReport, formatBytes, memoryUsedBytes } from "../../../tools/shared/status";
 import { npmScriptFile } from "../../support/cli";
 import { baseConfig, fakeKey, runProgram } from "../../support/program";
 import { writeRoster } from "../../support/roster";

@@ -13,7 +13,7 @@ import { parseDockerHost, sshDockerHost } from "../../../core/dockerHost";
 import { containerEnv } from "../../../core/gateway";
 import { readRoster } from "../../../program/rosterFolder";
 import { RosterFile } from "../../../core/roster";
-import { readStackFile } from "../../../core/stackFile";
+import { readStackFile } from "../../../tools/shared/stackFile";
 
 const RUNS = 60;
 const goodCaddy = { acmeEmail: "ops@example.com" };

@@ -1,0 +1,95 @@
+/** The Docker calls behind the status model: list, inspect, one stats sample, volume sizes, logs. */
+import Docker from "dockerode";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../../core/labels";
+import { DesiredTenant, InspectSchema, TenantInput, discoverTenants, tenantsToReport, volumeSizes } from "../status";
+import { message, pool, withTimeout } from "../../../program/bounded";
+
+export interface CollectOptions {
+  server: string;
+  timeoutMs: number;
+  concurrency: number;
+  only?: readonly string[];
+  /** The roster's tenants on this server; absent = not compared against a roster. */
+  desired?: readonly DesiredTenant[];
+  /** Bytes per volume (from `diskUsage`); absent = disk not measured this time. */
+  volumeSizes?: ReadonlyMap<string, number>;
+  /** false: skip the stats calls (state and health only; cheaper, e.g. for a quick check). */
+  stats?: boolean;
+}
+
+/** GET /system/df's volume sizes, and how long the daemon took (it walks every volume). */
+export async function diskUsage(docker: Docker, timeoutMs: number): Promise<{ sizes: Map<string, number>; ms: number }> {
+  const t0 = Date.now();
+  // The daemon sizes every volume (and lists images and containers) for this one call.
+  const df: unknown = await withTimeout("measuring volume sizes (system df)", timeoutMs, docker.df());
+  return { sizes: volumeSizes(df), ms: Date.now() - t0 };
+}
+
+export async function collect(docker: Docker, opts: CollectOptions): Promise<TenantInput[]> {
+  const filters = { label: [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`] };
+  const [containers, volumes] = await Promise.all([
+    withTimeout("listing containers", opts.timeoutMs, docker.listContainers({ all: true, filters })),
+    withTimeout("listing volumes", opts.timeoutMs, docker.listVolumes({ filters })),
+  ]);
+  const onEngine = discoverTenants(containers, volumes.Volumes);
+  // A second pass only when a roster or --only adds names the engine may not have.
+  const tenants = opts.desired === undefined && opts.only === undefined
+    ? onEngine
+    : discoverTenants(containers, volumes.Volumes, tenantsToReport(onEngine.map((t) => t.tenant), opts.desired, opts.only));
+  const desired = new Map((opts.desired ?? []).map((d) => [d.tenant, d]));
+  return pool(tenants, opts.concurrency, async (t): Promise<TenantInput> => {
+    const input: TenantInput = {
+      tenant: t.tenant, server: opts.server, volumes: t.volumes, otherContainers: t.otherContainers, volumeSizes: opts.volumeSizes,
+      desired: desired.get(t.tenant), notInRoster: opts.desired !== undefined && !desired.has(t.tenant),
+    };
+    if (t.container === null) return input;
+    const c = docker.getContainer(t.container.id);
+    let inspect: unknown;
+    try {
+      inspect = await withTimeout(`inspecting ${t.container.name}`, opts.timeoutMs, c.inspect());
+    } catch (err) {
+      return { ...input, error: `inspect failed: ${message(err)}` };
+    }
+    input.inspect = inspect;
+    const parsed = InspectSchema.safeParse(inspect);
+    const state = parsed.success ? parsed.data.State : undefined;
+    if (opts.stats !== false && state !== undefined && state.Running && state.Paused !== true && !state.Restarting) {
+      try {
+        // stream=false: the daemon takes two samples about a second apart, so precpu_stats is filled.
+        input.stats = await withTimeout(`stats of ${t.container.name}`, opts.timeoutMs, c.stats({ stream: false }));
+      } catch (err) {
+        input.error = message(err);
+      }
+    }
+    return input;
+  });
+}
+
+/**
+ * Docker's log stream without a TTY is framed: 8-byte headers (stream, 0, 0, 0, big-endian length).
+ * Returns the text lines; a buffer without frames (a TTY container) is taken as plain text.
+ */
+export function demuxLogs(buf: Buffer): string[] {
+  const chunks: string[] = [];
+  let framed = buf.length >= 8 && (buf[0] === 1 || buf[0] === 2) && buf[1] === 0 && buf[2] === 0 && buf[3] === 0;
+  let i = 0;
+  while (framed && i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    if (i + 8 + len > buf.length) {
+      framed = false;
+      break;
+    }
+    chunks.push(buf.subarray(i + 8, i + 8 + len).toString("utf8"));
+    i += 8 + len;
+  }
+  const text = framed ? chunks.join("") : buf.toString("utf8");
+  return text.split("\n").filter((l) => l !== "");
+}
+
+/** The container's last `tail` log lines (stdout and stderr), unredacted: the caller redacts. */
+export async function lastLogLines(docker: Docker, container: string, tail: number, timeoutMs: number): Promise<string[]> {
+  const out: unknown = await withTimeout(`logs of ${container}`, timeoutMs,
+    docker.getContainer(container).logs({ stdout: true, stderr: true, tail, timestamps: true, follow: false }));
+  const buf = Buffer.isBuffer(out) ? out : Buffer.from(String(out), "utf8");
+  return demuxLogs(buf).slice(-tail);
+}

@@ -1,0 +1,17 @@
+/**
+ * The status model and its pieces, one concern per file:
+ *   dockerApi.ts  the Docker API's answers (zod)        metrics.ts  docker stats' CPU and memory math
+ *   discovery.ts  which tenants an engine has            flags.ts    when a tenant needs attention
+ *   model.ts      rows per tenant, summary per server    desired.ts  the roster's side (from the plan)
+ *   redact.ts     secrets out of log lines (dashboard) servers.ts  several servers in one report
+ * Shared by both views (npm run status, npm run dashboard); the status CLI's own options and table
+ * are in tools/status/. No I/O here: tools/shared/engine/ does the Docker calls.
+ */
+export * from "./dockerApi";
+export * from "./metrics";
+export * from "./discovery";
+export * from "./flags";
+export * from "./model";
+export * from "./desired";
+export * from "./redact";
+export * from "./servers";
