@@ -366,16 +366,19 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export async function waitHealthy(docker: Docker, name: string, timeoutMs: number): Promise<number> {
   const t0 = Date.now();
   let last = "unknown";
+  let probe = "";
   for (let n = 0; n < 10_000 && Date.now() - t0 < timeoutMs; n++) {
     const info = await docker.getContainer(name).inspect();
     last = info.State.Health?.Status ?? `no health (${info.State.Status})`;
+    const log = info.State.Health?.Log ?? [];
+    if (log.length > 0) probe = `; last check: exit ${log[log.length - 1].ExitCode}, ${JSON.stringify(log[log.length - 1].Output.slice(0, 300))}`;
     if (last === "healthy") return Date.now() - t0;
     if (!info.State.Running && info.State.Status !== "created" && info.State.Status !== "restarting") {
       throw new Error(`${name} is ${info.State.Status} (exit ${info.State.ExitCode})`);
     }
     await sleep(200);
   }
-  throw new Error(`${name} not healthy after ${timeoutMs} ms (last status: ${last})`);
+  throw new Error(`${name} not healthy after ${timeoutMs} ms (last status: ${last}${probe})`);
 }
 
 export interface ExecResult {
