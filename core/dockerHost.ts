@@ -101,3 +101,29 @@ export function sshMuxExitArgs(target: Extract<DockerTarget, { kind: "ssh" }>, m
 export function sshDockerHost(user: string, host: string, port: number): string {
   return `ssh://${user}@${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
+
+/**
+ * Where the Docker provider's shared ssh connections live on the machine that runs `pulumi`: ssh
+ * expands `~` to the user's home; program/providerSsh.ts creates the directory (0700) first, as
+ * ssh fails when it is missing.
+ */
+export const PROVIDER_SSH_CONTROL_DIR = "~/.ssh/openclaw-mux";
+/** How long the provider's shared connection outlives its last Docker call (a run's calls come in bursts). */
+export const PROVIDER_SSH_PERSIST_SECONDS = 60;
+
+/**
+ * The Docker provider's sshOpts: its key, never prompting, and one shared connection per server
+ * (see SshMux) for all of its `docker system dial-stdio` calls, so a first `up` of many tenants
+ * makes one ssh handshake per server instead of one per Docker call (sshd's MaxStartups).
+ */
+export function providerSshOpts(privateKeyPath: string | undefined): string[] {
+  return [
+    ...(privateKeyPath !== undefined ? ["-i", privateKeyPath] : []),
+    "-o", "BatchMode=yes",
+    "-o", "ControlMaster=auto",
+    "-o", `ControlPath=${PROVIDER_SSH_CONTROL_DIR}/%C`,
+    "-o", `ControlPersist=${PROVIDER_SSH_PERSIST_SECONDS}`,
+    "-o", `ServerAliveInterval=${SSH_ALIVE.intervalSeconds}`,
+    "-o", `ServerAliveCountMax=${SSH_ALIVE.countMax}`,
+  ];
+}

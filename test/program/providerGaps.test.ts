@@ -35,3 +35,18 @@ describe.each(Object.keys(runs) as (keyof typeof runs)[])("gateway containers (%
     }
   });
 });
+
+describe("the Docker provider of a server reached over SSH", () => {
+  test("shares one ssh connection per server (multiplexing in a private directory, bounded in time) for all its Docker calls", async () => {
+    const run = await runs.servers();
+    const remote = run.resources.filter((r) => r.type === "pulumi:providers:docker" && typeof r.inputs.host === "string" && r.inputs.host.startsWith("ssh://"));
+    expect(remote.map((r) => r.name).sort()).toEqual(["server-b", "server-c"]);
+    for (const p of remote) {
+      expect(JSON.parse(p.inputs.sshOpts as string)).toEqual([
+        "-i", "test/program/fixtures/not-a-key", "-o", "BatchMode=yes",
+        "-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/openclaw-mux/%C", "-o", "ControlPersist=60",
+        "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
+      ]);
+    }
+  });
+});

@@ -39,9 +39,26 @@ const DELIBERATE_OPTIONS: Record<string, Partial<Recorded["options"]>> = {
   "command:local:Command": SDK_COMMAND,
   "command:remote:CopyToRemote": SDK_COMMAND,
 };
+/**
+ * - every ssh:// Docker provider's sshOpts gains ssh multiplexing (one shared connection per server;
+ *   core/dockerHost.ts providerSshOpts). A provider input, so upgrading shows the provider as
+ *   updated; it replaces nothing: @pulumi/docker's DiffConfig is the terraform bridge's, which
+ *   replaces a provider (and so every resource it manages) only for config properties marked
+ *   ForcesProviderReplace (pulumi/pulumi-terraform-bridge#1683), and pulumi-docker's
+ *   provider/resources.go marks none (its Config overrides name only `host` and `registry_auth`).
+ *   The resources keep their state and the next Docker call uses the new options.
+ */
+const PROVIDER_MUX_OPTS = [
+  "-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/openclaw-mux/%C", "-o", "ControlPersist=60",
+  "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
+];
+const DELIBERATE_INPUTS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  "pulumi:providers:docker": (inputs) =>
+    typeof inputs.sshOpts !== "string" ? inputs : { ...inputs, sshOpts: JSON.stringify([...(JSON.parse(inputs.sshOpts) as string[]), ...PROVIDER_MUX_OPTS]) },
+};
 function withDeliberateChanges(r: Recorded): Recorded {
   const type = r.urn.split("::")[2].split("$").pop() as string;
-  return { ...r, options: { ...r.options, ...(DELIBERATE_OPTIONS[type] ?? {}) } };
+  return { ...r, inputs: (DELIBERATE_INPUTS[type] ?? ((i) => i))(r.inputs), options: { ...r.options, ...(DELIBERATE_OPTIONS[type] ?? {}) } };
 }
 const baseline = (file: string) => {
   const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", file), "utf8")) as Record<string, Recorded[]>;
