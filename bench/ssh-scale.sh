@@ -23,7 +23,7 @@ ENGINE="unix://$OPENCLAW_SERVERS_RUN/s1/docker.sock"
 LOG="$OPENCLAW_SERVERS_RUN/s1/sshd.log"
 WORK="$(mktemp -d /tmp/ssh-scale.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
-accepted() { grep -c "Accepted publickey" "$1" 2>/dev/null || echo 0; }
+accepted() { local c; c="$(grep -c "Accepted publickey" "$1" 2>/dev/null)"; echo "${c:-0}"; }
 now_ms() { date +%s%3N; }
 
 status_bench() {
