@@ -10,6 +10,7 @@ import { TenantInstance } from "./components/tenantInstance";
 import { WildcardDns } from "./components/wildcardDns";
 import { readDeployment } from "./program/hostingInputs";
 import { serverConnection } from "./program/serverConnection";
+import { ensureProviderSshControlDir } from "./program/providerSsh";
 
 // Pulumi calls this function and publishes what it returns as the stack outputs.
 export = async () => {
@@ -23,6 +24,7 @@ export = async () => {
   const { config, plan, apiKeys, previous, fallbackServer } = await readDeployment(__dirname);
 
   // 2. The servers (each its Docker engine, egress guard and edge) and on each the tenants placed there.
+  if (plan.servers.some((s) => s.ssh !== undefined)) ensureProviderSshControlDir();
   const servers = new Map(plan.servers.map((s) => [s.name, new Server(s.name, {
     plan: s,
     privateRanges: config.privateRanges,

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { sshDockerHost } from "../core/dockerHost";
+import { providerSshOpts, sshDockerHost } from "../core/dockerHost";
 import { ServerPlan } from "../core/plan";
 import { serverResourceNames } from "../core/servers";
 import { ServerConnection } from "../program/serverCommand";
@@ -52,7 +52,10 @@ export class Server extends pulumi.ComponentResource {
       names.provider,
       ssh === undefined
         ? {}
-        : { host: sshDockerHost(ssh.user, ssh.host, ssh.port), sshOpts: [...(ssh.privateKeyPath !== undefined ? ["-i", ssh.privateKeyPath] : []), "-o", "BatchMode=yes"] },
+        // One shared ssh connection per server for all of the provider's Docker calls (see
+        // providerSshOpts; index.ts creates its directory). A changed sshOpts updates the provider
+        // only, never the resources it manages (test/program/upgrade.test.ts).
+        : { host: sshDockerHost(ssh.user, ssh.host, ssh.port), sshOpts: providerSshOpts(ssh.privateKeyPath) },
     );
     const guard = new EgressGuard(
       names.egressGuard,

@@ -14,6 +14,16 @@ import { tenantVolumes } from "../core/retainedData";
 import { ServerConnection, serverCommand } from "../program/serverCommand";
 import { serverScript } from "../program/serverScripts";
 
+/**
+ * Container fields the provider shows as an in-place update but never applies: its update only
+ * calls Docker's ContainerUpdate (restart policy and resources), and the field is not ForceNew, so
+ * the running container keeps the old value while the state says the new one (healthcheck:
+ * kreuzwerker/terraform-provider-docker#988, fixed by #989, not in a released @pulumi/docker 5.x;
+ * tmpfs and init: the same schema shape in that provider's source, neither ForceNew nor in its
+ * update). replaceOnChanges turns a change of one of them into the replacement that applies it.
+ */
+const APPLIED_ONLY_AT_CREATE = ["healthcheck", "tmpfs", "init"] as const;
+
 export interface TenantInstanceArgs {
   /** The tenant's plan from the pure core; it depends on no other tenant. */
   plan: TenantPlan;
@@ -160,7 +170,12 @@ export class TenantInstance extends pulumi.ComponentResource {
           stopTimeout: STOP_GRACE_SECONDS,
         },
         // The name and host port are fixed, so the old container must go before the new one starts.
-        { parent: this, deleteBeforeReplace: true, dependsOn: [processLimit, ...(disk === undefined ? [] : [disk]), ...(args.serverReady ?? [])] },
+        {
+          parent: this,
+          deleteBeforeReplace: true,
+          replaceOnChanges: [...APPLIED_ONLY_AT_CREATE],
+          dependsOn: [processLimit, ...(disk === undefined ? [] : [disk]), ...(args.serverReady ?? [])],
+        },
       );
     }
 

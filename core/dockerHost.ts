@@ -48,25 +48,82 @@ export function parseDockerHost(dockerHost: string | undefined, tlsVerify?: stri
 }
 
 /**
- * The ssh command line the docker CLI uses for ssh:// hosts: the remote's `docker system dial-stdio`
- * bridges stdin/stdout to its engine. BatchMode: never prompt (cron); host keys are checked against
- * known_hosts by ssh itself.
+ * One ssh connection per server, shared by every `docker system dial-stdio` to it (OpenSSH
+ * multiplexing): one handshake instead of one per Docker API connection, and one of sshd's
+ * MaxStartups slots instead of many. The socket lives in a private (0700) directory of the caller's;
+ * the shared connection ends `persistSeconds` after its last session, so it never outlives its use
+ * for long, even when the caller dies without closing it.
  */
-export function sshDialArgs(target: Extract<DockerTarget, { kind: "ssh" }>, connectTimeoutSeconds: number): string[] {
+export interface SshMux {
+  /** A ControlPath inside a 0700 directory; `%C` (a hash of host, port and user) keeps it short. */
+  controlPath: string;
+  persistSeconds: number;
+}
+
+/** ssh sends a keep-alive this often and gives up after this many unanswered: a dead server costs ~30 s at most. */
+export const SSH_ALIVE = { intervalSeconds: 10, countMax: 3 };
+
+function sshCommonArgs(target: Extract<DockerTarget, { kind: "ssh" }>, connectTimeoutSeconds: number, mux: SshMux | undefined): string[] {
   return [
-    "-T",
     "-o", "BatchMode=yes",
     "-o", `ConnectTimeout=${Math.max(1, Math.ceil(connectTimeoutSeconds))}`,
+    ...(mux === undefined
+      ? []
+      : [
+        "-o", "ControlMaster=auto",
+        "-o", `ControlPath=${mux.controlPath}`,
+        "-o", `ControlPersist=${Math.max(1, Math.ceil(mux.persistSeconds))}`,
+        "-o", `ServerAliveInterval=${SSH_ALIVE.intervalSeconds}`,
+        "-o", `ServerAliveCountMax=${SSH_ALIVE.countMax}`,
+      ]),
     ...(target.user !== null ? ["-l", target.user] : []),
     ...(target.port !== null ? ["-p", String(target.port)] : []),
     // A stack server's privateKeyPath, as components/server.ts gives it to ssh; only that key is offered.
     ...(target.identityFile !== undefined ? ["-i", target.identityFile, "-o", "IdentitiesOnly=yes"] : []),
-    "--", target.host,
-    "docker", "system", "dial-stdio",
   ];
+}
+
+/**
+ * The ssh command line the docker CLI uses for ssh:// hosts: the remote's `docker system dial-stdio`
+ * bridges stdin/stdout to its engine. BatchMode: never prompt (cron); host keys are checked against
+ * known_hosts by ssh itself. With `mux`, every call shares one connection (see SshMux).
+ */
+export function sshDialArgs(target: Extract<DockerTarget, { kind: "ssh" }>, connectTimeoutSeconds: number, mux?: SshMux): string[] {
+  return ["-T", ...sshCommonArgs(target, connectTimeoutSeconds, mux), "--", target.host, "docker", "system", "dial-stdio"];
+}
+
+/** Ends a shared connection now (its sessions with it) instead of at the end of ControlPersist. */
+export function sshMuxExitArgs(target: Extract<DockerTarget, { kind: "ssh" }>, mux: SshMux): string[] {
+  return [...sshCommonArgs(target, 1, mux), "-O", "exit", "--", target.host];
 }
 
 /** The DOCKER_HOST of a server reached over SSH; an IPv6 address goes in brackets, as in any URL. */
 export function sshDockerHost(user: string, host: string, port: number): string {
   return `ssh://${user}@${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Where the Docker provider's shared ssh connections live on the machine that runs `pulumi`: ssh
+ * expands `~` to the user's home; program/providerSsh.ts creates the directory (0700) first, as
+ * ssh fails when it is missing.
+ */
+export const PROVIDER_SSH_CONTROL_DIR = "~/.ssh/openclaw-mux";
+/** How long the provider's shared connection outlives its last Docker call (a run's calls come in bursts). */
+export const PROVIDER_SSH_PERSIST_SECONDS = 60;
+
+/**
+ * The Docker provider's sshOpts: its key, never prompting, and one shared connection per server
+ * (see SshMux) for all of its `docker system dial-stdio` calls, so a first `up` of many tenants
+ * makes one ssh handshake per server instead of one per Docker call (sshd's MaxStartups).
+ */
+export function providerSshOpts(privateKeyPath: string | undefined): string[] {
+  return [
+    ...(privateKeyPath !== undefined ? ["-i", privateKeyPath] : []),
+    "-o", "BatchMode=yes",
+    "-o", "ControlMaster=auto",
+    "-o", `ControlPath=${PROVIDER_SSH_CONTROL_DIR}/%C`,
+    "-o", `ControlPersist=${PROVIDER_SSH_PERSIST_SECONDS}`,
+    "-o", `ServerAliveInterval=${SSH_ALIVE.intervalSeconds}`,
+    "-o", `ServerAliveCountMax=${SSH_ALIVE.countMax}`,
+  ];
 }

@@ -24,6 +24,7 @@ export interface CapturedResource {
     parentName?: string;
     dependsOn: number;
     ignoreChanges?: string[];
+    replaceOnChanges?: string[];
   };
 }
 
@@ -168,6 +169,7 @@ async function runProgramWithTraces(config: Record<string, unknown>, previousOut
         deleteBeforeReplace: (args.opts as pulumiType.CustomResourceOptions).deleteBeforeReplace,
         protect: args.opts.protect,
         ignoreChanges: args.opts.ignoreChanges,
+        replaceOnChanges: args.opts.replaceOnChanges,
         parentName: args.opts.parent?.constructor.name,
         dependsOn: Array.isArray(dependsOn) ? dependsOn.length : dependsOn === undefined ? 0 : 1,
       });

@@ -123,7 +123,7 @@ export class EngineSource implements Source {
   private clientOf(server: WatchedServer): Client {
     let client = this.clients.get(server.name);
     if (client === undefined) {
-      const connect = this.opts.connect ?? ((target, ms) => dockerClient(target, ms, { keepAlive: true }));
+      const connect = this.opts.connect ?? dockerClient;
       client = connect(server.target, this.opts.timeoutMs);
       this.clients.set(server.name, client);
     }

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { STACK_FLAGS, StackArgs, parseToolArgs } from "../shared/args";
 import { REPO, loadPlan } from "../shared/load";
 import { chooseMove, rosterTextAfterMove } from "./decide";
-import { MoveError, engineFor, moveTenantData } from "./transfer";
+import { MoveError, endSharedConnections, engineFor, moveTenantData } from "./transfer";
 
 const MoveArgs = StackArgs.extend({ to: z.string().optional() });
 
@@ -36,8 +36,9 @@ async function main(): Promise<number> {
   const { tenant: t, from, to } = choice;
 
   const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-move-"));
+  const engines = [engineFor(from, wrappers), engineFor(to, wrappers)];
   try {
-    const result = await moveTenantData(tenant, t.image, engineFor(from, wrappers), engineFor(to, wrappers), (line) => console.log(line));
+    const result = await moveTenantData(tenant, t.image, engines[0], engines[1], (line) => console.log(line));
     const rosterDir = path.resolve(REPO, override ?? checked.config.rosterDir);
     const file = path.join(rosterDir, `${tenant}.yaml`);
     fs.writeFileSync(file, rosterTextAfterMove(fs.readFileSync(file, "utf8"), plan, to.name));
@@ -47,6 +48,7 @@ async function main(): Promise<number> {
   } catch (err) {
     return fail(err instanceof MoveError ? err.message : `unexpected: ${String(err)}`);
   } finally {
+    endSharedConnections(engines);
     fs.rmSync(wrappers, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 // The effectful half of `npm run move`: stops a tenant on one server, copies its volumes to another
 // with the Docker CLI (local or DOCKER_HOST=ssh://), and proves the copy file by file. The roster
 // edit that makes Pulumi run the tenant on the new server is the caller's last step.
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { tenantVolumes } from "../../core/retainedData";
@@ -13,6 +13,8 @@ import { Manifest, compareManifests, manifestTotals, parseManifest } from "./man
 export interface Engine {
   name: string;
   env: NodeJS.ProcessEnv;
+  /** Over SSH: where, and the directory of its shared connection. */
+  ssh?: { host: string; user: string; port: number; control: string };
 }
 
 export interface MoveResult {
@@ -193,5 +195,17 @@ export function engineFor(server: { name: string; ssh?: { host: string; user: st
   // The wrapper reads the key from here: a path is never spliced into shell text.
   delete env.OPENCLAW_MOVE_SSH_KEY;
   if (privateKeyPath !== undefined) env.OPENCLAW_MOVE_SSH_KEY = path.resolve(privateKeyPath);
-  return { name: server.name, env };
+  // The shared connection's socket: inside wrapperDir, which main makes private (mkdtemp, 0700).
+  env.OPENCLAW_MOVE_SSH_CONTROL = dir;
+  return { name: server.name, env, ssh: { host, user, port, control: dir } };
+}
+
+/** Ends the move's shared ssh connections now (bounded) instead of when their ControlPersist runs out. */
+export function endSharedConnections(engines: Engine[]): void {
+  for (const e of engines) {
+    if (e.ssh === undefined) continue;
+    spawnSync(path.join(e.ssh.control, "ssh"), ["-o", `ControlPath=${e.ssh.control}/%C`, "-O", "exit", "-p", String(e.ssh.port), "-l", e.ssh.user, "--", e.ssh.host], {
+      env: e.env, stdio: "ignore", timeout: 3000,
+    });
+  }
 }

@@ -325,7 +325,8 @@ describe("npm run status against the real engine", () => {
     try {
       const argsFile = path.join(dir, "args");
       const fakeSsh = path.join(dir, "ssh");
-      fs.writeFileSync(fakeSsh, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argsFile}'\nDOCKER_HOST='${DOCKER_HOST}' exec docker system dial-stdio\n`, { mode: 0o755 });
+      // `-O exit` (status ending its shared ssh connection) has no engine call behind it.
+      fs.writeFileSync(fakeSsh, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argsFile}'\ncase " $* " in *" -O exit "*) exit 0;; esac\nDOCKER_HOST='${DOCKER_HOST}' exec docker system dial-stdio\n`, { mode: 0o755 });
       const run = await status(["--json", "--only", "st-ok,st-hung"], { DOCKER_HOST: "ssh://deploy@status-test.invalid:2222", OPENCLAW_STATUS_SSH: fakeSsh });
       expect(run.code).toBe(1);
       const report = parse(run);
@@ -333,7 +334,14 @@ describe("npm run status against the real engine", () => {
       expect(report.flagged.map((f) => f.tenant)).toEqual(["st-hung"]);
       expect(report.tenants[0].memoryUsedBytes).toBeGreaterThan(0);
       const calls = fs.readFileSync(argsFile, "utf8").trim().split("\n");
-      expect(new Set(calls)).toEqual(new Set(["-T -o BatchMode=yes -o ConnectTimeout=10 -l deploy -p 2222 -- status-test.invalid docker system dial-stdio"]));
+      // Every stream on one shared connection (its socket in a private directory), reused across
+      // requests (a few streams, not one per request), and the connection ended at the end.
+      const dial = /^-T -o BatchMode=yes -o ConnectTimeout=10 -o ControlMaster=auto -o ControlPath=(\S+)\/%C -o ControlPersist=30 -o ServerAliveInterval=10 -o ServerAliveCountMax=3 -l deploy -p 2222 -- status-test.invalid docker system dial-stdio$/;
+      const dials = calls.filter((c) => dial.test(c));
+      expect(dials.length).toBeGreaterThanOrEqual(1);
+      expect(dials.length).toBeLessThanOrEqual(8);
+      expect(new Set(dials.map((c) => dial.exec(c)?.[1])).size).toBe(1);
+      expect(calls.filter((c) => !dial.test(c))).toEqual([expect.stringMatching(/ -O exit -- status-test\.invalid$/)]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
