@@ -13,7 +13,7 @@ import Docker from "dockerode";
 import { z } from "zod";
 import { UsageError } from "../../core/dockerHost";
 import {
-  BackendChoice, DEV_PLACEHOLDER_KEY, PassphraseChoice, chooseBackend, chooseCli, choosePassphrase, pulumiCommandLine,
+  BackendChoice, DEV_PLACEHOLDER_KEY, PassphraseChoice, chooseBackend, chooseCli, choosePassphrase, pulumiCommandLine, setKeyLine,
 } from "./decisions";
 import { EXIT_USAGE, LAUNCHER_USAGE, LauncherUsageError, launcherAction, parseLauncherArgs } from "./args";
 import { decideInstall, renderFailures } from "./prerequisites";
@@ -177,7 +177,7 @@ async function main(argv: readonly string[]): Promise<number> {
     say(`A tenant's gateway token (give each tenant only its own):\n  ${pulumiCommandLine(["stack", "output", "--show-secrets", "gatewayTokens"], ctx)}`);
     const example = inputs.activeTenants[0] ?? "alice";
     if (inputs.placeholders.length > 0 || stackName === "dev") {
-      say(`A real model key for a tenant (then npm start again):\n  ${pulumiCommandLine(["config", "set", "--secret", "--path", `apiKeys.${example}`, "<key>"], ctx)}`);
+      say(`A real model key for a tenant (then npm start again):\n  ${setKeyLine(example, ctx)}`);
     }
     if (config?.caddy.localCerts === true) {
       const root = path.join(config.caddy.storageDir ?? "~/.local/share/caddy", "pki", "authorities", "local", "root.crt");
