@@ -33,16 +33,21 @@ function runMove(rosterDir: string, stack: string, log: string, bin: string) {
   });
 }
 
+/** A roster folder holding alice.yml, and the stand-in docker. */
+function scratch(): { dir: string; rosterDir: string; bin: string; log: string } {
+  const dir = outsideTempDir("move-yml");
+  const rosterDir = path.join(dir, "roster");
+  const bin = path.join(dir, "bin");
+  fs.mkdirSync(rosterDir);
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, "docker"), FAKE_DOCKER, { mode: 0o755 });
+  fs.writeFileSync(path.join(rosterDir, "alice.yml"), "tier: light\nserver: a\nport: 18801\n");
+  return { dir, rosterDir, bin, log: path.join(dir, "docker.log") };
+}
+
 describe("npm run move with a .yml tenant file", () => {
   test("moves the tenant and writes server: b into alice.yml; the stop uses the gateway's own grace", () => {
-    const dir = outsideTempDir("move-yml");
-    const rosterDir = path.join(dir, "roster");
-    const bin = path.join(dir, "bin");
-    fs.mkdirSync(rosterDir);
-    fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, "docker"), FAKE_DOCKER, { mode: 0o755 });
-    fs.writeFileSync(path.join(rosterDir, "alice.yml"), "tier: light\nserver: a\nport: 18801\n");
-    const log = path.join(dir, "docker.log");
+    const { dir, rosterDir, bin, log } = scratch();
     try {
       const r = runMove(rosterDir, writeStack(serversStack(THREE_SERVERS)), log, bin);
       const calls = fs.readFileSync(log, "utf8").trim().split("\n").map((l) => l.split("\t")[1]);
@@ -58,14 +63,7 @@ describe("npm run move with a .yml tenant file", () => {
   });
 
   test("a tenant with no file, or two, is refused before any engine is asked", () => {
-    const dir = outsideTempDir("move-yml");
-    const rosterDir = path.join(dir, "roster");
-    const bin = path.join(dir, "bin");
-    fs.mkdirSync(rosterDir);
-    fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, "docker"), FAKE_DOCKER, { mode: 0o755 });
-    fs.writeFileSync(path.join(rosterDir, "alice.yml"), "tier: light\nserver: a\nport: 18801\n");
-    const log = path.join(dir, "docker.log");
+    const { dir, rosterDir, bin, log } = scratch();
     try {
       expect(tenantFileName(["alice.yml", "bob.yaml"], "alice")).toEqual({ file: "alice.yml" });
       expect(tenantFileName(["alice.yaml", "alice.yml"], "alice")).toEqual({ refused: "tenant alice has two roster files (alice.yaml, alice.yml); keep one; nothing was changed" });
