@@ -56,7 +56,8 @@ describe("npm start's prerequisite checks on the real engine and Caddy", () => {
     expect(checkCaddy({ versionText: version })).toMatchObject({ ok: true, message: expect.stringMatching(/^Caddy: v?2\.\d+\.\d+ \(>= 2\.7\)$/) });
     const fake = path.join(dir, "caddy-2.6");
     fs.writeFileSync(fake, "#!/bin/sh\necho 'v2.6.2 h1:mxmyrO2mlPanGDpnnB5Nj8YR7mGNnDMEqA4ZvdF15W8='\n", { mode: 0o755 });
-    expect(checkCaddy({ versionText: probeCaddyVersion(fake) })).toMatchObject({ ok: false, installable: true });
+    // An old Caddy is the machine's: --install never replaces it.
+    expect(checkCaddy({ versionText: probeCaddyVersion(fake) })).toMatchObject({ ok: false, installable: false });
     expect(checkCaddy({ versionText: probeCaddyVersion(path.join(dir, "no-such-caddy")) }).message).toBe("Caddy: not installed (no `caddy` on PATH)");
   });
 
