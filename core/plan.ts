@@ -5,6 +5,7 @@ import { allocatePorts } from "./portPool";
 import { DiskQuotaMode } from "./diskBudget";
 import { bridgeName } from "./egressGuard";
 import { Problem } from "./problems";
+import { setSecretCommand } from "./secrets";
 import { CgroupDriver, cgroupParent } from "./processLimit";
 import { PROVIDER_KEY_ENV, Tenant } from "./roster";
 import { LIMITS } from "./limits";
@@ -119,7 +120,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       problems.push({
         tenant: tenant.name,
         field: "apiKeys",
-        message: `is active but has no API key; run: pulumi config set --secret --path 'apiKeys.${tenant.name}' <key>`,
+        message: `is active but has no API key; run: ${setSecretCommand(`apiKeys.${tenant.name}`)}`,
       });
     }
     const port = ports.get(tenant.name);

@@ -4,6 +4,18 @@ import { Problem } from "./problems";
 export const SECRET_CONFIG_KEYS = ["apiKeys", "cloudflare:apiToken"] as const;
 
 /**
+ * How to set a secret without putting it on a command line (where shell history and `ps` keep it):
+ * with no value given, `pulumi config set` asks for it, or reads it from standard input.
+ */
+export const FROM_STDIN = "(no value on the command line: pulumi asks for it, or reads it from standard input, e.g. `< key.txt`)";
+
+/** The `pulumi config set --secret` line for one secret config key (`apiKeys.alice`, `cloudflare:apiToken`), value from stdin. */
+export function setSecretCommand(key: string): string {
+  const path = key.startsWith("apiKeys.") ? `--path '${key}'` : key;
+  return `pulumi config set --secret ${path} ${FROM_STDIN}`;
+}
+
+/**
  * One problem per secret found in plaintext, saying how to store it encrypted. `keys` are config
  * paths such as `apiKeys.alice` (a tenant's key), `apiKeys` (all of them) or `cloudflare:apiToken`.
  * The value itself is never part of the message.
@@ -12,9 +24,8 @@ export function plaintextSecretProblems(keys: readonly string[]): Problem[] {
   return [...new Set(keys)].sort().map((key) => {
     const tenant = /^apiKeys\.(.+)$/.exec(key)?.[1];
     const command =
-      key === "cloudflare:apiToken" ? "pulumi config set --secret cloudflare:apiToken <token>"
-        : tenant !== undefined ? `pulumi config set --secret --path 'apiKeys.${tenant}' <key>`
-          : "pulumi config set --secret --path 'apiKeys.<tenant>' <key> for each tenant";
+      key === "cloudflare:apiToken" || tenant !== undefined ? setSecretCommand(key)
+        : `${setSecretCommand("apiKeys.<tenant>")} for each tenant`;
     return {
       field: key,
       message: `is stored in plaintext, readable by anyone with the stack file; remove it and set it as a secret: ${command}`,

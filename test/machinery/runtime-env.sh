@@ -136,15 +136,31 @@ our_pid() {
   echo "$pid"
 }
 
-# Stop and disable the Debian-packaged services so they do not compete for docker0, the
-# iptables DOCKER chains, ports 80/443 or the caddy admin port 2019.
+# The test engine needs docker0, the iptables DOCKER chains and ports 80/443/2019 to itself. A
+# system service in the way is stopped only when that loses nothing: never disabled (it starts again
+# at boot, and `systemctl start` brings it back now), and a system Docker that runs containers is never
+# stopped: the run stops instead, saying so. The system's containerd is left alone (our engine uses
+# its own containerd namespaces). `npm start` never runs this (tools/launcher has its own installer).
+SYSTEM_DOCKER_SOCK="${OPENCLAW_SYSTEM_DOCKER_SOCK:-/var/run/docker.sock}"
+system_docker_containers() {
+  [ -S "$SYSTEM_DOCKER_SOCK" ] || { echo 0; return 0; }
+  docker -H "unix://$SYSTEM_DOCKER_SOCK" ps -q 2>/dev/null | wc -l
+}
+refuse_if_docker_busy() {
+  local n
+  n="$(system_docker_containers)"
+  [ "$n" -eq 0 ] || die "the system's Docker runs $n container(s); the test engine would need it stopped, and the tests never stop a Docker with containers. Stop it yourself (systemctl stop docker.socket docker.service) or run the tests on another machine"
+}
 disable_distro_services() {
   if systemd_running; then
     local u
-    for u in docker.socket docker.service containerd.service caddy.service caddy-api.service; do
-      if systemctl list-unit-files "$u" >/dev/null 2>&1; then
-        systemctl disable --now "$u" >/dev/null 2>&1 || true
-      fi
+    # Asked before anything stops (and only of a running service: a `docker ps` on the socket unit
+    # alone would start the service).
+    if systemctl is-active --quiet docker.service 2>/dev/null; then refuse_if_docker_busy; fi
+    for u in docker.socket docker.service caddy.service caddy-api.service; do
+      systemctl is-active --quiet "$u" 2>/dev/null || continue
+      log "stopping $u for the test run (not disabled: it starts again at boot; 'systemctl start $u' brings it back now)"
+      systemctl stop "$u" >&2 || die "could not stop $u"
     done
     return 0
   fi
@@ -153,7 +169,8 @@ disable_distro_services() {
   if [ -s /var/run/docker.pid ]; then
     dpid="$(cat /var/run/docker.pid 2>/dev/null || true)"
     if pid_is "$dpid" dockerd && [ -x /etc/init.d/docker ]; then
-      log "stopping Debian docker service (pid $dpid)"
+      refuse_if_docker_busy
+      log "stopping Debian docker service (pid $dpid) for the test run"
       /etc/init.d/docker stop >&2 || true
     fi
   fi
@@ -357,4 +374,5 @@ main() {
   esac
 }
 
-main "$@"
+# Sourced (the machinery's unit test reads its functions): define, run nothing.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

@@ -19,7 +19,7 @@ async function refusal(config: Record<string, unknown>, secretKeys?: string[]): 
 describe("the program refuses hostile input before registering anything", () => {
   test("a plaintext API key says how to set it as a secret", async () => {
     const failure = await refusal(baseConfig(sampleRoster, { apiKeys }), []);
-    expect(failure.message).toContain("config apiKeys.alice: is stored in plaintext, readable by anyone with the stack file; remove it and set it as a secret: pulumi config set --secret --path 'apiKeys.alice' <key>");
+    expect(failure.message).toContain("config apiKeys.alice: is stored in plaintext, readable by anyone with the stack file; remove it and set it as a secret: pulumi config set --secret --path 'apiKeys.alice' (no value on the command line: pulumi asks for it, or reads it from standard input, e.g. `< key.txt`)");
     expect(failure.message).toContain("config apiKeys.bob: is stored in plaintext");
     expect(failure.message).not.toContain(fakeKey("alice"));
   });

@@ -86,6 +86,17 @@ describe("three servers under Pulumi's mock engine", () => {
   });
 });
 
+describe("a servers map whose servers are all remote", () => {
+  test("nothing runs on the operator's machine: no local command, no local Docker provider, each edge over its server's SSH", async () => {
+    const remote = SIX_TENANTS.filter((t) => t.server !== "a");
+    const run = await runProgram(serversConfig(remote, { servers: { b: THREE_SERVERS.b, c: THREE_SERVERS.c } }));
+    expect(run.resources.filter((r) => r.type === "command:local:Command").map((r) => r.name)).toEqual([]);
+    const providers = ofType(run, "pulumi:providers:docker");
+    expect(providers.map((p) => [p.name, p.inputs.host])).toEqual([["server-b", "ssh://deploy@b.example.net:22"], ["server-c", "ssh://deploy@198.51.100.3:2222"]]);
+    expect(run.resources.filter((r) => r.type === "command:remote:Command" && r.name.includes("caddyfile")).map((r) => r.name).sort()).toEqual(["edge-b-caddyfile", "edge-c-caddyfile"]);
+  });
+});
+
 describe("moves happen only by an edit of server:", () => {
   test("a deployed tenant without server: that the rule would now put elsewhere stops the program, naming it", async () => {
     const unpinned = SIX_TENANTS.map(({ server: _s, ...t }) => ({ ...t, port: undefined }));

@@ -2,6 +2,7 @@
 // placeholder keys. Pure functions of what the shell observed, so each one is tested directly.
 import * as path from "path";
 import { z } from "zod";
+import { FROM_STDIN } from "../../core/secrets";
 
 /** "3.270.0", "v3.270.0-alpha.x", "3.2.0-alpha" -> [major, minor, patch, isPrerelease]; undefined if unreadable. */
 export function parseVersion(text: string): { major: number; minor: number; patch: number; prerelease: boolean } | undefined {
@@ -162,4 +163,13 @@ export function pulumiCommandLine(args: readonly string[], ctx: { cli: string; b
   if (ctx.backend.kind === "local") env.push(`PULUMI_BACKEND_URL=${shellWord(ctx.backend.url)}`);
   if (ctx.passphrase.kind === "file") env.push(`PULUMI_CONFIG_PASSPHRASE_FILE=${shellWord(ctx.passphrase.path)}`);
   return [...env, shellWord(ctx.cli), ...args.map(shellWord), "--stack", shellWord(ctx.stack)].join(" ");
+}
+
+/**
+ * The line that sets a tenant's real model key. The key is never part of it: with no value on the
+ * command line, `pulumi config set` asks for it or reads standard input, so it stays out of shell
+ * history and `ps`.
+ */
+export function setKeyLine(tenant: string, ctx: Parameters<typeof pulumiCommandLine>[1]): string {
+  return `${pulumiCommandLine(["config", "set", "--secret", "--path", `apiKeys.${tenant}`], ctx)}\n  ${FROM_STDIN}`;
 }

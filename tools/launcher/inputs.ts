@@ -17,9 +17,10 @@ export interface Inputs {
   config?: StackConfig;
   activeTenants: string[];
   placeholders: string[];
-  tenantPorts: { tenant: string; port: number }[];
-  /** Every image an active tenant runs (the stack's, and any per-tenant canary override). */
-  images: string[];
+  /** Each active tenant's port and the server it runs on (only this machine's are probed). */
+  tenantPorts: { tenant: string; port: number; server: string }[];
+  /** Every image an active tenant runs (the stack's, and any per-tenant canary override), with its server. */
+  images: { image: string; server: string }[];
   stackFileHasSalt: boolean;
 }
 
@@ -53,8 +54,8 @@ export function readInputs(repo: string, stack: string, mustBeValid: boolean): I
     config: checked.config,
     activeTenants,
     placeholders,
-    tenantPorts: (checked.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => ({ tenant: t.name, port: t.port })),
-    images: [...new Set((checked.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => t.image))].sort(),
+    tenantPorts: (checked.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => ({ tenant: t.name, port: t.port, server: t.server })),
+    images: (checked.plan?.tenants ?? []).filter((t) => t.state === "active").map((t) => ({ image: t.image, server: t.server })),
     stackFileHasSalt: /^encryptionsalt:/m.test(text),
   };
 }

@@ -1,14 +1,18 @@
 // This machine, observed and judged before npm start changes anything: the engine, Caddy, the
-// ports and the images; and the project's own runtime script (test/machinery/runtime-env.sh) when asked.
+// ports and the images; the launcher's own installer when asked; and the folders a local stack's
+// Caddy files go in. Nothing here stops, disables or replaces a service of the machine's.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
-import { CheckResult, checkCaddy, checkDocker, checkImage, checkPorts, checkRemoteServer } from "./prerequisites";
-import { Inputs } from "./inputs";
+import { resolveServers } from "../../core/servers";
+import { StackConfig } from "../../core/stackConfig";
+import { CheckResult, Installable, checkCaddy, checkDocker, checkImage, checkPorts, checkRemoteServer, machineScope } from "./prerequisites";
+import { Inputs, Stop } from "./inputs";
 import { WantedPort, caddyAdminAnswers, probeCaddyVersion, probeDocker, probeImage, probePorts } from "./probes";
+import { DirFacts, EntryFacts, dirChain, judgeDirChain, judgeEntries, launcherOwned } from "./safeDir";
 
-/** The project's own engine (test/machinery/runtime-env.sh), the one the tests use. */
+/** The tests' own engine (test/machinery/runtime-env.sh): only looked for, to word the fix; never started. */
 export const PROJECT_ENGINE_STATE = process.env.OPENCLAW_TEST_STATE ?? "/var/lib/openclaw-test";
 
 export const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0;
@@ -17,16 +21,18 @@ function adminPort(adminAddress: string): number {
   return Number(/:(\d+)$/.exec(adminAddress)?.[1] ?? "2019");
 }
 
-/** Runs test/machinery/runtime-env.sh with a verb; its diagnostics go to the user's terminal. */
-export function runtimeEnv(repo: string, verb: "install" | "start"): { ok: boolean; stdout: string } {
-  const r = spawnSync("bash", [path.join(repo, "test", "machinery", "runtime-env.sh"), verb], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 30 * 60 * 1000 });
-  return { ok: r.status === 0, stdout: r.stdout ?? "" };
+/** The launcher's own installer (tools/launcher/install.sh) for programs that are absent; its output goes to the terminal. */
+export function runInstaller(packages: readonly Installable[]): boolean {
+  const r = spawnSync("bash", [path.join(__dirname, "install.sh"), ...packages], { stdio: ["ignore", "inherit", "inherit"], timeout: 30 * 60 * 1000 });
+  return r.status === 0;
 }
 
 export interface Checked {
   results: CheckResult[];
   docker?: Docker;
   caddyRunning: boolean;
+  /** Some server of the stack is this machine: the local checks applied, and a local Caddy may be started. */
+  local: boolean;
   /** Images not on the engine that its registry has: pulled once the checks pass. */
   toPull: string[];
 }
@@ -34,24 +40,25 @@ export interface Checked {
 /** Every prerequisite, observed and judged; nothing is changed here. */
 export async function checkPrerequisites(inputs: Inputs, action: string, applying: boolean, say: (line: string) => void): Promise<Checked> {
   const config = inputs.config;
-  if (config?.ssh !== undefined) {
-    return { results: [checkRemoteServer(`ssh://${config.ssh.user}@${config.ssh.host}:${config.ssh.port}`)], caddyRunning: false, toPull: [] };
-  }
+  const scope = config !== undefined ? machineScope(resolveServers(config)) : { local: ["default"], remote: [] };
+  const remote = scope.remote.map((target) => checkRemoteServer(target));
+  if (scope.local.length === 0) return { results: remote, caddyRunning: false, local: false, toPull: [] };
   const { facts, docker } = await probeDocker(process.env.DOCKER_HOST, PROJECT_ENGINE_STATE);
-  const results: CheckResult[] = [checkDocker(facts)];
-  if (action === "destroy" || action === "refresh" || config === undefined) return { results, docker, caddyRunning: false, toPull: [] };
+  const results: CheckResult[] = [...remote, checkDocker(facts)];
+  if (action === "destroy" || action === "refresh" || config === undefined) return { results, docker, caddyRunning: false, local: true, toPull: [] };
   results.push(checkCaddy({ versionText: probeCaddyVersion() }));
   const caddyRunning = await caddyAdminAnswers(config.caddy.adminAddress);
+  const here = (server: string): boolean => scope.local.includes(server);
   const wanted: WantedPort[] = [
     { port: config.caddy.ports?.http ?? 80, purpose: "Caddy http", host: "0.0.0.0", ownHolder: caddyRunning ? "caddy" : undefined },
     { port: config.caddy.ports?.https ?? 443, purpose: "Caddy https", host: "0.0.0.0", ownHolder: caddyRunning ? "caddy" : undefined },
     { port: adminPort(config.caddy.adminAddress), purpose: "Caddy admin", host: "127.0.0.1", ownHolder: caddyRunning ? "caddy" : undefined },
-    ...inputs.tenantPorts.map((t) => ({ port: t.port, purpose: `tenant ${t.tenant}`, host: "127.0.0.1", ownHolder: `openclaw-${t.tenant}` })),
+    ...inputs.tenantPorts.filter((t) => here(t.server)).map((t) => ({ port: t.port, purpose: `tenant ${t.tenant}`, host: "127.0.0.1", ownHolder: `openclaw-${t.tenant}` })),
   ];
   results.push(checkPorts(await probePorts(wanted, docker)));
   const toPull: string[] = [];
   if (docker !== undefined && facts.reachable) {
-    for (const image of inputs.images) {
+    for (const image of [...new Set(inputs.images.filter((i) => here(i.server)).map((i) => i.image))].sort()) {
       const found = await probeImage(docker, image);
       if (!found.present && found.pullable?.ok === true) toPull.push(image);
       results.push(checkImage(found));
@@ -59,20 +66,55 @@ export async function checkPrerequisites(inputs: Inputs, action: string, applyin
   }
   // A preview changes nothing, so only what it needs (the engine) stops it.
   if (!applying) for (const r of results) if (r.name !== "docker" && !r.ok) say(`  (not needed for a preview) ${r.message}`);
-  return { results: applying ? results : results.filter((r) => r.name === "docker" || r.ok), docker, caddyRunning, toPull };
+  return { results: applying ? results : results.filter((r) => r.name === "docker" || r.ok), docker, caddyRunning, local: true, toPull };
 }
 
-/** As root, with the project's engine set up here but stopped (the tests stop it): start it, as the tests do. */
-export async function startProjectEngineIfOurs(repo: string, checked: Checked, say: (line: string) => void, justInstalled = false): Promise<boolean> {
-  const dockerFailed = checked.results.some((r) => r.name === "docker" && !r.ok);
-  const unset = process.env.DOCKER_HOST === undefined || process.env.DOCKER_HOST === "";
-  if (!dockerFailed || !unset || !isRoot() || !(justInstalled || fs.existsSync(PROJECT_ENGINE_STATE))) return false;
-  say(`  no engine on the default socket; starting the project's engine (test/machinery/runtime-env.sh start, as the tests do)`);
-  const started = runtimeEnv(repo, "start");
-  const host = /export DOCKER_HOST=(\S+)/.exec(started.stdout)?.[1];
-  if (!started.ok || host === undefined) return false;
-  process.env.DOCKER_HOST = host;
-  say(`  using the project's engine: DOCKER_HOST=${host} (set it too for plain pulumi and npm run status)`);
-  return true;
+function lstatFacts(p: string): DirFacts["stat"] {
+  const s = fs.lstatSync(p, { throwIfNoEntry: false });
+  return s === undefined ? undefined : { isSymlink: s.isSymbolicLink(), isDir: s.isDirectory(), uid: s.uid, mode: s.mode };
 }
 
+/**
+ * The folders a local stack's Caddy files go in (the Caddyfile's, and Caddy's storage), made safe
+ * before root writes there: judged by safeDir.ts, then missing ones created (0700 under the
+ * launcher's own /var/lib/openclaw-hosting), and readable-by-others ones of its own tightened.
+ * Throws Stop (nothing changed) when a folder on the way is not safe.
+ */
+export function prepareCaddyDirs(config: StackConfig): string[] {
+  const me = typeof process.getuid === "function" ? process.getuid() : 0;
+  const targets = [path.dirname(config.caddy.caddyfilePath), ...(config.caddy.storageDir !== undefined ? [config.caddy.storageDir] : [])];
+  const plans = targets.map((target) => {
+    const chain = dirChain(target).map((p) => ({ path: p, stat: lstatFacts(p) }));
+    const verdict = judgeDirChain(chain, me);
+    if ("refused" in verdict) throw new Stop(`npm start: refusing the folder for Caddy's files: ${verdict.refused}`);
+    if (launcherOwned(target) && chain[chain.length - 1].stat !== undefined) {
+      const entries: EntryFacts[] = fs.readdirSync(target).map((name) => {
+        const s = fs.lstatSync(path.join(target, name));
+        return { name, isSymlink: s.isSymbolicLink(), uid: s.uid };
+      });
+      const bad = judgeEntries(target, entries, me);
+      if (bad !== undefined) throw new Stop(`npm start: refusing the folder for Caddy's files: ${bad.refused}`);
+    }
+    return verdict;
+  });
+  const done = new Set<string>();
+  const created = new Set<string>();
+  for (const dir of plans.flatMap((p) => p.create)) {
+    if (created.has(dir)) continue; // both targets' chains share it
+    try {
+      // mkdir (not -p): a folder that appeared since the check is an error, not something to reuse.
+      fs.mkdirSync(dir, { mode: launcherOwned(dir) ? 0o700 : 0o755 });
+      if (launcherOwned(dir)) fs.chmodSync(dir, 0o700);
+      created.add(dir);
+      done.add(`created ${dir}${launcherOwned(dir) ? " (root-only, 0700)" : ""}`);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new Stop(`npm start: could not create ${dir} (${code}): run npm start as root, or point caddy.caddyfilePath and caddy.storageDir at folders of yours`);
+    }
+  }
+  for (const dir of plans.flatMap((p) => p.tighten)) {
+    fs.chmodSync(dir, 0o700);
+    done.add(`${dir} made root-only (0700)`);
+  }
+  return [...done];
+}

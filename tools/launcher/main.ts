@@ -13,7 +13,7 @@ import Docker from "dockerode";
 import { z } from "zod";
 import { UsageError } from "../../core/dockerHost";
 import {
-  BackendChoice, DEV_PLACEHOLDER_KEY, PassphraseChoice, chooseBackend, chooseCli, choosePassphrase, pulumiCommandLine,
+  BackendChoice, DEV_PLACEHOLDER_KEY, PassphraseChoice, chooseBackend, chooseCli, choosePassphrase, pulumiCommandLine, setKeyLine,
 } from "./decisions";
 import { EXIT_USAGE, LAUNCHER_USAGE, LauncherUsageError, launcherAction, parseLauncherArgs } from "./args";
 import { decideInstall, renderFailures } from "./prerequisites";
@@ -22,7 +22,7 @@ import { REPO } from "../shared/load";
 import { PROJECT } from "../shared/stackFile";
 import { CaddyStartError, startCaddyForStack } from "./caddy";
 import { Stop, readInputs } from "./inputs";
-import { checkPrerequisites, isRoot, runtimeEnv, startProjectEngineIfOurs } from "./machine";
+import { checkPrerequisites, isRoot, prepareCaddyDirs, runInstaller } from "./machine";
 import { CliInstallError, ensureCli, pulumiOnPath } from "./pulumiCli";
 import { message, withTimeout } from "../../program/bounded";
 
@@ -89,22 +89,24 @@ async function main(argv: readonly string[]): Promise<number> {
   // 1. The stack's config and roster, checked offline.
   const inputs = readInputs(REPO, stackName, action === "up" || action === "preview");
 
-  // 2. This machine, checked before anything changes.
+  // 2. This machine, checked before anything changes. The launcher uses the machine's own Docker
+  //    and Caddy; --install adds only what is absent, and nothing here stops, disables or replaces
+  //    a service (the tests' engine script, which does, is never run from here).
   say("Checking prerequisites:");
   let checked = await checkPrerequisites(inputs, action, apply, say);
-  if (await startProjectEngineIfOurs(REPO, checked, say)) checked = await checkPrerequisites(inputs, action, apply, say);
   for (const r of checked.results) if (r.ok) say(`  ok ${r.message}`);
   const install = decideInstall(checked.results, { install: options.install, isRoot: isRoot() });
   if (install.reason !== undefined) say(`  ${install.reason}`);
   if (install.run) {
-    if (!runtimeEnv(REPO, "install").ok) throw new Stop("npm start: test/machinery/runtime-env.sh install failed (see above); nothing else was changed");
+    if (!runInstaller(install.packages)) throw new Stop("npm start: tools/launcher/install.sh failed (see above); nothing else was changed");
     checked = await checkPrerequisites(inputs, action, apply, say);
-    if (await startProjectEngineIfOurs(REPO, checked, say, true)) checked = await checkPrerequisites(inputs, action, apply, say);
   }
   if (checked.results.some((r) => !r.ok)) {
     console.error(renderFailures(checked.results));
     return 1;
   }
+  // The folders of Caddy's files, before anything else is written: a refusal changes nothing.
+  if (apply && action === "up" && inputs.config !== undefined && checked.local) for (const line of prepareCaddyDirs(inputs.config)) say(`  ${line}`);
 
   // 3. The Pulumi side: which CLI, which backend, which passphrase (decided, then done).
   const pulumiHome = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
@@ -152,9 +154,10 @@ async function main(argv: readonly string[]): Promise<number> {
     say(`  their gateways start, but cannot call a model until you set a real key.`);
   }
 
-  // 4. The machine's own services for a local stack, then the update.
+  // 4. For a stack with a server on this machine: a Caddy when none answers, the images; then the update. A stack whose servers are
+  //    all remote gets none of this.
   const config = inputs.config;
-  if (apply && action === "up" && config !== undefined && config.ssh === undefined) {
+  if (apply && action === "up" && config !== undefined && checked.local) {
     if (!checked.caddyRunning) {
       try {
         say(`  ${startCaddyForStack(config, stateDir)}`);
@@ -162,6 +165,8 @@ async function main(argv: readonly string[]): Promise<number> {
         if (err instanceof CaddyStartError) throw new Stop(`npm start: ${err.message}`);
         throw err;
       }
+    } else {
+      say(`  using the Caddy that answers at ${config.caddy.adminAddress} (the stack loads its Caddyfile into it; npm start leaves it running)`);
     }
     if (checked.docker !== undefined) for (const image of checked.toPull) await pullImage(checked.docker, image);
   }
@@ -177,7 +182,7 @@ async function main(argv: readonly string[]): Promise<number> {
     say(`A tenant's gateway token (give each tenant only its own):\n  ${pulumiCommandLine(["stack", "output", "--show-secrets", "gatewayTokens"], ctx)}`);
     const example = inputs.activeTenants[0] ?? "alice";
     if (inputs.placeholders.length > 0 || stackName === "dev") {
-      say(`A real model key for a tenant (then npm start again):\n  ${pulumiCommandLine(["config", "set", "--secret", "--path", `apiKeys.${example}`, "<key>"], ctx)}`);
+      say(`A real model key for a tenant (then npm start again):\n  ${setKeyLine(example, ctx)}`);
     }
     if (config?.caddy.localCerts === true) {
       const root = path.join(config.caddy.storageDir ?? "~/.local/share/caddy", "pki", "authorities", "local", "root.crt");

@@ -5,7 +5,7 @@ import { parseVersion, versionAtLeast } from "./decisions";
 /** stream_close_delay (keeps WebSockets open across reloads) arrived in Caddy 2.7. */
 export const CADDY_MINIMUM = "2.7.0";
 
-export const INSTALL_HINT = "or run `npm start -- --install` as root (it runs test/machinery/runtime-env.sh install, as the tests do)";
+export const INSTALL_HINT = "or run `npm start -- --install` as root (it installs only what is missing, with apt-get, and says what first; it never stops, disables or replaces a service)";
 
 export interface DockerFacts {
   /** Where the launcher looked, e.g. unix:///var/run/docker.sock. */
@@ -17,7 +17,7 @@ export interface DockerFacts {
   error?: string;
   /** `dockerd` is installed on this machine (the project's installer or a distro package put it there). */
   dockerdInstalled: boolean;
-  /** The project's own engine (test/machinery/runtime-env.sh, as the tests use it) has been set up here. */
+  /** The tests' own engine (test/machinery/runtime-env.sh) has been set up here; npm start never starts it. */
   projectEngineSetUp: boolean;
 }
 
@@ -71,7 +71,7 @@ export function checkDocker(f: DockerFacts): CheckResult {
     ok: false,
     message: `Docker engine: no answer at ${f.target}${why}`,
     fix: f.projectEngineSetUp
-      ? "the project's own engine is set up here but not running: run `npm start` as root, which starts it (test/machinery/runtime-env.sh start, as the tests do), or set DOCKER_HOST to another engine"
+      ? "start Docker (`sudo systemctl start docker`), or set DOCKER_HOST to an engine you can reach. (The tests' engine is set up here too; npm start does not start it, since its script stops the system's Docker and Caddy to make room: start it yourself with `eval \"$(sudo bash test/machinery/runtime-env.sh start)\"` if you mean to)"
       : f.dockerdInstalled
         ? "start Docker (`sudo systemctl start docker`) and make sure you may use its socket (the docker group), or set DOCKER_HOST to an engine you can reach"
         : `install and start Docker (Debian: apt-get install docker.io), or set DOCKER_HOST to an engine you can reach; ${INSTALL_HINT}`,
@@ -80,13 +80,17 @@ export function checkDocker(f: DockerFacts): CheckResult {
 }
 
 export function checkCaddy(f: CaddyFacts): CheckResult {
-  const fix = `install Caddy ${CADDY_MINIMUM.slice(0, 3)} or newer (Debian trixie-backports, trixie, or Caddy's own packages); ${INSTALL_HINT}`;
+  // A Caddy that is there belongs to the machine: npm start uses it, and never replaces it.
+  const fix = `upgrade Caddy to ${CADDY_MINIMUM.slice(0, 3)} or newer yourself (Debian trixie-backports, trixie, or Caddy's own packages); npm start does not replace a Caddy it did not install`;
   if (f.versionText === undefined) {
-    return { name: "caddy", ok: false, message: "Caddy: not installed (no `caddy` on PATH)", fix, installable: true };
+    return {
+      name: "caddy", ok: false, message: "Caddy: not installed (no `caddy` on PATH)",
+      fix: `install Caddy ${CADDY_MINIMUM.slice(0, 3)} or newer (Debian trixie-backports, trixie, or Caddy's own packages); ${INSTALL_HINT}`, installable: true,
+    };
   }
   const shown = f.versionText.trim().split(/\s+/)[0] ?? "";
   if (parseVersion(shown) === undefined) {
-    return { name: "caddy", ok: false, message: `Caddy: cannot read its version from \`caddy version\` ("${shown}")`, fix, installable: true };
+    return { name: "caddy", ok: false, message: `Caddy: cannot read its version from \`caddy version\` ("${shown}")`, fix, installable: false };
   }
   if (!versionAtLeast(shown.replace(/^v/, ""), CADDY_MINIMUM)) {
     return {
@@ -94,7 +98,7 @@ export function checkCaddy(f: CaddyFacts): CheckResult {
       ok: false,
       message: `Caddy: ${shown} is older than 2.7 (it lacks stream_close_delay, which keeps tenants' WebSockets open across reloads)`,
       fix,
-      installable: true,
+      installable: false,
     };
   }
   return { name: "caddy", ok: true, message: `Caddy: ${shown} (>= 2.7)`, installable: false };
@@ -143,7 +147,7 @@ export function checkImage(f: ImageFacts): CheckResult {
   };
 }
 
-/** For a stack whose tenants run on another server: the local checks do not apply. */
+/** For a server of the stack that is not this machine: the local checks do not apply to it. */
 export function checkRemoteServer(sshTarget: string): CheckResult {
   return {
     name: "server",
@@ -153,19 +157,45 @@ export function checkRemoteServer(sshTarget: string): CheckResult {
   };
 }
 
-export type InstallDecision = { run: false; reason?: string } | { run: true; reason: string };
+/**
+ * Which of the stack's servers are this machine (no ssh): the local checks (engine, Caddy, ports,
+ * images) and the local Caddy apply only when there is one. A `servers` map of remote servers only
+ * gets none of them.
+ */
+export function machineScope(servers: readonly { name: string; ssh?: { host: string; user: string; port: number } }[]): { local: string[]; remote: string[] } {
+  return {
+    local: servers.filter((s) => s.ssh === undefined).map((s) => s.name),
+    remote: servers.filter((s) => s.ssh !== undefined).map((s) => `ssh://${s.ssh?.user}@${s.ssh?.host}:${s.ssh?.port}`),
+  };
+}
 
-/** Whether `--install` runs the project's installer: only when asked, only as root, only when it helps. */
+/** What `--install` installs for each missing program: Debian's packages, as Debian sets them up. */
+export const INSTALLS = {
+  docker: "docker.io (Docker; its service starts as Debian sets it up)",
+  caddy: "caddy (2.7 or newer: Debian's, or trixie-backports' when Debian's is older; its service starts as Debian sets it up)",
+} as const;
+export type Installable = keyof typeof INSTALLS;
+
+export type InstallDecision = { run: false; reason?: string } | { run: true; packages: Installable[]; reason: string };
+
+/**
+ * Whether `--install` runs the launcher's installer (tools/launcher/install.sh): only when asked,
+ * only as root, and only for a program that is absent. A program that is there (running, stopped,
+ * or too old) is the machine's: it is never stopped, disabled or replaced.
+ */
 export function decideInstall(results: readonly CheckResult[], opts: { install: boolean; isRoot: boolean }): InstallDecision {
-  const fixable = results.filter((r) => !r.ok && r.installable);
+  const packages = results.filter((r): r is CheckResult & { name: Installable } => !r.ok && r.installable && (r.name === "docker" || r.name === "caddy")).map((r) => r.name);
   if (!opts.install) return { run: false };
-  if (fixable.length === 0) return { run: false, reason: "--install: nothing the installer can fix is missing" };
+  if (packages.length === 0) return { run: false, reason: "--install: nothing the installer can fix is missing (it installs only what is absent, and replaces nothing)" };
   if (!opts.isRoot) {
     return { run: false, reason: "--install must run as root (it installs packages with apt-get): run `sudo npm start -- --install`, or install the missing ones yourself" };
   }
-  return { run: true, reason: `--install: installing what is missing (${fixable.map((r) => r.name).join(", ")}) with test/machinery/runtime-env.sh install` };
+  return {
+    run: true,
+    packages,
+    reason: `--install: installing with apt-get: ${packages.map((p) => INSTALLS[p]).join("; ")}. Nothing already on this machine is stopped, disabled or replaced.`,
+  };
 }
-
 /** The block printed when a check fails: each problem with its fix, and what the installer can do. */
 export function renderFailures(results: readonly CheckResult[]): string {
   const failed = results.filter((r) => !r.ok);

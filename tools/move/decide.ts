@@ -1,5 +1,6 @@
 /** What `npm run move` decides before and after the copy, from the plan alone. No I/O. */
 import { parseDocument } from "yaml";
+import { STOP_GRACE_SECONDS } from "../../core/gateway";
 import { HostingPlan, ServerPlan, TenantPlan } from "../../core/plan";
 
 export type MoveChoice = { tenant: TenantPlan; from: ServerPlan; to: ServerPlan } | { refused: string };
@@ -26,3 +27,24 @@ export function rosterTextAfterMove(text: string, plan: HostingPlan, to: string)
   if (port !== undefined && plan.tenants.some((x) => x.server === to && x.port === port)) doc.delete("port");
   return doc.toString();
 }
+
+/**
+ * The tenant's roster file among the folder's entries: `<tenant>.yaml` or `<tenant>.yml` (both are
+ * tenant files). Found before any engine is touched, so the move never stops a tenant whose file
+ * it then cannot write.
+ */
+export function tenantFileName(entries: readonly string[], tenant: string): { file: string } | { refused: string } {
+  const found = [`${tenant}.yaml`, `${tenant}.yml`].filter((f) => entries.includes(f));
+  if (found.length === 1) return { file: found[0] };
+  if (found.length === 0) return { refused: `tenant ${tenant} has no roster file (${tenant}.yaml or ${tenant}.yml) in the roster folder; nothing was changed` };
+  return { refused: `tenant ${tenant} has two roster files (${found.join(", ")}); keep one; nothing was changed` };
+}
+
+/**
+ * How the move stops the old container: with the gateway's own stop grace (it drains for up to
+ * 315 s on SIGTERM), so a stop never cuts a state write; the CLI call may take that long and more.
+ */
+export const STOP_FOR_MOVE = {
+  args: (container: string): string[] => ["stop", "-t", String(STOP_GRACE_SECONDS), container],
+  timeoutMs: (STOP_GRACE_SECONDS + 60) * 1000,
+};

@@ -9,7 +9,7 @@ import * as path from "path";
 import { z } from "zod";
 import { STACK_FLAGS, StackArgs, parseToolArgs } from "../shared/args";
 import { REPO, loadPlan } from "../shared/load";
-import { chooseMove, rosterTextAfterMove } from "./decide";
+import { chooseMove, rosterTextAfterMove, tenantFileName } from "./decide";
 import { MoveError, endSharedConnections, engineFor, moveTenantData } from "./transfer";
 
 const MoveArgs = StackArgs.extend({ to: z.string().optional() });
@@ -34,13 +34,15 @@ async function main(): Promise<number> {
   const choice = chooseMove(plan, tenant, target);
   if ("refused" in choice) return fail(choice.refused);
   const { tenant: t, from, to } = choice;
+  const rosterDir = path.resolve(REPO, override ?? checked.config.rosterDir);
+  const named = tenantFileName(fs.readdirSync(rosterDir), tenant);
+  if ("refused" in named) return fail(named.refused);
+  const file = path.join(rosterDir, named.file);
 
   const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-move-"));
   const engines = [engineFor(from, wrappers), engineFor(to, wrappers)];
   try {
     const result = await moveTenantData(tenant, t.image, engines[0], engines[1], (line) => console.log(line));
-    const rosterDir = path.resolve(REPO, override ?? checked.config.rosterDir);
-    const file = path.join(rosterDir, `${tenant}.yaml`);
     fs.writeFileSync(file, rosterTextAfterMove(fs.readFileSync(file, "utf8"), plan, to.name));
     console.log(`moved ${tenant}'s data from ${from.name} to ${to.name}: ${result.files} files, ${result.bytes} bytes, every byte count and SHA-256 equal (${result.ms} ms)`);
     console.log(`${path.relative(process.cwd(), file)} now says server: ${to.name}. Commit it and run pulumi up now: ${tenant} is stopped until then.`);

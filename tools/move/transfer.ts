@@ -7,6 +7,7 @@ import * as path from "path";
 import { tenantVolumes } from "../../core/retainedData";
 import { retry } from "../../program/bounded";
 import { toolScript } from "../shared/shellScript";
+import { STOP_FOR_MOVE } from "./decide";
 import { Manifest, compareManifests, manifestTotals, parseManifest } from "./manifest";
 
 /** One server as the Docker CLI reaches it: its name and the environment (DOCKER_HOST, PATH with an ssh wrapper). */
@@ -135,7 +136,7 @@ export async function moveTenantData(tenant: string, image: string, from: Engine
   try {
     if (wasRunning) {
       log(`stopping ${container} on ${from.name}`);
-      await must(from, ["stop", "-t", "30", container], `stopping ${container}`);
+      await must(from, STOP_FOR_MOVE.args(container), `stopping ${container}`, STOP_FOR_MOVE.timeoutMs);
     }
     const source = await manifest(from, tenant, image);
     for (const v of volumes) {

@@ -1,29 +1,20 @@
 // npm start's prerequisite checks against the real-runtime suite's engine and Caddy: what passes,
 // what fails and what the user is told; then the launcher itself, as a user runs it, up to the
 // point this machine allows (no Pulumi CLI can be downloaded here).
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import Docker from "dockerode";
 import { checkCaddy, checkDocker, checkImage, checkPorts } from "../../../tools/launcher/prerequisites";
 import { caddyAdminAnswers, probeCaddyVersion, probeDocker, probeImage, probePorts } from "../../../tools/launcher/probes";
-import { npmScriptFile } from "../../support/cli";
 import { Cleanup, freePort, makeTempDir, removeDir } from "../support/caddy";
 import { DOCKER_SOCKET } from "../support/docker";
+import { REPO, runLauncher } from "../support/launcher";
 
-const REPO = path.resolve(__dirname, "..", "..", "..");
 const ENGINE = `unix://${DOCKER_SOCKET}`;
 const STANDIN = "openclaw-standin:test";
 const LABEL = { "openclaw-hosting.test": "launcher" };
-
-/** Runs `npm start` the way npm does (ts-node), bounded, with the given environment. */
-function runLauncher(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", npmScriptFile("start"), ...args], {
-    cwd: REPO, env, encoding: "utf8", timeout: timeoutMs,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function listen(port: number, host: string): Promise<net.Server> {
   return new Promise((resolve, reject) => {
@@ -65,7 +56,8 @@ describe("npm start's prerequisite checks on the real engine and Caddy", () => {
     expect(checkCaddy({ versionText: version })).toMatchObject({ ok: true, message: expect.stringMatching(/^Caddy: v?2\.\d+\.\d+ \(>= 2\.7\)$/) });
     const fake = path.join(dir, "caddy-2.6");
     fs.writeFileSync(fake, "#!/bin/sh\necho 'v2.6.2 h1:mxmyrO2mlPanGDpnnB5Nj8YR7mGNnDMEqA4ZvdF15W8='\n", { mode: 0o755 });
-    expect(checkCaddy({ versionText: probeCaddyVersion(fake) })).toMatchObject({ ok: false, installable: true });
+    // An old Caddy is the machine's: --install never replaces it.
+    expect(checkCaddy({ versionText: probeCaddyVersion(fake) })).toMatchObject({ ok: false, installable: false });
     expect(checkCaddy({ versionText: probeCaddyVersion(path.join(dir, "no-such-caddy")) }).message).toBe("Caddy: not installed (no `caddy` on PATH)");
   });
 

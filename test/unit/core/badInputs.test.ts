@@ -43,7 +43,7 @@ const cases: Case[] = [
   ["env overriding a managed variable", goodConfig, withFile("bob.yaml", "tier: light\nenv:\n  NODE_OPTIONS: --inspect\n"), 'tenant "bob", field env.NODE_OPTIONS: is set by openclaw-hosting itself'],
   ["env value not a string", goodConfig, withFile("bob.yaml", "tier: light\nenv:\n  OPENCLAW_TZ: 5\n"), 'tenant "bob", field env.OPENCLAW_TZ: must be a string'],
   ["duplicate tenant across .yaml and .yml", goodConfig, [...goodRoster, { file: "bob.yml", text: "tier: light\n" }], 'tenant "bob", field name: is defined twice, in bob.yaml and bob.yml'],
-  ["active tenant without API key", { ...goodConfig, apiKeys: JSON.stringify({ alice: "k" }) }, goodRoster, "tenant \"bob\", field apiKeys: is active but has no API key; run: pulumi config set --secret --path 'apiKeys.bob' <key>"],
+  ["active tenant without API key", { ...goodConfig, apiKeys: JSON.stringify({ alice: "k" }) }, goodRoster, "tenant \"bob\", field apiKeys: is active but has no API key; run: pulumi config set --secret --path 'apiKeys.bob' (no value on the command line: pulumi asks for it, or reads it from standard input, e.g. `< key.txt`)"],
   ["exhausted pool", { ...goodConfig, portPool: JSON.stringify({ start: 20000, end: 20000 }) }, goodRoster, 'tenant "bob", field port: no free port: the pool 20000-20000 has 1 ports and the roster needs 2'],
   ["missing domain", { ...goodConfig, domain: undefined }, goodRoster, "config domain: "],
   ["domain with scheme", { ...goodConfig, domain: "https://claw.example.com" }, goodRoster, "config domain: must be a lowercase domain"],

@@ -244,8 +244,8 @@ describe("ignored roster entries and accepted edge values", () => {
 
   test("plaintext secrets: each says how to set it as a secret", () => {
     const problems = plaintextSecretProblems(["apiKeys.alice", "cloudflare:apiToken", "apiKeys"]);
-    expectProblem(problems, { field: "apiKeys.alice", fragment: "pulumi config set --secret --path 'apiKeys.alice' <key>" });
-    expectProblem(problems, { field: "cloudflare:apiToken", fragment: "pulumi config set --secret cloudflare:apiToken <token>" });
+    expectProblem(problems, { field: "apiKeys.alice", fragment: "pulumi config set --secret --path 'apiKeys.alice' (no value on the command line: pulumi asks for it, or reads it from standard input, e.g. `< key.txt`)" });
+    expectProblem(problems, { field: "cloudflare:apiToken", fragment: "pulumi config set --secret cloudflare:apiToken (no value on the command line: pulumi asks for it, or reads it from standard input, e.g. `< key.txt`)" });
     expectProblem(problems, { field: "apiKeys", fragment: "for each tenant" });
     const checked = checkHosting(goodConfig, () => goodRoster, ["apiKeys.bob"]);
     expectProblem(checked.problems, { field: "apiKeys.bob", fragment: "stored in plaintext" });

@@ -59,7 +59,7 @@ describe("npm run check on hostile input: the same problems as the core, no stac
     [
       "a plaintext API key",
       [...base, "  openclaw-hosting:caddy:", "    acmeEmail: ops@example.com", "  openclaw-hosting:apiKeys:", "    alice: plain-key", "    bob: {secure: v1:AAAA}"],
-      "config apiKeys.alice: is stored in plaintext, readable by anyone with the stack file; remove it and set it as a secret: pulumi config set --secret --path 'apiKeys.alice' <key>",
+      "config apiKeys.alice: is stored in plaintext, readable by anyone with the stack file; remove it and set it as a secret: pulumi config set --secret --path 'apiKeys.alice' (no value on the command line: pulumi asks for it, or reads it from standard input, e.g. `< key.txt`)",
     ],
     [
       "a plaintext Cloudflare token",

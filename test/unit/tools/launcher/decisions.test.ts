@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import {
-  DEV_PLACEHOLDER_KEY, chooseBackend, chooseCli, choosePassphrase, devPlaceholderKeys, pulumiCommandLine, versionAtLeast,
+  DEV_PLACEHOLDER_KEY, chooseBackend, chooseCli, choosePassphrase, devPlaceholderKeys, pulumiCommandLine, setKeyLine, versionAtLeast,
 } from "../../../../tools/launcher/decisions";
 import { EXIT_USAGE, LauncherUsageError, launcherAction, parseLauncherArgs } from "../../../../tools/launcher/args";
 import { checkStack, readStack } from "../../../../tools/shared/load";
@@ -187,5 +187,21 @@ describe("the pulumi command lines the launcher prints", () => {
       cli: "pulumi", backend: { kind: "login", url: "https://api.pulumi.com", message: "" }, passphrase: { kind: "service", message: "" }, stack: "prod",
     });
     expect(line).toBe("pulumi up --stack prod");
+  });
+});
+
+describe("the line that sets a real model key", () => {
+  it("has no value on the command line (shell history, ps): pulumi asks for it or reads standard input", () => {
+    const ctx = {
+      cli: "pulumi", backend: { kind: "local" as const, url: "file:///srv/p/.pulumi-state", message: "" },
+      passphrase: { kind: "file" as const, path: "/srv/p/.pulumi-state/dev.passphrase", create: false, message: "" }, stack: "dev",
+    };
+    const [command, hint] = setKeyLine("alice", ctx).split("\n  ");
+    expect(command).toBe(
+      "PULUMI_BACKEND_URL=file:///srv/p/.pulumi-state PULUMI_CONFIG_PASSPHRASE_FILE=/srv/p/.pulumi-state/dev.passphrase " +
+        "pulumi config set --secret --path apiKeys.alice --stack dev",
+    );
+    expect(hint).toBe("(no value on the command line: pulumi asks for it, or reads it from standard input, e.g. `< key.txt`)");
+    expect(command).not.toMatch(/<key>|sk-/);
   });
 });

@@ -1,7 +1,9 @@
 // Which prerequisite checks fail and what they tell the user, from observed facts.
 import {
-  CheckResult, checkCaddy, checkDocker, checkImage, checkPorts, checkRemoteServer, decideInstall, renderFailures,
+  CheckResult, checkCaddy, checkDocker, checkImage, checkPorts, checkRemoteServer, decideInstall, machineScope, renderFailures,
 } from "../../../../tools/launcher/prerequisites";
+import { checkHosting } from "../../../../core/check";
+import { resolveServers } from "../../../../core/servers";
 
 const dockerBase = { target: "unix:///var/run/docker.sock", dockerHost: undefined, dockerdInstalled: false, projectEngineSetUp: false };
 
@@ -27,9 +29,11 @@ describe("Docker engine", () => {
     expect(r.installable).toBe(false);
   });
 
-  it("the project's engine set up but stopped: npm start as root starts it", () => {
+  it("the tests' engine set up but stopped: npm start does not start it (its script stops the system's services); it says how", () => {
     const r = checkDocker({ ...dockerBase, reachable: false, dockerdInstalled: true, projectEngineSetUp: true });
-    expect(r.fix).toContain("run `npm start` as root, which starts it");
+    expect(r.fix).toContain("sudo systemctl start docker");
+    expect(r.fix).toContain("npm start does not start it, since its script stops the system's Docker and Caddy");
+    expect(r.installable).toBe(false);
   });
 
   it("a DOCKER_HOST that does not answer is named, not replaced", () => {
@@ -49,7 +53,9 @@ describe("Caddy", () => {
     expect(r.ok).toBe(false);
     expect(r.message).toBe("Caddy: 2.6.2 is older than 2.7 (it lacks stream_close_delay, which keeps tenants' WebSockets open across reloads)");
     expect(r.fix).toContain("trixie-backports");
-    expect(r.installable).toBe(true);
+    // A Caddy that is there is the machine's: --install never replaces it.
+    expect(r.fix).toContain("npm start does not replace a Caddy it did not install");
+    expect(r.installable).toBe(false);
   });
 
   it("no caddy at all", () => {
@@ -109,7 +115,7 @@ describe("image", () => {
 
 describe("--install", () => {
   const missing: CheckResult[] = [
-    checkCaddy({ versionText: "2.6.2" }),
+    checkCaddy({ versionText: undefined }),
     checkPorts([{ port: 8443, purpose: "Caddy https", busy: true }]),
   ];
 
@@ -121,19 +127,60 @@ describe("--install", () => {
     expect(d.reason).toContain("--install must run as root");
   });
 
-  it("runs as root for what the installer can fix", () => {
-    expect(decideInstall(missing, { install: true, isRoot: true })).toEqual({ run: true, reason: "--install: installing what is missing (caddy) with test/machinery/runtime-env.sh install" });
+  it("runs as root for what is absent, saying what it installs before it does, and that nothing is stopped or replaced", () => {
+    expect(decideInstall(missing, { install: true, isRoot: true })).toEqual({
+      run: true,
+      packages: ["caddy"],
+      reason: "--install: installing with apt-get: caddy (2.7 or newer: Debian's, or trixie-backports' when Debian's is older; its service starts as Debian sets it up). " +
+        "Nothing already on this machine is stopped, disabled or replaced.",
+    });
+    const both = decideInstall([checkDocker({ ...dockerBase, reachable: false }), ...missing], { install: true, isRoot: true });
+    expect(both.run && both.packages).toEqual(["docker", "caddy"]);
+  });
+
+  it("never for a program that is there: stopped Docker, the tests' engine, an old Caddy", () => {
+    const there = [
+      checkDocker({ ...dockerBase, reachable: false, dockerdInstalled: true }),
+      checkDocker({ ...dockerBase, reachable: false, dockerdInstalled: true, projectEngineSetUp: true }),
+      checkCaddy({ versionText: "2.6.2" }),
+      checkCaddy({ versionText: "(devel)" }),
+    ];
+    expect(there.map((r) => [r.ok, r.installable])).toEqual([[false, false], [false, false], [false, false], [false, false]]);
+    expect(decideInstall(there, { install: true, isRoot: true })).toEqual({
+      run: false, reason: "--install: nothing the installer can fix is missing (it installs only what is absent, and replaces nothing)",
+    });
   });
 
   it("says so when the installer cannot help (a busy port)", () => {
-    expect(decideInstall([missing[1]], { install: true, isRoot: true })).toEqual({ run: false, reason: "--install: nothing the installer can fix is missing" });
+    expect(decideInstall([missing[1]], { install: true, isRoot: true })).toEqual({
+      run: false, reason: "--install: nothing the installer can fix is missing (it installs only what is absent, and replaces nothing)",
+    });
   });
 
   it("the failure block lists each problem with its fix", () => {
     const text = renderFailures([...missing, checkRemoteServer("ssh://deploy@203.0.113.10:22")]);
     expect(text.split("\n")[0]).toBe("npm start: 2 prerequisite(s) missing; nothing was changed:");
-    expect(text).toContain("  x Caddy: 2.6.2 is older than 2.7");
+    expect(text).toContain("  x Caddy: not installed");
     expect(text).toContain("    fix: `ss -ltnp 'sport = :8443'`");
     expect(text).not.toContain("ssh://");
+  });
+});
+
+describe("which servers are this machine (the local checks and the local Caddy apply only then)", () => {
+  const base = { domain: "claw.example.com", image: "ghcr.io/openclaw/openclaw:2026.8.1-r20260820", caddy: JSON.stringify({ acmeEmail: "ops@example.com" }) };
+  const scopeOf = (servers: unknown) => {
+    const checked = checkHosting({ ...base, servers: JSON.stringify(servers) }, () => []);
+    if (checked.config === undefined) throw new Error(JSON.stringify(checked.problems));
+    return machineScope(resolveServers(checked.config));
+  };
+  it("a servers map with only remote servers: none local", () => {
+    expect(scopeOf({ b: { ssh: { host: "b.example.net", user: "deploy" }, memoryMb: 8192, cpus: 4 }, c: { ssh: { host: "c.example.net", user: "deploy", port: 2222 }, memoryMb: 8192, cpus: 4 } }))
+      .toEqual({ local: [], remote: ["ssh://deploy@b.example.net:22", "ssh://deploy@c.example.net:2222"] });
+  });
+  it("a map with a local server, and a single-server stack without ssh: local", () => {
+    expect(scopeOf({ a: { local: true, memoryMb: 8192, cpus: 4 }, b: { ssh: { host: "b.example.net", user: "deploy" }, memoryMb: 8192, cpus: 4 } }))
+      .toEqual({ local: ["a"], remote: ["ssh://deploy@b.example.net:22"] });
+    const single = checkHosting(base, () => []).config;
+    expect(single !== undefined && machineScope(resolveServers(single))).toEqual({ local: ["default"], remote: [] });
   });
 });
