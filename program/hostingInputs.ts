@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkHosting } from "../core/check";
+import { DEFAULT_ADMIN_ADDRESS, LEGACY_ADMIN_ADDRESS, withLegacyAdminDefault } from "../core/configText";
 import { unpinnedMoves } from "../core/placement";
 import { HostingPlan } from "../core/plan";
 import { HostingInputError } from "../core/problems";
@@ -7,6 +8,8 @@ import { deletionsTooEarly } from "../core/retainedData";
 import { DEFAULT_SERVER } from "../core/servers";
 import { StackConfig } from "../core/stackConfig";
 import { PreviousDeployment, previousDeployment } from "./previousDeployment";
+import { ServerConnection } from "./serverCommand";
+import { serverConnections } from "./serverConnection";
 import { readRoster } from "./rosterFolder";
 import { serversNotAnswering } from "./serverCheck";
 
@@ -73,8 +76,15 @@ function configSecretKeys(): Set<string> | undefined {
  * Reads and checks the stack config and the roster, and throws one error listing every problem
  * before a single resource is registered: a bad edit fails the preview and changes nothing.
  */
-export function loadHostingInputs(repoRoot: string): HostingInputs {
-  const checked = checkHosting(rawStackConfig(), (dir) => readRoster(repoRoot, dir), plaintextSecretKeys());
+export function loadHostingInputs(repoRoot: string, deployedBefore = false): HostingInputs {
+  const { raw, kept } = withLegacyAdminDefault(rawStackConfig(), deployedBefore);
+  if (kept) {
+    pulumi.log.warn(
+      `config caddy.adminAddress: not set, so this stack keeps Caddy's admin API on ${LEGACY_ADMIN_ADDRESS}, where it was when the stack was created; ` +
+        `every local user can reach it there. New stacks use ${DEFAULT_ADMIN_ADDRESS} (root and Caddy's own user only): set caddy.adminAddress to it and the next update moves Caddy onto it (docs/configuration.md).`,
+    );
+  }
+  const checked = checkHosting(raw, (dir) => readRoster(repoRoot, dir), plaintextSecretKeys());
   if (checked.config === undefined || checked.plan === undefined || checked.problems.length > 0) {
     throw new HostingInputError(checked.problems);
   }
@@ -87,6 +97,8 @@ export function loadHostingInputs(repoRoot: string): HostingInputs {
 export interface Deployment extends HostingInputs {
   /** The last deployment: which server each tenant was on, and the data it kept. */
   previous: PreviousDeployment;
+  /** Each server's SSH connection for remote commands (undefined: this machine), host key included. */
+  connections: Map<string, ServerConnection | undefined>;
   /** Where entries from before servers were recorded are: `default`, else the first server. */
   fallbackServer: string;
 }
@@ -98,14 +110,16 @@ export interface Deployment extends HostingInputs {
  * tenants, instead of ssh's words halfway through an update).
  */
 export async function readDeployment(repoRoot: string): Promise<Deployment> {
-  const inputs = loadHostingInputs(repoRoot);
+  // The last deployment first: a stack deployed before keeps the admin address it was created with.
+  const previous = await previousDeployment();
+  const inputs = loadHostingInputs(repoRoot, previous.deployed);
   const { config, plan } = inputs;
   const fallbackServer = plan.servers.some((s) => s.name === DEFAULT_SERVER) ? DEFAULT_SERVER : plan.servers[0].name;
-  const previous = await previousDeployment();
   const moves = unpinnedMoves(plan.tenants, plan.pinnedServers, previous.tenantServers, fallbackServer);
   const early = deletionsTooEarly(config.deleteData, previous.tenantServers, fallbackServer);
   if (moves.length > 0 || early.length > 0) throw new HostingInputError([...moves, ...early]);
+  const connections = serverConnections(plan.servers);
   const silent = await serversNotAnswering(plan.servers);
   if (silent.length > 0) throw new HostingInputError(silent);
-  return { ...inputs, previous, fallbackServer };
+  return { ...inputs, previous, fallbackServer, connections };
 }

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export interface PreviousDeployment {
+  /** The stack was deployed before (it has a `tenants` output, even an empty one). */
+  deployed: boolean;
   /** Tenants of the last deployment, name -> server (undefined: deployed before servers were recorded). */
   tenantServers: Record<string, string | undefined>;
   /** The last deployment's retainedData output. */
@@ -25,7 +27,7 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
     const { tenant, server } = asRecord(entry);
     return typeof tenant === "string" ? [{ tenant, server: typeof server === "string" ? server : undefined }] : [];
   });
-  return { tenantServers, retainedData };
+  return { deployed: tenants.value !== undefined, tenantServers, retainedData };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -6,16 +6,13 @@ import * as path from "path";
 import Docker from "dockerode";
 import { CheckResult, checkCaddy, checkDocker, checkImage, checkPorts, checkRemoteServer } from "./prerequisites";
 import { Inputs } from "./inputs";
+import { adminPort, isUnixAdmin } from "../../core/configText";
 import { WantedPort, caddyAdminAnswers, probeCaddyVersion, probeDocker, probeImage, probePorts } from "./probes";
 
 /** The project's own engine (test/machinery/runtime-env.sh), the one the tests use. */
 export const PROJECT_ENGINE_STATE = process.env.OPENCLAW_TEST_STATE ?? "/var/lib/openclaw-test";
 
 export const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0;
-
-function adminPort(adminAddress: string): number {
-  return Number(/:(\d+)$/.exec(adminAddress)?.[1] ?? "2019");
-}
 
 /** Runs test/machinery/runtime-env.sh with a verb; its diagnostics go to the user's terminal. */
 export function runtimeEnv(repo: string, verb: "install" | "start"): { ok: boolean; stdout: string } {
@@ -45,7 +42,8 @@ export async function checkPrerequisites(inputs: Inputs, action: string, applyin
   const wanted: WantedPort[] = [
     { port: config.caddy.ports?.http ?? 80, purpose: "Caddy http", host: "0.0.0.0", ownHolder: caddyRunning ? "caddy" : undefined },
     { port: config.caddy.ports?.https ?? 443, purpose: "Caddy https", host: "0.0.0.0", ownHolder: caddyRunning ? "caddy" : undefined },
-    { port: adminPort(config.caddy.adminAddress), purpose: "Caddy admin", host: "127.0.0.1", ownHolder: caddyRunning ? "caddy" : undefined },
+    // A unix socket takes no port (its folder is made by the edge, its file by Caddy).
+    ...(isUnixAdmin(config.caddy.adminAddress) ? [] : [{ port: adminPort(config.caddy.adminAddress), purpose: "Caddy admin", host: "127.0.0.1", ownHolder: caddyRunning ? "caddy" : undefined }]),
     ...inputs.tenantPorts.map((t) => ({ port: t.port, purpose: `tenant ${t.tenant}`, host: "127.0.0.1", ownHolder: `openclaw-${t.tenant}` })),
   ];
   results.push(checkPorts(await probePorts(wanted, docker)));
