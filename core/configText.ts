@@ -112,12 +112,13 @@ export const RosterDir = z
   .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/, { error: "must be a folder path of letters, digits and . _ - /" });
 
 /**
- * A stack deployed before the socket became the default, that never set `caddy.adminAddress`, keeps
- * the address its Caddy was set up with (localhost:2019): an upgrade changes no routing by
- * surprise. `kept` says so, for the note that tells the operator how to move to the socket.
+ * A stack deployed before the socket became the default (its last Caddyfile, a stack output, named
+ * localhost:2019), that never set `caddy.adminAddress`, keeps that address: an upgrade changes
+ * nothing on the server by surprise. A stack created with the socket keeps the socket. `kept` says
+ * so, for the note that tells the operator how to move to the socket.
  */
-export function withLegacyAdminDefault(raw: Record<string, unknown>, deployedBefore: boolean): { raw: Record<string, unknown>; kept: boolean } {
-  if (!deployedBefore) return { raw, kept: false };
+export function withLegacyAdminDefault(raw: Record<string, unknown>, previousAdminAddresses: readonly string[]): { raw: Record<string, unknown>; kept: boolean } {
+  if (!previousAdminAddresses.includes(LEGACY_ADMIN_ADDRESS)) return { raw, kept: false };
   let caddy: unknown = raw.caddy ?? {};
   if (typeof caddy === "string") {
     try {

@@ -10,6 +10,8 @@ const edgeOf = (run: ProgramRun) => {
   if (edge === undefined) throw new Error("no edge command");
   return { create: String(edge.inputs.create), caddyfile: String(edge.inputs.stdin) };
 };
+/** The Caddyfile output of a stack deployed before the socket default (its global block). */
+const OLD_CADDYFILE = "{\n\tadmin localhost:2019\n\temail ops@example.com\n}\n";
 const config = () => baseConfig(writeRoster([{ name: "alice" }]), { apiKeys: { alice: fakeKey("alice") } });
 
 describe("Caddy's admin address", () => {
@@ -20,15 +22,21 @@ describe("Caddy's admin address", () => {
     expect(edge.create).toMatch(new RegExp(`bash "\\$script" '/etc/caddy/Caddyfile' '${SOCKET.replace(/[|/]/g, "\\$&")}'; status`));
   });
 
-  test("an existing stack without the key keeps localhost:2019 (its Caddy listens there)", async () => {
-    const edge = edgeOf(await runProgram(config(), { tenants: { alice: {} }, retainedData: [] }));
+  test("an existing stack without the key, whose last Caddyfile had localhost:2019, keeps it (its Caddy listens there)", async () => {
+    const edge = edgeOf(await runProgram(config(), { tenants: { alice: {} }, retainedData: [], caddyfile: OLD_CADDYFILE }));
     expect(edge.caddyfile).toContain("\tadmin localhost:2019\n");
     expect(edge.create).toContain("'/etc/caddy/Caddyfile' 'localhost:2019'; status");
   });
 
   test("an existing stack that sets the socket moves to it", async () => {
     const c = { ...config(), caddy: { acmeEmail: "ops@example.com", adminAddress: "unix//var/lib/caddy/admin.sock" } };
-    const edge = edgeOf(await runProgram(c, { tenants: { alice: {} }, retainedData: [] }));
+    const edge = edgeOf(await runProgram(c, { tenants: { alice: {} }, retainedData: [], caddyfile: OLD_CADDYFILE }));
+    expect(edge.caddyfile).toContain(`\tadmin ${SOCKET}\n`);
+  });
+
+  test("a stack created with the socket keeps it on its next update (the key still unset)", async () => {
+    const first = await runProgram(config());
+    const edge = edgeOf(await runProgram(config(), { tenants: first.outputs.tenants, retainedData: [], caddyfile: first.outputs.caddyfile }));
     expect(edge.caddyfile).toContain(`\tadmin ${SOCKET}\n`);
   });
 });

@@ -55,16 +55,17 @@ describe("caddy.adminAddress", () => {
 });
 
 describe("an existing stack that never set caddy.adminAddress", () => {
-  test("keeps localhost:2019 (no surprise on upgrade), and says so", () => {
-    const { raw, kept } = withLegacyAdminDefault({ ...base, caddy: JSON.stringify({ acmeEmail: "ops@example.com" }) }, true);
+  test("keeps localhost:2019 when its last Caddyfile had it (no surprise on upgrade), and says so", () => {
+    const { raw, kept } = withLegacyAdminDefault({ ...base, caddy: JSON.stringify({ acmeEmail: "ops@example.com" }) }, ["localhost:2019"]);
     expect(kept).toBe(true);
     expect(parseStackConfig(raw).config?.caddy.adminAddress).toBe("localhost:2019");
   });
 
-  test("an address it set is kept as set; a new stack gets the socket", () => {
+  test("an address it set is kept as set; a new stack, and one created with the socket, get the socket", () => {
     const set = { ...base, caddy: JSON.stringify({ acmeEmail: "ops@example.com", adminAddress: "127.0.0.1:2999" }) };
-    expect(withLegacyAdminDefault(set, true)).toEqual({ raw: set, kept: false });
+    expect(withLegacyAdminDefault(set, ["localhost:2019"])).toEqual({ raw: set, kept: false });
     const fresh = { ...base, caddy: JSON.stringify({ acmeEmail: "ops@example.com" }) };
-    expect(withLegacyAdminDefault(fresh, false)).toEqual({ raw: fresh, kept: false });
+    expect(withLegacyAdminDefault(fresh, [])).toEqual({ raw: fresh, kept: false });
+    expect(withLegacyAdminDefault(fresh, [DEFAULT_ADMIN_ADDRESS])).toEqual({ raw: fresh, kept: false });
   });
 });
