@@ -9,7 +9,6 @@ import { TenantDns } from "./components/tenantDns";
 import { TenantInstance } from "./components/tenantInstance";
 import { WildcardDns } from "./components/wildcardDns";
 import { readDeployment } from "./program/hostingInputs";
-import { serverConnection } from "./program/serverConnection";
 import { ensureProviderSshControlDir } from "./program/providerSsh";
 
 // Pulumi calls this function and publishes what it returns as the stack outputs.
@@ -21,7 +20,7 @@ export = async () => {
   if (process.env.OPENCLAW_FULL_STACKS !== "1") Error.stackTraceLimit = 0;
 
   // 1. Config, roster, last deployment, servers answering: any problem stops here, before anything changes.
-  const { config, plan, apiKeys, previous, fallbackServer } = await readDeployment(__dirname);
+  const { config, plan, apiKeys, previous, fallbackServer, connections } = await readDeployment(__dirname);
 
   // 2. The servers (each its Docker engine, egress guard and edge) and on each the tenants placed there.
   if (plan.servers.some((s) => s.ssh !== undefined)) ensureProviderSshControlDir();
@@ -29,7 +28,7 @@ export = async () => {
     plan: s,
     privateRanges: config.privateRanges,
     caddy: { caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress },
-    connection: serverConnection(s.ssh),
+    connection: connections.get(s.name),
     tenants: (server) => plan.tenants.filter((t) => t.server === s.name).map((t) => new TenantInstance(
       t.name,
       { plan: t, apiKey: apiKeys[t.name], connection: server.connection, serverReady: [server.ready] },

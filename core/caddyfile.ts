@@ -43,7 +43,8 @@ export function caddyfileProblems(sites: readonly EdgeSite[], options: EdgeOptio
       problems.push({ tenant, field, message: "is not a port number from 1 to 65535" });
     }
   };
-  token("caddy.adminAddress", options.adminAddress);
+  // `|` only separates a unix socket's mode (unix//path|0600); it has no meaning to the Caddyfile's structure.
+  token("caddy.adminAddress", options.adminAddress.replace(/\|0[0-7]{3}$/, ""));
   token("caddy.acmeEmail", options.acmeEmail);
   token("caddy.acmeCa", options.acmeCa);
   token("caddy.storageDir", options.storageDir);

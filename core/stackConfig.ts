@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { AbsolutePath, AcmeCa, AcmeEmail, AdminAddress, ApiKey, KeyPath, RosterDir, SshHost, SshUser, adminPort } from "./configText";
+import { AbsolutePath, AcmeCa, AcmeEmail, AdminAddress, DEFAULT_ADMIN_ADDRESS, ApiKey, KeyPath, RosterDir, SshHost, SshUser, adminPort } from "./configText";
+import { SshHostKey } from "./knownHosts";
 import { LIMITS } from "./limits";
 import { ImageRef, Port, ServerName, TenantName, dnsNameProblem } from "./names";
 import { memoryFloor } from "./gateway";
@@ -54,7 +55,7 @@ export const PortPool = z
 const Caddy = z
   .strictObject({
     caddyfilePath: AbsolutePath.default("/etc/caddy/Caddyfile"),
-    adminAddress: AdminAddress.default("localhost:2019"),
+    adminAddress: AdminAddress.default(DEFAULT_ADMIN_ADDRESS),
     acmeEmail: AcmeEmail.optional(),
     acmeCa: AcmeCa.optional(),
     localCerts: z.boolean().default(false),
@@ -90,6 +91,8 @@ const Ssh = z.strictObject({
   port: z.number().int().min(1).max(65535).default(22),
   /** A key file on the operator's machine; without it, the SSH agent is used. Never the key itself. */
   privateKeyPath: KeyPath.optional(),
+  /** The server's public host key (`type base64`); without it, the operator's known_hosts must know the server. */
+  hostKey: SshHostKey.optional(),
 });
 
 const Cidr4 = z

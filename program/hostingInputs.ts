@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { checkHosting } from "../core/check";
+import { DEFAULT_ADMIN_ADDRESS, LEGACY_ADMIN_ADDRESS, withLegacyAdminDefault } from "../core/configText";
 import { unpinnedMoves } from "../core/placement";
 import { HostingPlan } from "../core/plan";
 import { HostingInputError } from "../core/problems";
@@ -7,6 +8,8 @@ import { deletionsTooEarly } from "../core/retainedData";
 import { DEFAULT_SERVER } from "../core/servers";
 import { StackConfig } from "../core/stackConfig";
 import { PreviousDeployment, previousDeployment } from "./previousDeployment";
+import { ServerConnection } from "./serverCommand";
+import { serverConnections } from "./serverConnection";
 import { readRoster } from "./rosterFolder";
 import { serversNotAnswering } from "./serverCheck";
 
@@ -73,12 +76,20 @@ function configSecretKeys(): Set<string> | undefined {
  * Reads and checks the stack config and the roster, and throws one error listing every problem
  * before a single resource is registered: a bad edit fails the preview and changes nothing.
  */
-export function loadHostingInputs(repoRoot: string): HostingInputs {
-  const checked = checkHosting(rawStackConfig(), (dir) => readRoster(repoRoot, dir), plaintextSecretKeys());
+export function loadHostingInputs(repoRoot: string, previousAdminAddresses: readonly string[] = []): HostingInputs {
+  const { raw, kept } = withLegacyAdminDefault(rawStackConfig(), previousAdminAddresses);
+  if (kept) {
+    pulumi.log.warn(
+      `config caddy.adminAddress: not set, so this stack keeps Caddy's admin API on ${LEGACY_ADMIN_ADDRESS}, where it was when the stack was created; ` +
+        `every local user can reach it there. New stacks use ${DEFAULT_ADMIN_ADDRESS} (root and Caddy's own user only): set caddy.adminAddress to it and the next update moves Caddy onto it (docs/security.md#caddys-admin-api).`,
+    );
+  }
+  const checked = checkHosting(raw, (dir) => readRoster(repoRoot, dir), plaintextSecretKeys());
   if (checked.config === undefined || checked.plan === undefined || checked.problems.length > 0) {
     throw new HostingInputError(checked.problems);
   }
-  for (const warning of checked.warnings) pulumi.log.warn(`config ${warning.field}: ${warning.message}`);
+  // A second load of the same config (an existing stack keeping its admin address) says nothing new.
+  if (!kept) for (const warning of checked.warnings) pulumi.log.warn(`config ${warning.field}: ${warning.message}`);
   const apiKeys: Record<string, pulumi.Output<string>> = {};
   for (const [name, key] of Object.entries(checked.config.apiKeys)) apiKeys[name] = pulumi.secret(key);
   return { config: checked.config, plan: checked.plan, apiKeys };
@@ -87,6 +98,8 @@ export function loadHostingInputs(repoRoot: string): HostingInputs {
 export interface Deployment extends HostingInputs {
   /** The last deployment: which server each tenant was on, and the data it kept. */
   previous: PreviousDeployment;
+  /** Each server's SSH connection for remote commands (undefined: this machine), host key included. */
+  connections: Map<string, ServerConnection | undefined>;
   /** Where entries from before servers were recorded are: `default`, else the first server. */
   fallbackServer: string;
 }
@@ -98,14 +111,20 @@ export interface Deployment extends HostingInputs {
  * tenants, instead of ssh's words halfway through an update).
  */
 export async function readDeployment(repoRoot: string): Promise<Deployment> {
-  const inputs = loadHostingInputs(repoRoot);
+  // Config and roster are checked before the last deployment is read (nothing is registered before
+  // they pass). A stack whose last Caddyfile had the old default admin address and that never set
+  // caddy.adminAddress keeps it: the same config is loaded once more with that default (only then).
+  const checked = loadHostingInputs(repoRoot);
+  // Every remote server's host key is known (config or known_hosts), or nothing is registered.
+  const connections = serverConnections(checked.plan.servers);
+  const previous = await previousDeployment();
+  const inputs = withLegacyAdminDefault(rawStackConfig(), previous.adminAddresses).kept ? loadHostingInputs(repoRoot, previous.adminAddresses) : checked;
   const { config, plan } = inputs;
   const fallbackServer = plan.servers.some((s) => s.name === DEFAULT_SERVER) ? DEFAULT_SERVER : plan.servers[0].name;
-  const previous = await previousDeployment();
   const moves = unpinnedMoves(plan.tenants, plan.pinnedServers, previous.tenantServers, fallbackServer);
   const early = deletionsTooEarly(config.deleteData, previous.tenantServers, fallbackServer);
   if (moves.length > 0 || early.length > 0) throw new HostingInputError([...moves, ...early]);
   const silent = await serversNotAnswering(plan.servers);
   if (silent.length > 0) throw new HostingInputError(silent);
-  return { ...inputs, previous, fallbackServer };
+  return { ...inputs, previous, fallbackServer, connections };
 }

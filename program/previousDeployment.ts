@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export interface PreviousDeployment {
+  /** The admin addresses the last deployment's Caddyfiles named (its `caddyfile` or `caddyfiles` output). */
+  adminAddresses: string[];
   /** Tenants of the last deployment, name -> server (undefined: deployed before servers were recorded). */
   tenantServers: Record<string, string | undefined>;
   /** The last deployment's retainedData output. */
@@ -15,7 +17,9 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
   const previous = new pulumi.StackReference("previous-deployment", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
-  const [tenants, retained] = await Promise.all([previous.getOutputDetails("tenants"), previous.getOutputDetails("retainedData")]);
+  const [tenants, retained, caddyfile, caddyfiles] = await Promise.all(
+    ["tenants", "retainedData", "caddyfile", "caddyfiles"].map((name) => previous.getOutputDetails(name)),
+  );
   const tenantServers: Record<string, string | undefined> = {};
   for (const [name, entry] of Object.entries(asRecord(tenants.value))) {
     const server = asRecord(entry).server;
@@ -25,7 +29,9 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
     const { tenant, server } = asRecord(entry);
     return typeof tenant === "string" ? [{ tenant, server: typeof server === "string" ? server : undefined }] : [];
   });
-  return { tenantServers, retainedData };
+  const texts = [caddyfile.value, ...Object.values(asRecord(caddyfiles.value))].filter((t): t is string => typeof t === "string");
+  const adminAddresses = texts.flatMap((t) => [...t.matchAll(/^\tadmin (\S+)$/gm)].map((m) => m[1]));
+  return { adminAddresses, tenantServers, retainedData };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs a new Caddyfile read from stdin, safely, and reloads Caddy.
 #   install-caddyfile.sh CADDYFILE_PATH ADMIN_ADDRESS
+# ADMIN_ADDRESS is host:port or unix/<path>|<mode> (the address the new Caddyfile's admin line names).
 # The same script runs locally and over SSH. It validates before touching the live file, swaps
 # atomically, and if the reload fails it puts the previous file back and fails, so `pulumi up`
 # fails while Caddy keeps serving the config it already had (a failed load is rolled back by Caddy).
@@ -47,7 +48,23 @@ if [ -f "$target" ]; then
 fi
 mv -f -- "$new" "$target"
 
-if ! timeout --kill-after=5 "$reload_timeout" caddy reload --config "$target" --adapter caddyfile --address "$admin"; then
+# A unix socket that is not there yet: Caddy still listens where it was started (Debian's package,
+# or an older stack: Caddy's default localhost:2019). Reload through that once; the new file's admin
+# line moves the API onto the socket. Caddy does not create the socket's folder itself.
+# (OPENCLAW_CADDY_PREVIOUS_ADMIN names another previous address; the tests use a free port.)
+reload_via=$admin
+case $admin in
+  unix/*)
+    socket=${admin#unix/}; socket=${socket%|*}
+    if [ ! -S "$socket" ]; then
+      mkdir -p -m 0755 -- "$(dirname -- "$socket")"
+      reload_via=${OPENCLAW_CADDY_PREVIOUS_ADMIN:-localhost:2019}
+      echo "openclaw-hosting: Caddy's admin socket $socket does not exist yet: reloading through $reload_via, which moves Caddy's admin API onto the socket" >&2
+    fi
+    ;;
+esac
+
+if ! timeout --kill-after=5 "$reload_timeout" caddy reload --config "$target" --adapter caddyfile --address "$reload_via"; then
   if [ "$had_previous" = 1 ]; then
     mv -f -- "$previous" "$target"
   else

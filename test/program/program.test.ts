@@ -146,7 +146,7 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
     const edge = named(run, "edge-caddyfile");
     expect(edge.inputs.stdin).toBe(run.outputs.caddyfile);
     expect(String(edge.inputs.create)).toContain("caddy validate");
-    expect(String(edge.inputs.create)).toContain("'/etc/caddy/Caddyfile' 'localhost:2019'");
+    expect(String(edge.inputs.create)).toContain("'/etc/caddy/Caddyfile' 'unix//var/lib/caddy/admin.sock|0600'");
     expect(edge.inputs.triggers).toBeUndefined();
     expect(String(run.outputs.caddyfile)).not.toContain("token-of-");
   });

@@ -9,6 +9,9 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { ProgramFailure, runProgram } from "../support/program";
+
+/** A well-formed key for the servers here (their host keys are checked before they are asked; none answers ssh). */
+const ANY_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAcYTx8qTyI+UPK/atRiXnZQolw64Dx4flYs32eP2+GQ";
 import { THREE_SERVERS, serversConfig } from "../support/servers";
 
 let dir: string;
@@ -60,8 +63,8 @@ test("a server whose ssh is refused and one that never speaks: the program stops
   const refused = await closedPort();
   const servers = {
     a: THREE_SERVERS.a,
-    b: { ...THREE_SERVERS.b, ssh: { host: "127.0.0.1", user: "deploy", port: refused } },
-    c: { ...THREE_SERVERS.c, ssh: { host: "127.0.0.1", user: "deploy", port: silentPort } },
+    b: { ...THREE_SERVERS.b, ssh: { host: "127.0.0.1", user: "deploy", port: refused, hostKey: ANY_HOST_KEY } },
+    c: { ...THREE_SERVERS.c, ssh: { host: "127.0.0.1", user: "deploy", port: silentPort, hostKey: ANY_HOST_KEY } },
   };
   const t0 = Date.now();
   const failure = await runProgram(serversConfig(undefined, { servers }), {}, undefined, on()).then(
@@ -101,7 +104,7 @@ test.each([
 
 test("OPENCLAW_SERVER_CHECK=off: nothing is asked (a preview where the servers cannot be reached)", async () => {
   const before = pings;
-  const servers = { a: THREE_SERVERS.a, b: { ...THREE_SERVERS.b, ssh: { host: "127.0.0.1", user: "deploy", port: await closedPort() } } };
+  const servers = { a: THREE_SERVERS.a, b: { ...THREE_SERVERS.b, ssh: { host: "127.0.0.1", user: "deploy", port: await closedPort(), hostKey: ANY_HOST_KEY } } };
   const run = await runProgram(serversConfig([{ name: "alice", server: "a", port: 18810 }, { name: "carol", server: "b", port: 18810 }], { servers, dns: undefined }), {}, undefined,
     on({ OPENCLAW_SERVER_CHECK: "off" }));
   expect(pings).toBe(before);

@@ -69,6 +69,9 @@ export function fakeKey(tenant: string): string {
  * Runs index.ts under Pulumi's mock engine with the given config, in a fresh module registry,
  * and captures every resource registration. Config values are encoded as Pulumi encodes them.
  */
+/** known_hosts of the mock engine's servers (b.example.net, [198.51.100.3]:2222, 203.0.113.10). */
+export const TEST_KNOWN_HOSTS = path.join(REPO_ROOT, "test", "program", "fixtures", "known_hosts");
+
 export async function runProgram(
   config: Record<string, unknown>,
   previousOutputs: Record<string, unknown> = {},
@@ -80,7 +83,8 @@ export async function runProgram(
    */
   env: Record<string, string | undefined> = {},
 ): Promise<ProgramRun> {
-  const runEnv: Record<string, string | undefined> = { OPENCLAW_SERVER_CHECK: "off", ...env };
+  // The mock engine's servers' host keys (generated for the tests): remote commands need one each.
+  const runEnv: Record<string, string | undefined> = { OPENCLAW_SERVER_CHECK: "off", OPENCLAW_KNOWN_HOSTS: TEST_KNOWN_HOSTS, ...env };
   const savedEnv = Object.fromEntries(Object.keys(runEnv).map((k) => [k, process.env[k]]));
   const setEnv = (values: Record<string, string | undefined>) => {
     for (const [k, v] of Object.entries(values)) {

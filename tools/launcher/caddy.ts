@@ -3,6 +3,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { adminSocketPath, isUnixAdmin } from "../../core/configText";
+import { shellWord } from "../../core/shell";
 import { StackConfig } from "../../core/stackConfig";
 
 export class CaddyStartError extends Error {}
@@ -18,6 +20,8 @@ export function startCaddyForStack(config: StackConfig, stateDir: string, caddy 
   const bootstrap = path.join(stateDir, "caddy-bootstrap.Caddyfile");
   const configFile = fs.existsSync(config.caddy.caddyfilePath) ? config.caddy.caddyfilePath : bootstrap;
   if (configFile === bootstrap) fs.writeFileSync(bootstrap, `{\n\tadmin ${config.caddy.adminAddress}\n}\n`);
+  // Caddy binds its admin socket but does not create the socket's folder.
+  if (isUnixAdmin(config.caddy.adminAddress)) fs.mkdirSync(path.dirname(adminSocketPath(config.caddy.adminAddress)), { recursive: true, mode: 0o755 });
   const logFile = path.join(stateDir, "caddy.log");
   const log = fs.openSync(logFile, "a");
   const r = spawnSync("setsid", [caddy, "start", "--config", configFile, "--adapter", "caddyfile", "--pidfile", path.join(stateDir, "caddy.pid")], {
@@ -29,5 +33,5 @@ export function startCaddyForStack(config: StackConfig, stateDir: string, caddy 
     const tail = fs.readFileSync(logFile, "utf8").trim().split("\n").slice(-3).join("\n  ");
     throw new CaddyStartError(`could not start Caddy (log ${logFile}):\n  ${tail}`);
   }
-  return `started Caddy (admin ${config.caddy.adminAddress}, config ${configFile}, log ${logFile}); stop it with: caddy stop --address ${config.caddy.adminAddress}`;
+  return `started Caddy (admin ${config.caddy.adminAddress}, config ${configFile}, log ${logFile}); stop it with: caddy stop --address ${shellWord(config.caddy.adminAddress)}`;
 }

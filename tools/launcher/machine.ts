@@ -9,6 +9,7 @@ import { resolveServers } from "../../core/servers";
 import { StackConfig } from "../../core/stackConfig";
 import { CheckResult, Installable, checkCaddy, checkDocker, checkImage, checkPorts, checkRemoteServer, machineScope } from "./prerequisites";
 import { Inputs, Stop } from "./inputs";
+import { adminPort, isUnixAdmin } from "../../core/configText";
 import { WantedPort, caddyAdminAnswers, probeCaddyVersion, probeDocker, probeImage, probePorts } from "./probes";
 import { DirFacts, EntryFacts, dirChain, judgeDirChain, judgeEntries, launcherOwned } from "./safeDir";
 
@@ -16,10 +17,6 @@ import { DirFacts, EntryFacts, dirChain, judgeDirChain, judgeEntries, launcherOw
 export const PROJECT_ENGINE_STATE = process.env.OPENCLAW_TEST_STATE ?? "/var/lib/openclaw-test";
 
 export const isRoot = (): boolean => typeof process.getuid === "function" && process.getuid() === 0;
-
-function adminPort(adminAddress: string): number {
-  return Number(/:(\d+)$/.exec(adminAddress)?.[1] ?? "2019");
-}
 
 /** The launcher's own installer (tools/launcher/install.sh) for programs that are absent; its output goes to the terminal. */
 export function runInstaller(packages: readonly Installable[]): boolean {
@@ -52,7 +49,8 @@ export async function checkPrerequisites(inputs: Inputs, action: string, applyin
   const wanted: WantedPort[] = [
     { port: config.caddy.ports?.http ?? 80, purpose: "Caddy http", host: "0.0.0.0", ownHolder: caddyRunning ? "caddy" : undefined },
     { port: config.caddy.ports?.https ?? 443, purpose: "Caddy https", host: "0.0.0.0", ownHolder: caddyRunning ? "caddy" : undefined },
-    { port: adminPort(config.caddy.adminAddress), purpose: "Caddy admin", host: "127.0.0.1", ownHolder: caddyRunning ? "caddy" : undefined },
+    // A unix socket takes no port (its folder is made by the edge, its file by Caddy).
+    ...(isUnixAdmin(config.caddy.adminAddress) ? [] : [{ port: adminPort(config.caddy.adminAddress), purpose: "Caddy admin", host: "127.0.0.1", ownHolder: caddyRunning ? "caddy" : undefined }]),
     ...inputs.tenantPorts.filter((t) => here(t.server)).map((t) => ({ port: t.port, purpose: `tenant ${t.tenant}`, host: "127.0.0.1", ownHolder: `openclaw-${t.tenant}` })),
   ];
   results.push(checkPorts(await probePorts(wanted, docker)));

@@ -12,6 +12,7 @@ import { version as sdkVersion } from "@pulumi/pulumi/version";
 import Docker from "dockerode";
 import { z } from "zod";
 import { UsageError } from "../../core/dockerHost";
+import { shellWord } from "../../core/shell";
 import {
   BackendChoice, DEV_PLACEHOLDER_KEY, PassphraseChoice, chooseBackend, chooseCli, choosePassphrase, pulumiCommandLine, setKeyLine,
 } from "./decisions";
@@ -186,7 +187,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (config?.caddy.localCerts === true) {
       const root = path.join(config.caddy.storageDir ?? "~/.local/share/caddy", "pki", "authorities", "local", "root.crt");
-      say(`HTTPS uses Caddy's local CA: trust it with \`caddy trust --address ${config.caddy.adminAddress}\`, or use \`curl --cacert ${root}\`, or \`curl -k\`.`);
+      say(`HTTPS uses Caddy's local CA: trust it with \`caddy trust --address ${shellWord(config.caddy.adminAddress)}\`, or use \`curl --cacert ${root}\`, or \`curl -k\`.`);
     }
     say(`Plain pulumi works on the same stack: ${pulumiCommandLine(["up"], ctx)}`);
   } else if (!apply && action !== "preview") {

@@ -6,6 +6,7 @@ import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import Docker from "dockerode";
+import { adminSocketPath, isUnixAdmin } from "../../core/configText";
 import { DockerTarget, parseDockerHost } from "../../core/dockerHost";
 import { DockerFacts, ImageFacts, PortFacts } from "./prerequisites";
 import { message, withTimeout } from "../../program/bounded";
@@ -55,13 +56,19 @@ export function probeCaddyVersion(caddy = "caddy"): string | undefined {
   return r.stdout.split("\n")[0];
 }
 
-/** Does a Caddy admin API answer at host:port (GET /config/)? */
+/** Does a Caddy admin API answer at host:port or unix/<path>|mode (GET /config/)? */
 export function caddyAdminAnswers(adminAddress: string, timeoutMs = 2000): Promise<boolean> {
-  const m = /^(.*):(\d+)$/.exec(adminAddress);
-  if (m === null) return Promise.resolve(false);
-  const host = m[1].replace(/^\[(.*)\]$/, "$1");
+  let target: http.RequestOptions;
+  if (isUnixAdmin(adminAddress)) {
+    target = { socketPath: adminSocketPath(adminAddress), host: "localhost" };
+  } else {
+    const m = /^(.*):(\d+)$/.exec(adminAddress);
+    if (m === null) return Promise.resolve(false);
+    const host = m[1].replace(/^\[(.*)\]$/, "$1");
+    target = { host: host === "localhost" ? "127.0.0.1" : host, port: Number(m[2]) };
+  }
   return new Promise((resolve) => {
-    const req = http.get({ host: host === "localhost" ? "127.0.0.1" : host, port: Number(m[2]), path: "/config/", timeout: timeoutMs }, (res) => {
+    const req = http.get({ ...target, path: "/config/", timeout: timeoutMs }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

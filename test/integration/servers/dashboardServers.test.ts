@@ -183,7 +183,7 @@ beforeAll(async () => {
     domain: "claw.test", image: IMAGE, apiKeys: Object.fromEntries(ROSTER.map((t) => [t.name, fakeKey(t.name)])), servers,
     caddy: { caddyfilePath: "/run/openclaw-edge/Caddyfile", adminAddress: "localhost:2019", localCerts: true, storageDir: "/run/openclaw-edge/data" },
   });
-  const program = await runProgram(config);
+  const program = await runProgram(config, {}, undefined, { OPENCLAW_KNOWN_HOSTS: path.join(path.dirname(KEY), "known_hosts") });
   const t0 = Date.now();
   await Promise.all(SERVER_NAMES.map((s) => replay(program, s, engines.get(s)!)));
   console.log(`dashboard servers: ${ROSTER.length} tenants placed on three servers over SSH in ${Date.now() - t0} ms`);

@@ -121,7 +121,11 @@ function programFor(roster: readonly { name: string; server: string }[], previou
   }), previous, undefined, SERVER_CHECK);
 }
 /** The program's own server check, for real: each engine asked over SSH (the suite's known hosts) before anything is registered. */
-const SERVER_CHECK = { OPENCLAW_SERVER_CHECK: "on", OPENCLAW_SERVER_CHECK_TIMEOUT: "30", OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh") };
+const SERVER_CHECK = {
+  OPENCLAW_SERVER_CHECK: "on", OPENCLAW_SERVER_CHECK_TIMEOUT: "30", OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh"),
+  // The remote commands' host keys, from the suite's known hosts (scanned at setup), as from an operator's.
+  OPENCLAW_KNOWN_HOSTS: path.join(path.dirname(KEY), "known_hosts"),
+};
 
 /** Creates on `server`'s engine what the program registered there (only `tenant`'s, if given), as the provider would. */
 async function replay(run: ProgramRun, server: string, tenant?: string): Promise<void> {

@@ -148,7 +148,7 @@ const fields: Field[] = [
       const command = installCommand(script, checked.config!.caddy.caddyfilePath, checked.config!.caddy.adminAddress);
       const lines = command.split("\n");
       expect(lines).toHaveLength(5);
-      expect(lines[4].startsWith(`bash "$script" '${v}' 'localhost:2019';`)).toBe(true);
+      expect(lines[4].startsWith(`bash "$script" '${v}' 'unix//var/lib/caddy/admin.sock|0600';`)).toBe(true);
     },
   },
   ...(["host", "user"] as const).map(
