@@ -45,6 +45,14 @@ candidates() {
   fi
   echo "${found[@]}"
 }
+# Legacy tables nobody created: looking would create them (and iptables-nft then warns about them
+# on every call), so a backend without its filter table in this network namespace holds no rules.
+untouched() {
+  [ "$1" = legacy ] || return 1
+  local f=/proc/net/ip_tables_names
+  [ "$2" = 6 ] && f=/proc/net/ip6_tables_names
+  ! grep -qsx filter "$f"
+}
 names() { local b out=(); for b; do out+=("$(tool "$b" 4)"); done; echo "${out[*]}"; }
 
 # Prints the first rule of CHAIN a tenant's packet could be accepted by (or leave by) before it meets
@@ -75,6 +83,7 @@ walk() {
 detect() {
   local b jumping=() managed=() hint=""
   for b in $(candidates); do
+    if untouched "$b" 4; then continue; fi
     if ipt "$b" 4 -n -L DOCKER >/dev/null 2>&1; then managed+=("$b"); fi
     if walk "$b" 4 FORWARD docker-user >/dev/null; then jumping+=("$b"); fi
   done
@@ -136,7 +145,7 @@ verify() {
     for fam in $(families); do
       for chain in INPUT FORWARD; do
         gap=$(walk "$b" "$fam" "$chain") ||
-          die "$(tool "$b" "$fam") $chain reaches '$gap' before the guard's chain: tenants are not guarded. Nothing there may accept traffic from ocl+ before the guard; run 'pulumi up' again once it is gone."
+          die "$(tool "$b" "$fam") $chain reaches '$gap' before the guard's chain: tenants are not guarded. Run 'pulumi up' again (it puts the guard's jumps first; Docker's jump to DOCKER-USER must come first in FORWARD)."
       done
     done
   done
@@ -146,6 +155,7 @@ remove() {
   local b fam chain from to
   for b in $(candidates); do
     for fam in $(families); do
+      if untouched "$b" "$fam"; then continue; fi
       for from in "INPUT OPENCLAW-INPUT" "DOCKER-USER OPENCLAW-EGRESS" "FORWARD OPENCLAW-EGRESS"; do
         read -r chain to <<<"$from"
         while ipt "$b" "$fam" -C "$chain" -i "$BRIDGES" -j "$to" 2>/dev/null; do ipt "$b" "$fam" -D "$chain" -i "$BRIDGES" -j "$to"; done
