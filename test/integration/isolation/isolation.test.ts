@@ -222,6 +222,12 @@ beforeAll(async () => {
   });
   await sidecar.start();
   sidecarAddress = (await sidecar.inspect()).NetworkSettings.Networks["openclaw-alpha"].IPAddress;
+  let up = "";
+  for (let i = 0; i < 100 && up !== "connected"; i++) {
+    up = await tcpProbe(sidecarAddress, NS_PORT, 500);
+    if (up !== "connected") await sleep(100);
+  }
+  if (up !== "connected") throw new Error(`the sidecar at ${sidecarAddress} does not listen: ${up}`);
 
   // The two namespaces, each joined to the host by a veth pair, each with a listener.
   for (const n of NAMESPACES) {
