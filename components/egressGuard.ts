@@ -8,13 +8,18 @@ const MARKER = "OPENCLAW_EGRESS_GUARD_EOF";
 
 export interface EgressGuardArgs {
   policy: EgressPolicy;
+  /** The server's name, for the script's messages (a refusal names the server it happened on). */
+  server: string;
   /** Set for a remote server; absent means the server is this machine. */
   connection?: ServerConnection;
 }
 
 /**
- * The server's egress guard (iptables): tenant bridges may not open connections to the host, to
- * link-local addresses (cloud metadata) or to private ranges. Its rules name no tenant, so a roster
+ * The server's egress guard (iptables and ip6tables, in the backend Docker's rules live in): tenant
+ * bridges may not open connections to the host, to link-local addresses (cloud metadata), to private
+ * ranges or to the tenants' block beyond their own bridge, nor anything new over IPv6. Where Docker's
+ * FORWARD chain does not pass through DOCKER-USER (`iptables: false`, its nftables backend), the
+ * command fails before changing anything rather than load rules that guard nothing. Its rules name no tenant, so a roster
  * edit never touches it; removing the stack removes the rules.
  */
 export class EgressGuard extends pulumi.ComponentResource {
@@ -28,7 +33,7 @@ export class EgressGuard extends pulumi.ComponentResource {
     this.rules = egressRules(args.policy);
     this.ready = serverCommand(
       `${name}-rules`,
-      { create: inlineScript(script, ["apply"], MARKER), delete: inlineScript(script, ["remove"], MARKER), stdin: `${this.rules.join("\n")}\n` },
+      { create: inlineScript(script, ["apply", args.server], MARKER), delete: inlineScript(script, ["remove"], MARKER), stdin: `${this.rules.join("\n")}\n` },
       args.connection,
       { parent: this },
     );

@@ -59,7 +59,7 @@ export class Server extends pulumi.ComponentResource {
     );
     const guard = new EgressGuard(
       names.egressGuard,
-      { policy: { tenantNetworks: args.plan.tenantNetworks, privateRanges: args.privateRanges }, connection: this.connection },
+      { policy: { tenantNetworks: args.plan.tenantNetworks, privateRanges: args.privateRanges }, server: args.plan.name, connection: this.connection },
       { parent: this, aliases: WAS_TOP_LEVEL },
     );
     this.ready = guard.ready;

@@ -26,27 +26,54 @@ export function bridgeName(subnet: string): string {
 }
 
 export interface EgressPolicy {
-  /** The block all tenant subnets come from: left to Docker's own isolation (each tenant reaches only its own). */
+  /**
+   * The block all tenant subnets come from. Only traffic that stays on a tenant's own bridge is
+   * exempt; the rest of the block (other tenants' bridges, addresses no bridge uses, the same block
+   * on another server) is rejected like a private range.
+   */
   tenantNetworks: string;
   /** Private ranges no tenant may open connections to. */
   privateRanges: readonly string[];
 }
 
+/** ip6tables' reject: tenant networks are IPv4 only, so no IPv6 packet from a tenant bridge is needed. */
+const REJECT6 = "-j REJECT --reject-with icmp6-adm-prohibited";
+
 /**
- * The guard's rules, as `iptables` argument lines, in order. Chains are filled from empty on every
- * run (idempotent); the jumps into them (from INPUT and DOCKER-USER, for tenant bridges only) are
- * added by the script once. Replies to connections the host or the internet opened stay allowed.
+ * The guard's rules, one iptables-restore line each, in order, for both families: `-4` lines are
+ * loaded by iptables and skipped by ip6tables, `-6` lines the other way round (iptables(8)). Chains
+ * are filled from empty on every run (idempotent); the jumps into them (from INPUT, DOCKER-USER and,
+ * for IPv6, FORWARD; tenant bridges only) are added by the script. Replies to connections the host
+ * or the internet opened stay allowed.
+ *
+ * The exemption is the tenant's own bridge, matched as "bridged, not routed" (`physdev
+ * --physdev-is-bridged`): a packet that leaves by the bridge it came in on. Anything routed out of
+ * it, even to an address in `tenantNetworks`, is not exempt.
+ *
+ * IPv6: tenant networks are IPv4 only (the program never enables IPv6 on them), yet every
+ * container has a link-local address on its bridge, and the host one on each bridge. So the IPv6
+ * rules refuse every new connection from a tenant bridge, to the host and forwarded (link-local
+ * fe80::/10, ULA fc00::/7 with the metadata address fd00:ec2::254, global addresses alike), except
+ * on the tenant's own bridge.
  */
 export function egressRules(policy: EgressPolicy): string[] {
   const established = "-m conntrack --ctstate ESTABLISHED,RELATED -j RETURN";
+  const ownBridge = "-m physdev --physdev-is-bridged -j RETURN";
   return [
     // The host itself, by any of its addresses (every bridge's gateway, docker0, public, private).
-    `-A ${INPUT_CHAIN} ${established}`,
-    `-A ${INPUT_CHAIN} ${REJECT}`,
-    // Forwarded traffic: metadata and link-local, then private ranges except the tenants' own block.
-    `-A ${EGRESS_CHAIN} ${established}`,
-    `-A ${EGRESS_CHAIN} -d ${LINK_LOCAL} ${REJECT}`,
-    `-A ${EGRESS_CHAIN} -d ${policy.tenantNetworks} -j RETURN`,
-    ...policy.privateRanges.map((range) => `-A ${EGRESS_CHAIN} -d ${range} ${REJECT}`),
+    `-4 -A ${INPUT_CHAIN} ${established}`,
+    `-4 -A ${INPUT_CHAIN} ${REJECT}`,
+    // Forwarded traffic: its own bridge only, then metadata and link-local, the rest of the
+    // tenants' block, and the private ranges.
+    `-4 -A ${EGRESS_CHAIN} ${established}`,
+    `-4 -A ${EGRESS_CHAIN} ${ownBridge}`,
+    `-4 -A ${EGRESS_CHAIN} -d ${LINK_LOCAL} ${REJECT}`,
+    `-4 -A ${EGRESS_CHAIN} -d ${policy.tenantNetworks} ${REJECT}`,
+    ...policy.privateRanges.map((range) => `-4 -A ${EGRESS_CHAIN} -d ${range} ${REJECT}`),
+    `-6 -A ${INPUT_CHAIN} ${established}`,
+    `-6 -A ${INPUT_CHAIN} ${REJECT6}`,
+    `-6 -A ${EGRESS_CHAIN} ${established}`,
+    `-6 -A ${EGRESS_CHAIN} ${ownBridge}`,
+    `-6 -A ${EGRESS_CHAIN} ${REJECT6}`,
   ];
 }

@@ -68,13 +68,17 @@ describe("egress guard and bridge names, under the mock engine (sample roster)",
     expect(guard.type).toBe(TYPES.localCommand);
     expect(guard.options.parentName).toBe("EgressGuard");
     expect(String(guard.inputs.create)).toContain("'apply'");
+    // The server's name goes with it, so a refusal names the server.
+    expect(String(guard.inputs.create)).toMatch(/'apply' '[a-z0-9-]+'/);
     expect(String(guard.inputs.delete)).toContain("'remove'");
     const rules = String(guard.inputs.stdin).trim().split("\n");
-    expect(rules).toContain(`-A ${EGRESS_CHAIN} -d ${LINK_LOCAL} -j REJECT --reject-with icmp-admin-prohibited`);
-    for (const range of DEFAULT_PRIVATE_RANGES) expect(rules).toContain(`-A ${EGRESS_CHAIN} -d ${range} -j REJECT --reject-with icmp-admin-prohibited`);
-    expect(rules).toContain(`-A ${INPUT_CHAIN} -j REJECT --reject-with icmp-admin-prohibited`);
-    // The tenants' own block returns before the private ranges (Docker isolates tenants from each other).
-    expect(rules.indexOf(`-A ${EGRESS_CHAIN} -d 10.231.0.0/16 -j RETURN`)).toBeLessThan(rules.indexOf(`-A ${EGRESS_CHAIN} -d 10.0.0.0/8 -j REJECT --reject-with icmp-admin-prohibited`));
+    expect(rules).toContain(`-4 -A ${EGRESS_CHAIN} -d ${LINK_LOCAL} -j REJECT --reject-with icmp-admin-prohibited`);
+    for (const range of DEFAULT_PRIVATE_RANGES) expect(rules).toContain(`-4 -A ${EGRESS_CHAIN} -d ${range} -j REJECT --reject-with icmp-admin-prohibited`);
+    expect(rules).toContain(`-4 -A ${INPUT_CHAIN} -j REJECT --reject-with icmp-admin-prohibited`);
+    expect(rules).toContain(`-6 -A ${INPUT_CHAIN} -j REJECT --reject-with icmp6-adm-prohibited`);
+    // Only a tenant's own bridge is exempt; the rest of the tenants' block is rejected.
+    expect(rules).toContain(`-4 -A ${EGRESS_CHAIN} -d 10.231.0.0/16 -j REJECT --reject-with icmp-admin-prohibited`);
+    expect(rules.indexOf(`-4 -A ${EGRESS_CHAIN} -m physdev --physdev-is-bridged -j RETURN`)).toBeLessThan(rules.indexOf(`-4 -A ${EGRESS_CHAIN} -d 10.231.0.0/16 -j REJECT --reject-with icmp-admin-prohibited`));
     expect(String(guard.inputs.stdin)).not.toMatch(/alice|bob|carol/);
   });
 

@@ -122,6 +122,23 @@ function aliasUrns(resources: CapturedResource[], real: Map<CapturedResource, st
   return out;
 }
 
+/**
+ * Inputs this version changes on purpose, each an update in place, never a replacement (a command's
+ * `create`, `delete` and `stdin` update it; only `triggers` would replace it, and they are still
+ * compared), with why:
+ * - the egress guard's command (issue 19, item 6): its script now checks Docker's firewall backend
+ *   and covers IPv6, and its rules (`-4`/`-6` lines, only the tenant's own bridge exempt) changed;
+ *   `apply` takes the server's name. The update re-runs `apply`, which reloads the chains in place.
+ */
+const UPDATED_IN_PLACE: ReadonlyArray<{ urn: RegExp; inputs: readonly string[] }> = [
+  { urn: /\$command:(local|remote):Command::egress-guard(-[a-z0-9-]+)?-rules$/, inputs: ["create", "delete", "stdin"] },
+];
+
+function withoutUpdatedInputs(urn: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const allowed = UPDATED_IN_PLACE.find((u) => u.urn.test(urn))?.inputs ?? [];
+  return Object.fromEntries(Object.entries(inputs).filter(([key]) => !allowed.includes(key)));
+}
+
 interface Upgrade {
   /** Old URNs the new program registers again under the same URN. */
   kept: string[];
@@ -176,7 +193,7 @@ function upgrade(before: Recorded[], resources: CapturedResource[]): Upgrade {
     else result.aliased[urn] = real.get(r) as string;
     const { parentName, ...options } = r.options;
     const { parentName: parentBefore, ...optionsBefore } = was.options;
-    const [inputs, inputsBefore] = withoutIntendedChanges(r.inputs, was.inputs);
+    const [inputs, inputsBefore] = withoutIntendedChanges(withoutUpdatedInputs(urn, r.inputs), withoutUpdatedInputs(urn, was.inputs));
     const got = JSON.parse(JSON.stringify({ urn, provider: r.provider, inputs, options })) as unknown;
     expect(got).toEqual({ urn, provider: was.provider, inputs: inputsBefore, options: optionsBefore });
     // Only what was top-level and moved under a Server has a new parent; its children keep theirs.

@@ -5,9 +5,12 @@
  * as local.Command runs them (/bin/bash -c, rules on stdin), and its containers, networks and volumes
  * are created through the field-by-field translation (test/integration/support/docker.ts).
  *
- * Traffic goes only to loopback, to this suite's own containers and bridges, and to two network
- * namespaces the suite creates (one in a private range, one at a documentation address). The
- * metadata address and private ranges outside those namespaces are checked by reading the rules.
+ * Traffic goes only to loopback, to this suite's own containers and bridges (IPv4 and the host's
+ * IPv6 link-local address on a tenant's bridge), and to three network namespaces the suite creates
+ * (one in a private range, one at a documentation address, one inside the tenants' block where no
+ * bridge is). The metadata addresses and private ranges outside those are checked by reading the
+ * rules. The guard's refusals run in namespaces of their own (network and mount), so the shared
+ * engine's rules and this machine's files are never touched by them.
  */
 import { execFile, spawn, ChildProcess } from "child_process";
 import Docker from "dockerode";
@@ -36,11 +39,18 @@ const HEALTHY_WITHIN_MS = 60_000;
 /** Bounds on the fork test: at most this many processes, and this long. */
 const FORK_CAP = 3000;
 const FORK_WINDOW_MS = 60_000;
-/** The two namespaces: a private-range "internal service" and a "public" documentation address. */
+/**
+ * The namespaces: a private-range "internal service", a "public" documentation address, and an
+ * address in the tenants' block that is no bridge of this server (as another server's tenant, or a
+ * /28 no tenant uses; the port pool's 10 tenants use /28s 0-9 of the /24, this is the 16th).
+ */
 const NAMESPACES = [
   { ns: "oit-priv", hostIf: "oit-priv-h", nsIf: "oit-priv-n", hostAddr: "192.168.251.1/30", addr: "192.168.251.2" },
   { ns: "oit-doc", hostIf: "oit-doc-h", nsIf: "oit-doc-n", hostAddr: "198.51.100.1/30", addr: "198.51.100.2" },
+  { ns: "oit-block", hostIf: "oit-blk-h", nsIf: "oit-blk-n", hostAddr: "10.236.0.241/30", addr: "10.236.0.242" },
 ] as const;
+/** A second container on alpha's own bridge (as a tenant's sidecar would be): the exemption's control. */
+const SIDECAR = "openclaw-test-alpha-sidecar";
 const NS_PORT = 8080;
 
 const docker: Docker = dockerClient();
@@ -53,6 +63,12 @@ let bridgeGateways = new Map<string, string>();
 let docker0Address: { address: string; from: "ipam" | "interface" } | undefined;
 let hostListener: net.Server | undefined;
 let listenerPort = 0;
+/** A host service on every IPv6 address (as `::` binds), and the host's link-local address on alpha's bridge. */
+let hostListener6: net.Server | undefined;
+let listenerPort6 = 0;
+let alphaBridge = "";
+let alphaBridgeLinkLocal = "";
+let sidecarAddress = "";
 const nsListeners: ChildProcess[] = [];
 
 function sh(cmd: string, args: readonly string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -117,8 +133,9 @@ function hostPort(tenant: string): number {
   return Number(Object.values(bindings)[0]?.[0]?.HostPort);
 }
 
-function iptablesRules(chain: string): Promise<string[]> {
-  return must("iptables", ["-w", "-S", chain]).then((out) => out.trim().split("\n"));
+/** The engine here runs on iptables' nft backend (what `iptables` is on this machine), as does the guard. */
+function iptablesRules(chain: string, family: 4 | 6 = 4): Promise<string[]> {
+  return must(family === 4 ? "iptables" : "ip6tables", ["-w", "-S", chain]).then((out) => out.trim().split("\n"));
 }
 
 async function removeNamespaces(): Promise<void> {
@@ -136,6 +153,7 @@ async function purgeDisk(tenant: string): Promise<void> {
 async function cleanup(): Promise<void> {
   await removeNamespaces();
   hostListener?.close();
+  hostListener6?.close();
   await removeLabelled(docker).catch((e: Error) => console.log(e.message));
   await purgeDisk("gamma").catch((e: Error) => console.log(e.message));
   if (guard !== undefined) await runProgramCommand(guard, "delete").catch((e: Error) => console.log(e.message));
@@ -188,6 +206,28 @@ beforeAll(async () => {
   hostListener = net.createServer((s) => s.on("error", () => undefined).end("host service\n"));
   await new Promise<void>((resolve) => hostListener?.listen(0, "0.0.0.0", resolve));
   listenerPort = (hostListener.address() as net.AddressInfo).port;
+  hostListener6 = net.createServer((s) => s.on("error", () => undefined).end("host service\n"));
+  await new Promise<void>((resolve) => hostListener6?.listen({ port: 0, host: "::", ipv6Only: true }, resolve));
+  listenerPort6 = (hostListener6.address() as net.AddressInfo).port;
+  const alphaNetwork = ofType(run, TYPES.network).find((n) => n.inputs.name === "openclaw-alpha") as CapturedResource;
+  alphaBridge = (alphaNetwork.inputs.options as Record<string, string>)[BRIDGE_NAME_OPTION];
+  alphaBridgeLinkLocal = /inet6 (fe80:[0-9a-f:]+)\//.exec(await must("ip", ["-6", "-o", "addr", "show", "dev", alphaBridge, "scope", "link"]))?.[1] ?? "";
+  if (alphaBridgeLinkLocal === "") throw new Error(`${alphaBridge} has no IPv6 link-local address`);
+
+  // The sidecar: a listener on alpha's own bridge.
+  const sidecar = await docker.createContainer({
+    name: SIDECAR, Image: IMAGE, Labels: TEST_LABELS, User: "1000",
+    Entrypoint: ["node", "-e", `require('net').createServer(s=>s.on('error',()=>{}).end('own bridge\\n')).listen(${NS_PORT},'0.0.0.0')`], Cmd: [],
+    HostConfig: { NetworkMode: "openclaw-alpha" },
+  });
+  await sidecar.start();
+  sidecarAddress = (await sidecar.inspect()).NetworkSettings.Networks["openclaw-alpha"].IPAddress;
+  let up = "";
+  for (let i = 0; i < 100 && up !== "connected"; i++) {
+    up = await tcpProbe(sidecarAddress, NS_PORT, 500);
+    if (up !== "connected") await sleep(100);
+  }
+  if (up !== "connected") throw new Error(`the sidecar at ${sidecarAddress} does not listen: ${up}`);
 
   // The two namespaces, each joined to the host by a veth pair, each with a listener.
   for (const n of NAMESPACES) {
@@ -296,20 +336,28 @@ describe("egress guard (the program's command, run as local.Command runs it)", (
       ...Object.fromEntries(host),
       [`private namespace ${NAMESPACES[0].addr}`]: await connectFrom("openclaw-alpha", NAMESPACES[0].addr, NS_PORT),
       [`documentation namespace ${NAMESPACES[1].addr}`]: await connectFrom("openclaw-alpha", NAMESPACES[1].addr, NS_PORT),
+      [`tenants' block, no bridge ${NAMESPACES[2].addr}`]: await connectFrom("openclaw-alpha", NAMESPACES[2].addr, NS_PORT),
+      [`own bridge sidecar ${sidecarAddress}`]: await connectFrom("openclaw-alpha", sidecarAddress, NS_PORT),
+      [`host IPv6 listener via alpha's bridge ${alphaBridgeLinkLocal}`]: await connectFrom("openclaw-alpha", `${alphaBridgeLinkLocal}%eth0`, listenerPort6),
     }));
 
-  test("without the guard, a tenant reaches the host through every bridge and the private namespace (the gap)", async () => {
+  test("without the guard, a tenant reaches the host through every bridge and over IPv6, the private namespace and the tenants' block beyond its bridge (the gap)", async () => {
     const before = await probes();
     figures.egressWithoutGuard = before;
-    expect(Object.values(before).every((r) => r === "connected")).toBe(true);
+    // IPv6 is recorded, not required: on this engine (20.10) the container's link-local address is
+    // not usable (EADDRNOTAVAIL, seen), so the IPv6 rules are defence in depth here.
+    expect(Object.entries(before).filter(([what]) => !what.includes("IPv6")).every(([, r]) => r === "connected")).toBe(true);
   });
 
-  test("with it, the host is refused through every bridge address and the private namespace is unreachable; the documentation address is not", async () => {
+  test("with it, the host is refused through every bridge address and over IPv6, the private namespace and the tenants' block beyond its own bridge are unreachable; the documentation address and its own bridge are not", async () => {
     figures.guardApply = (await runProgramCommand(guard, "create")).trim();
+    expect(figures.guardApply).toMatch(/egress guard loaded on server 'default' .*iptables-nft.*IPv4 and IPv6/);
     const after = await probes();
     figures.egressWithGuard = after;
     for (const [what, result] of Object.entries(after)) {
-      if (what.startsWith("documentation")) expect(result).toBe("connected");
+      if (what.startsWith("documentation") || what.startsWith("own bridge")) expect([what, result]).toEqual([what, "connected"]);
+      // ICMPv6 "administratively prohibited" surfaces as EACCES: rejected, not silently dropped.
+      else if (what.includes("IPv6")) expect([what, result]).not.toEqual([what, "connected"]);
       else expect([what, result]).toEqual([what, "EHOSTUNREACH"]);
     }
     // The host itself still reaches the service, and Caddy's path (published port on 127.0.0.1) still works.
@@ -320,31 +368,168 @@ describe("egress guard (the program's command, run as local.Command runs it)", (
     }
   });
 
-  test("the rules: jumps for tenant bridges only, metadata and every private range rejected, the tenants' block left to Docker", async () => {
+  test("the rules, both families: jumps for tenant bridges only, first in their chains, reached from Docker's FORWARD; metadata, every private range and the tenants' block rejected, only the own bridge exempt; IPv6 refused", async () => {
     const input = await iptablesRules("INPUT");
     const user = await iptablesRules("DOCKER-USER");
-    expect(input).toContain(`-A INPUT -i ocl+ -j ${INPUT_CHAIN}`);
+    const forward = await iptablesRules("FORWARD");
+    // Docker's own jump is FORWARD's first rule, and ours is the first in DOCKER-USER: nothing accepts before it.
+    expect(forward.filter((l) => l.startsWith("-A "))[0]).toBe("-A FORWARD -j DOCKER-USER");
+    expect(input.filter((l) => l.startsWith("-A "))[0]).toBe(`-A INPUT -i ocl+ -j ${INPUT_CHAIN}`);
     expect(user[1]).toBe(`-A DOCKER-USER -i ocl+ -j ${EGRESS_CHAIN}`);
     const egress = await iptablesRules(EGRESS_CHAIN);
     const reject = "-j REJECT --reject-with icmp-admin-prohibited";
-    expect(egress).toContain(`-A ${EGRESS_CHAIN} -d ${LINK_LOCAL} ${reject}`);
+    expect(egress.slice(1, 4)).toEqual([
+      `-A ${EGRESS_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+      `-A ${EGRESS_CHAIN} -m physdev --physdev-is-bridged -j RETURN`,
+      `-A ${EGRESS_CHAIN} -d ${LINK_LOCAL} ${reject}`,
+    ]);
     for (const range of DEFAULT_PRIVATE_RANGES) expect(egress).toContain(`-A ${EGRESS_CHAIN} -d ${range} ${reject}`);
-    expect(egress).toContain(`-A ${EGRESS_CHAIN} -d ${TENANT_NETWORKS} -j RETURN`);
+    expect(egress).toContain(`-A ${EGRESS_CHAIN} -d ${TENANT_NETWORKS} ${reject}`);
+    expect(egress.some((l) => l.includes(`-d ${TENANT_NETWORKS} -j RETURN`))).toBe(false);
     expect(await iptablesRules(INPUT_CHAIN)).toContain(`-A ${INPUT_CHAIN} ${reject}`);
+    // IPv6: Docker does not manage ip6tables here, so FORWARD's first rule is ours (and DOCKER-USER's too).
+    const reject6 = "-j REJECT --reject-with icmp6-adm-prohibited";
+    const input6 = await iptablesRules("INPUT", 6);
+    const forward6 = await iptablesRules("FORWARD", 6);
+    expect(input6.filter((l) => l.startsWith("-A "))[0]).toBe(`-A INPUT -i ocl+ -j ${INPUT_CHAIN}`);
+    expect(forward6.filter((l) => l.startsWith("-A "))[0]).toBe(`-A FORWARD -i ocl+ -j ${EGRESS_CHAIN}`);
+    expect((await iptablesRules("DOCKER-USER", 6))[1]).toBe(`-A DOCKER-USER -i ocl+ -j ${EGRESS_CHAIN}`);
+    const egress6 = await iptablesRules(EGRESS_CHAIN, 6);
+    const hostInput6 = await iptablesRules(INPUT_CHAIN, 6);
+    expect(egress6.slice(1)).toEqual([
+      `-A ${EGRESS_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+      `-A ${EGRESS_CHAIN} -m physdev --physdev-is-bridged -j RETURN`,
+      `-A ${EGRESS_CHAIN} ${reject6}`,
+    ]);
+    expect(hostInput6.slice(-1)[0]).toBe(`-A ${INPUT_CHAIN} ${reject6}`);
     // Every tenant bridge really carries a name the jumps match.
     for (const n of ofType(run, TYPES.network)) {
       const name = (n.inputs.options as Record<string, string>)[BRIDGE_NAME_OPTION];
       expect(fs.existsSync(`/sys/class/net/${name}`)).toBe(true);
     }
-    figures.rules = { input: input.filter((l) => l.includes("ocl")), dockerUser: user, egress, hostInput: await iptablesRules(INPUT_CHAIN) };
+    figures.rules = {
+      input: input.filter((l) => l.includes("ocl")), dockerUser: user, egress, hostInput: await iptablesRules(INPUT_CHAIN),
+      input6: input6.filter((l) => l.includes("ocl")), forward6: forward6.filter((l) => l.includes("ocl")), egress6, hostInput6,
+    };
   });
 
-  test("running the guard again changes nothing (idempotent)", async () => {
-    const before = [await iptablesRules("INPUT"), await iptablesRules("DOCKER-USER"), await iptablesRules(EGRESS_CHAIN), await iptablesRules(INPUT_CHAIN)];
+  test("tenants have no IPv6 route: their network is IPv4 only and the container has link-local addresses and no default route", async () => {
+    const network = await docker.getNetwork("openclaw-alpha").inspect();
+    expect(network.EnableIPv6).toBe(false);
+    const pid = (await docker.getContainer("openclaw-alpha").inspect()).State.Pid;
+    const routes = (await must("nsenter", ["-t", String(pid), "-n", "ip", "-6", "route", "show"])).trim().split("\n").filter((l) => l !== "");
+    const global = (await must("nsenter", ["-t", String(pid), "-n", "ip", "-6", "-o", "addr", "show", "scope", "global"])).trim();
+    figures.tenantIpv6 = { routes, globalAddresses: global };
+    expect(routes.some((r) => r.startsWith("default"))).toBe(false);
+    expect(routes.every((r) => /^(fe80::\/64|ff00::\/8|multicast ff00::\/8) /.test(r))).toBe(true);
+    expect(global).toBe("");
+  });
+
+  const allRules = async (): Promise<string[][]> => {
+    const out: string[][] = [];
+    for (const family of [4, 6] as const) {
+      for (const chain of ["INPUT", "FORWARD", "DOCKER-USER", EGRESS_CHAIN, INPUT_CHAIN]) out.push(await iptablesRules(chain, family));
+    }
+    return out;
+  };
+
+  test("running the guard again changes nothing (idempotent), in both families", async () => {
+    const before = await allRules();
     await runProgramCommand(guard, "create");
     await runProgramCommand(guard, "create");
-    const after = [await iptablesRules("INPUT"), await iptablesRules("DOCKER-USER"), await iptablesRules(EGRESS_CHAIN), await iptablesRules(INPUT_CHAIN)];
-    expect(after).toEqual(before);
+    expect(await allRules()).toEqual(before);
+  });
+});
+
+/**
+ * The guard where Docker's FORWARD does not pass DOCKER-USER, each in a network namespace of its own
+ * (its own, empty iptables tables in both backends) and a private mount namespace whose /etc and
+ * /usr/local/lib are throwaway overlays: the program's own command runs there exactly as
+ * local.Command runs it, and neither the engine's rules nor this machine's files can be touched.
+ */
+describe("egress guard refusals (the program's command, in namespaces of its own)", () => {
+  const SANDBOX = [
+    'd=$(mktemp -d)',
+    'mount -t tmpfs tmpfs "$d"',
+    'for x in etc lib; do mkdir -p "$d/$x/u" "$d/$x/w"; done',
+    'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$d/etc/u,workdir=$d/etc/w" /etc',
+    'mount -t overlay overlay -o "lowerdir=/usr/local/lib,upperdir=$d/lib/u,workdir=$d/lib/w" /usr/local/lib',
+    'set -e; eval "$PREP"; set +e',
+    '/bin/bash -c "$GUARD"; rc=$?',
+    'for t in iptables-nft iptables-legacy ip6tables-nft ip6tables-legacy; do echo "== $t"; "$t" -w -S 2>/dev/null | grep -v "^-P"; done',
+    'echo "== files"; ls "$d/etc/u/openclaw-hosting" 2>/dev/null',
+    'umount /etc /usr/local/lib "$d"; rmdir "$d"',
+    'exit $rc',
+  ].join("\n");
+  /** Docker 20.10's filter chains as it creates them, in one backend; `jump: false` leaves out FORWARD's jump to DOCKER-USER. */
+  const dockerChains = (tool: string, opts: { jump: boolean; acceptFirst?: boolean }): string =>
+    [
+      ...["DOCKER", "DOCKER-USER", "DOCKER-ISOLATION-STAGE-1"].map((c) => `${tool} -w -N ${c}`),
+      ...(opts.acceptFirst === true ? [`${tool} -w -A FORWARD -i ocl+ -j ACCEPT`] : []),
+      ...(opts.jump ? [`${tool} -w -A FORWARD -j DOCKER-USER`] : []),
+      `${tool} -w -A FORWARD -j DOCKER-ISOLATION-STAGE-1`,
+      `${tool} -w -A FORWARD -o docker0 -j DOCKER`,
+      `${tool} -w -A FORWARD -i docker0 ! -o docker0 -j ACCEPT`,
+      `${tool} -w -A DOCKER-USER -j RETURN`,
+    ].join("\n");
+
+  async function inOwnNamespaces(prep: string): Promise<{ code: number | null; stdout: string; stderr: string; tables: Record<string, string[]> }> {
+    const r = await runCommand(
+      ["unshare", "--net", "--mount", "--propagation", "private", "bash", "-c"], SANDBOX, String(guard.inputs.stdin),
+      { ...process.env, PREP: prep, GUARD: String(guard.inputs.create) }, 60_000,
+    );
+    const tables: Record<string, string[]> = {};
+    let current = "";
+    for (const line of r.stdout.split("\n")) {
+      const m = /^== (\S+)$/.exec(line);
+      if (m !== null) tables[(current = m[1])] = [];
+      else if (current !== "" && line !== "") tables[current].push(line);
+    }
+    return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr, tables };
+  }
+  const ours = (lines: string[] | undefined): string[] => (lines ?? []).filter((l) => l.includes("OPENCLAW"));
+
+  test("`iptables: false` (no Docker chains in either backend): refused naming the server and the fix; nothing loaded or recorded", async () => {
+    const r = await inOwnNamespaces("true");
+    figures.refusalIptablesFalse = { code: r.code, stderr: r.stderr.trim() };
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/egress guard on server 'default': Docker does not manage iptables here/);
+    expect(r.stderr).toContain('"iptables": false');
+    expect(r.stdout).not.toContain("loaded");
+    for (const t of ["iptables-nft", "iptables-legacy", "ip6tables-nft", "ip6tables-legacy"]) expect([t, ours(r.tables[t])]).toEqual([t, []]);
+    expect(r.tables.files).toEqual([]);
+  });
+
+  test("Docker's chains without FORWARD's jump to DOCKER-USER: refused; nothing loaded or recorded", async () => {
+    const r = await inOwnNamespaces(dockerChains("iptables-nft", { jump: false }));
+    figures.refusalNoJump = { code: r.code, stderr: r.stderr.trim() };
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/egress guard on server 'default': Docker's chains are in iptables-nft but its FORWARD chain does not send traffic to DOCKER-USER first/);
+    expect(r.stdout).not.toContain("loaded");
+    expect(ours(r.tables["iptables-nft"])).toEqual([]);
+    expect(r.tables.files).toEqual([]);
+  });
+
+  test("a rule that accepts tenant traffic ahead of Docker's jump: refused, naming the rule", async () => {
+    const r = await inOwnNamespaces(dockerChains("iptables-nft", { jump: true, acceptFirst: true }));
+    figures.refusalAcceptFirst = { code: r.code, stderr: r.stderr.trim() };
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("FORWARD reaches '-A FORWARD -i ocl+ -j ACCEPT' before any jump to DOCKER-USER");
+    expect(ours(r.tables["iptables-nft"])).toEqual([]);
+  });
+
+  test("Docker's rules in iptables-legacy while `iptables` is nft: the guard follows Docker into legacy, both families, and says so", async () => {
+    const r = await inOwnNamespaces(dockerChains("iptables-legacy", { jump: true }));
+    figures.legacyBackend = { code: r.code, stdout: r.stdout.split("\n")[0], legacy: ours(r.tables["iptables-legacy"]), legacy6: ours(r.tables["ip6tables-legacy"]) };
+    expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
+    expect(r.stdout).toMatch(/egress guard loaded on server 'default' .*; iptables-legacy; IPv4 and IPv6;/);
+    expect(r.tables["iptables-legacy"]).toContain(`-A DOCKER-USER -i ocl+ -j ${EGRESS_CHAIN}`);
+    expect(r.tables["iptables-legacy"]).toContain(`-A INPUT -i ocl+ -j ${INPUT_CHAIN}`);
+    expect(r.tables["ip6tables-legacy"]).toContain(`-A FORWARD -i ocl+ -j ${EGRESS_CHAIN}`);
+    expect(r.tables["ip6tables-legacy"]).toContain(`-A INPUT -i ocl+ -j ${INPUT_CHAIN}`);
+    expect(ours(r.tables["iptables-nft"])).toEqual([]);
+    expect(ours(r.tables["ip6tables-nft"])).toEqual([]);
+    expect(r.tables.files.sort()).toEqual(["egress-backends", "egress-rules"]);
   });
 });
 
@@ -468,6 +653,7 @@ describe("after an engine restart and a simulated reboot", () => {
     expect(readPidsMax("alpha")).toBe("512");
     expect(readPidsMax("beta")).toBe(String(limitOf("beta")));
     expect(await iptablesRules(EGRESS_CHAIN)).toEqual(rulesBefore);
+    expect((await iptablesRules("FORWARD", 6)).filter((l) => l.startsWith("-A "))[0]).toBe(`-A FORWARD -i ocl+ -j ${EGRESS_CHAIN}`);
 
     await must("bash", [path.join(REPO_ROOT, "test/machinery/runtime-env.sh"), "start"], 90_000);
     // restart: unless-stopped brings both gateways back, under their limited parents.
@@ -487,6 +673,8 @@ describe("after an engine restart and a simulated reboot", () => {
     expect((await sh("iptables", ["-w", "-S", EGRESS_CHAIN])).code).not.toBe(0);
     expect((await iptablesRules("INPUT")).some((l) => l.includes("ocl+"))).toBe(false);
     expect((await iptablesRules("DOCKER-USER")).some((l) => l.includes("ocl+"))).toBe(false);
+    expect((await sh("ip6tables", ["-w", "-S", EGRESS_CHAIN])).code).not.toBe(0);
+    for (const chain of ["INPUT", "FORWARD"]) expect((await iptablesRules(chain, 6)).some((l) => l.includes("ocl+"))).toBe(false);
     expect(fs.existsSync(pidsDir("alpha"))).toBe(false);
     expect(fs.existsSync("/etc/openclaw-hosting/egress-rules")).toBe(false);
     expect(fs.existsSync("/etc/openclaw-hosting/process-limits")).toBe(false);

@@ -21,25 +21,60 @@ describe("bridge names", () => {
 });
 
 describe("egress rules", () => {
-  test("replies first, then metadata, the tenants' block, then each private range, in that order", () => {
-    const rules = egressRules({ tenantNetworks: "10.231.0.0/16", privateRanges: ["10.0.0.0/8", "192.168.0.0/16"] });
-    expect(rules.filter((r) => r.startsWith("-A OPENCLAW-EGRESS"))).toEqual([
-      "-A OPENCLAW-EGRESS -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN",
-      "-A OPENCLAW-EGRESS -d 169.254.0.0/16 -j REJECT --reject-with icmp-admin-prohibited",
-      "-A OPENCLAW-EGRESS -d 10.231.0.0/16 -j RETURN",
-      "-A OPENCLAW-EGRESS -d 10.0.0.0/8 -j REJECT --reject-with icmp-admin-prohibited",
-      "-A OPENCLAW-EGRESS -d 192.168.0.0/16 -j REJECT --reject-with icmp-admin-prohibited",
+  const policy = { tenantNetworks: "10.231.0.0/16", privateRanges: ["10.0.0.0/8", "192.168.0.0/16"] };
+  const reject = "-j REJECT --reject-with icmp-admin-prohibited";
+
+  test("IPv4: replies, then the tenant's own bridge, then metadata, the rest of the tenants' block and each private range", () => {
+    const rules = egressRules(policy);
+    expect(rules.filter((r) => r.startsWith("-4 -A OPENCLAW-EGRESS"))).toEqual([
+      "-4 -A OPENCLAW-EGRESS -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN",
+      "-4 -A OPENCLAW-EGRESS -m physdev --physdev-is-bridged -j RETURN",
+      `-4 -A OPENCLAW-EGRESS -d 169.254.0.0/16 ${reject}`,
+      `-4 -A OPENCLAW-EGRESS -d 10.231.0.0/16 ${reject}`,
+      `-4 -A OPENCLAW-EGRESS -d 10.0.0.0/8 ${reject}`,
+      `-4 -A OPENCLAW-EGRESS -d 192.168.0.0/16 ${reject}`,
     ]);
-    expect(rules.filter((r) => r.startsWith("-A OPENCLAW-INPUT"))).toEqual([
-      "-A OPENCLAW-INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN",
-      "-A OPENCLAW-INPUT -j REJECT --reject-with icmp-admin-prohibited",
+    expect(rules.filter((r) => r.startsWith("-4 -A OPENCLAW-INPUT"))).toEqual([
+      "-4 -A OPENCLAW-INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN",
+      `-4 -A OPENCLAW-INPUT ${reject}`,
     ]);
   });
 
-  test("an empty privateRanges still blocks the host and link-local", () => {
+  test("the tenants' block is never exempt by address: only bridged (own-bridge) traffic returns", () => {
+    const rules = egressRules(policy);
+    // Before this fix the block returned to Docker, so an address in it that is no bridge here (the
+    // same block on another server, or a /28 no tenant uses) was reachable, and escaped privateRanges.
+    expect(rules.some((r) => r.includes("-d 10.231.0.0/16 -j RETURN"))).toBe(false);
+    expect(rules.filter((r) => r.endsWith("-j RETURN")).every((r) => /--ctstate|--physdev-is-bridged/.test(r))).toBe(true);
+    // Even with no private ranges at all, the rest of the block stays closed.
+    expect(egressRules({ tenantNetworks: "203.0.113.0/24", privateRanges: [] })).toContain(`-4 -A OPENCLAW-EGRESS -d 203.0.113.0/24 ${reject}`);
+  });
+
+  test("IPv6: tenants (IPv4 only) get nothing new over IPv6, to the host or forwarded, except on their own bridge", () => {
+    const rules = egressRules(policy);
+    const reject6 = "-j REJECT --reject-with icmp6-adm-prohibited";
+    expect(rules.filter((r) => r.startsWith("-6 "))).toEqual([
+      "-6 -A OPENCLAW-INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN",
+      `-6 -A OPENCLAW-INPUT ${reject6}`,
+      "-6 -A OPENCLAW-EGRESS -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN",
+      "-6 -A OPENCLAW-EGRESS -m physdev --physdev-is-bridged -j RETURN",
+      `-6 -A OPENCLAW-EGRESS ${reject6}`,
+    ]);
+    // Each chain's last IPv6 rule matches every destination: fe80::/10, fc00::/7 (fd00:ec2::254), global.
+    for (const chain of ["OPENCLAW-INPUT", "OPENCLAW-EGRESS"]) {
+      expect(rules.filter((r) => r.startsWith(`-6 -A ${chain}`)).slice(-1)[0]).toBe(`-6 -A ${chain} ${reject6}`);
+    }
+  });
+
+  test("every line names its family, so one file feeds iptables-restore and ip6tables-restore", () => {
+    for (const r of egressRules(policy)) expect(r).toMatch(/^-[46] -A OPENCLAW-(INPUT|EGRESS) [-A-Za-z0-9 ./,]+$/);
+  });
+
+  test("an empty privateRanges still blocks the host, link-local and the tenants' block", () => {
     const rules = egressRules({ tenantNetworks: "10.231.0.0/16", privateRanges: [] });
-    expect(rules).toContain("-A OPENCLAW-EGRESS -d 169.254.0.0/16 -j REJECT --reject-with icmp-admin-prohibited");
-    expect(rules).toContain("-A OPENCLAW-INPUT -j REJECT --reject-with icmp-admin-prohibited");
+    expect(rules).toContain(`-4 -A OPENCLAW-EGRESS -d 169.254.0.0/16 ${reject}`);
+    expect(rules).toContain(`-4 -A OPENCLAW-EGRESS -d 10.231.0.0/16 ${reject}`);
+    expect(rules).toContain(`-4 -A OPENCLAW-INPUT ${reject}`);
   });
 });
 
