@@ -5,6 +5,8 @@ export interface PreviousDeployment {
   tenantServers: Record<string, string | undefined>;
   /** The last deployment's retainedData output. */
   retainedData: { tenant: string; server?: string }[];
+  /** Tenants whose data was in a disk image, name -> server; undefined: deployed before this was recorded. */
+  diskImages?: Record<string, string>;
 }
 
 /**
@@ -15,7 +17,9 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
   const previous = new pulumi.StackReference("previous-deployment", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
-  const [tenants, retained] = await Promise.all([previous.getOutputDetails("tenants"), previous.getOutputDetails("retainedData")]);
+  const [tenants, retained, images] = await Promise.all([
+    previous.getOutputDetails("tenants"), previous.getOutputDetails("retainedData"), previous.getOutputDetails("diskImages"),
+  ]);
   const tenantServers: Record<string, string | undefined> = {};
   for (const [name, entry] of Object.entries(asRecord(tenants.value))) {
     const server = asRecord(entry).server;
@@ -25,7 +29,10 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
     const { tenant, server } = asRecord(entry);
     return typeof tenant === "string" ? [{ tenant, server: typeof server === "string" ? server : undefined }] : [];
   });
-  return { tenantServers, retainedData };
+  const diskImages = images.value === undefined
+    ? undefined
+    : Object.fromEntries(Object.entries(asRecord(images.value)).flatMap(([name, server]) => (typeof server === "string" ? [[name, server]] : [])));
+  return { tenantServers, retainedData, diskImages };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
