@@ -37,7 +37,7 @@ async function main(): Promise<number> {
 
   const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-move-"));
   try {
-    const result = await moveTenantData(tenant, t.image, engineFor(from, wrappers), engineFor(to, wrappers), (line) => console.log(line));
+    const result = await moveTenantData(t, t.image, engineFor(from, wrappers), engineFor(to, wrappers), (line) => console.log(line));
     const rosterDir = path.resolve(REPO, override ?? checked.config.rosterDir);
     const file = path.join(rosterDir, `${tenant}.yaml`);
     fs.writeFileSync(file, rosterTextAfterMove(fs.readFileSync(file, "utf8"), plan, to.name));
