@@ -450,8 +450,9 @@ describe("disk budget (diskQuota: image): the tenant's own filesystem", () => {
       ["run", "--rm", "--user", "1000:1000", "--label", `${TEST_LABEL}=${TEST_LABEL_VALUE}`, "-v", "openclaw-gamma-state:/home/node/.openclaw", IMAGE, "sh", "-c", "echo x > /home/node/.openclaw/leak"],
       60_000,
     );
-    figures.diskUnmountedStart = bare.stderr.trim().split("\n").slice(-1)[0];
+    figures.diskUnmountedStart = bare.stderr.trim().split("\n").find((l) => /mount|no such/i.test(l)) ?? bare.stderr.trim();
     expect(bare.code).not.toBe(0);
+    expect(bare.stderr).toMatch(/no such file or directory/i);
     expect(fs.existsSync(`${DISKS_DIR}/gamma/state`)).toBe(false);
     // One missing image (a recorded tenant `ghost` without one) fails the boot script, named, after
     // every other disk is mounted: the others' containers are not held back.
