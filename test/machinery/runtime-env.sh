@@ -43,6 +43,16 @@ PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq i
 log() { printf '[runtime-env] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# A daemon started here must not inherit the caller's open files: one that keeps a `flock` lock's
+# descriptor holds that lock for as long as it runs (seen: every later locked run waited on dockerd).
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd="${fd##*/}"
+    case "$fd" in 0|1|2|255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+  done
+}
+
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
 
 pkg_installed() {
@@ -183,7 +193,7 @@ launch_dockerd() {
   # setsid: own session, so the engine survives the calling shell and job control.
   # A system containerd on /run/containerd would be used by dockerd if running; separate
   # containerd namespaces keep our containers apart from anything else in it.
-  setsid dockerd \
+  ( close_inherited_fds; exec setsid dockerd \
     --data-root "$DATA_ROOT" \
     --exec-root "$EXEC_ROOT" \
     --host "$DOCKER_HOST_VALUE" \
@@ -192,7 +202,7 @@ launch_dockerd() {
     --containerd-namespace openclaw-test \
     --containerd-plugins-namespace openclaw-test-plugins \
     --log-level info \
-    </dev/null >>"$LOG_FILE" 2>&1 &
+    ) </dev/null >>"$LOG_FILE" 2>&1 &
   local launcher=$!
   local deadline=$((SECONDS + START_TIMEOUT)) i=0
   while [ "$SECONDS" -lt "$deadline" ] && [ "$i" -lt $((START_TIMEOUT * 4)) ]; do

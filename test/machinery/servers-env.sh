@@ -58,13 +58,23 @@ cmd_install() {
   log "openssh-server installed"
 }
 
+# A daemon started here must not inherit the caller's open files: one that keeps a `flock` lock's
+# descriptor holds that lock for as long as it runs (seen: every later locked run waited on dockerd).
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd="${fd##*/}"
+    case "$fd" in 0|1|2|255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+  done
+}
+
 # dockerd inside the namespace, in a private mount namespace with a /sys that shows the
 # namespace's own interfaces and the host's cgroup mounts moved back under it.
 start_dockerd() {
   local n="$1" run state
   run="$(run_dir "$n")"; state="$(state_dir "$n")"
   mkdir -p "$run/exec" "$state/docker" "$run/cg"
-  nsenter --net="/run/netns/$(ns "$n")" unshare --mount --propagation private bash -c '
+  ( close_inherited_fds; exec nsenter --net="/run/netns/$(ns "$n")" unshare --mount --propagation private bash -c '
     set -e
     mount --rbind /sys/fs/cgroup "$1/cg"
     mount -t sysfs sysfs /sys
@@ -72,7 +82,7 @@ start_dockerd() {
     exec setsid dockerd --data-root "$2/docker" --exec-root "$1/exec" --host "unix://$1/docker.sock" \
       --pidfile "$1/dockerd.pid" --bip "10.251.$3.1/24" --containerd-namespace "openclaw-srv$3" \
       --containerd-plugins-namespace "openclaw-srv$3-plugins" --storage-driver overlay2 --log-level warn
-  ' _ "$run" "$state" "$n" </dev/null >>"$state/dockerd.log" 2>&1 &
+  ' _ "$run" "$state" "$n" ) </dev/null >>"$state/dockerd.log" 2>&1 &
   local i=0
   until docker -H "unix://$run/docker.sock" info >/dev/null 2>&1; do
     i=$((i + 1)); [ "$i" -lt 240 ] || { tail -n 20 "$state/dockerd.log" >&2; die "dockerd of server $n did not answer in 60 s"; }
@@ -113,8 +123,8 @@ start_caddy() {
   run="$(run_dir "$n")"
   mkdir -p "$run/caddy-data" "$run/edge/data"
   printf '{\n\tadmin localhost:2019\n\tlocal_certs\n\tskip_install_trust\n\tstorage file_system %s\n}\n' "$EDGE_DIR/data" >"$run/edge/Caddyfile"
-  in_server "$n" env HOME="$run" XDG_DATA_HOME="$run/caddy-data" XDG_CONFIG_HOME="$run/caddy-config" \
-    setsid caddy run --config "$EDGE_DIR/Caddyfile" --adapter caddyfile --pidfile "$run/caddy.pid" </dev/null >>"$run/caddy.log" 2>&1 &
+  ( close_inherited_fds; in_server "$n" env HOME="$run" XDG_DATA_HOME="$run/caddy-data" XDG_CONFIG_HOME="$run/caddy-config" \
+    setsid caddy run --config "$EDGE_DIR/Caddyfile" --adapter caddyfile --pidfile "$run/caddy.pid" ) </dev/null >>"$run/caddy.log" 2>&1 &
   local i=0
   until nsenter --net="/run/netns/$(ns "$n")" curl -fsS -o /dev/null http://localhost:2019/config/ 2>/dev/null; do
     i=$((i + 1)); [ "$i" -lt 80 ] || die "caddy of server $n did not start (see $run/caddy.log)"; sleep 0.25
