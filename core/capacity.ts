@@ -5,6 +5,8 @@ export interface ServerSize {
   cpus: number;
   /** How far the sum of limits may exceed the server (limits are ceilings, not usage). */
   overcommit: number;
+  /** The disk the tenants' data lives on (GB); absent: the sum of disk budgets is not checked. */
+  diskGb?: number;
 }
 
 export interface SizedTenant {
@@ -15,6 +17,8 @@ export interface SizedTenant {
   cpus: number;
   /** Unpinned tenants are the ones added since the last `npm run pin-ports`. */
   pinned: boolean;
+  /** The tier's disk budget; absent counts as none. */
+  diskMb?: number;
 }
 
 export interface Utilisation {
@@ -75,4 +79,26 @@ export function checkCapacity(tenants: readonly SizedTenant[], server: ServerSiz
     });
   }
   return problems;
+}
+
+/** Warn once the disk budgets take this share of the server's declared disk. */
+export const DISK_WARN_RATIO = 0.9;
+
+/**
+ * Disk is never overcommitted: images (diskQuota: image) are sparse, so an over-promised server
+ * fails every tenant at once when it fills, long after the roster was accepted. Every tenant counts,
+ * suspended ones too (their data stays). Refuses a sum over the server's diskGb, warns near it.
+ */
+export function checkDiskCapacity(tenants: readonly SizedTenant[], server: ServerSize): { problems: Problem[]; warnings: Problem[] } {
+  if (server.diskGb === undefined) return { problems: [], warnings: [] };
+  const budgetMb = tenants.reduce((s, t) => s + (t.diskMb ?? 0), 0);
+  const diskMb = server.diskGb * 1024;
+  const sum = `the ${tenants.length} tenants' disk budgets (diskMb) add up to ${budgetMb} MB`;
+  if (budgetMb > diskMb) {
+    return { problems: [{ field: "server.diskGb", message: `${sum}, over the server's ${server.diskGb} GB (${diskMb} MB) by ${budgetMb - diskMb} MB; give the server more disk, lower a tier's diskMb or place tenants elsewhere` }], warnings: [] };
+  }
+  if (budgetMb >= diskMb * DISK_WARN_RATIO) {
+    return { problems: [], warnings: [{ field: "server.diskGb", message: `${sum}, ${Math.round((budgetMb / diskMb) * 100)}% of the server's ${server.diskGb} GB (the OS and images need room too)` }] };
+  }
+  return { problems: [], warnings: [] };
 }

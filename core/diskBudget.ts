@@ -1,3 +1,4 @@
+import type { Problem } from "./problems";
 import { inlineScript } from "./shell";
 
 /**
@@ -45,4 +46,46 @@ export function diskRelease(script: string, tenant: string): string {
 /** Deletes the image: only as part of the explicit deleteData act. */
 export function diskPurge(script: string, tenant: string): string {
   return inlineScript(script, ["purge", tenant], MARKER);
+}
+
+/** A tenant as keepDiskImages needs it: its name, server and disk mode. */
+export interface DiskTenant {
+  name: string;
+  server: string;
+  diskQuota: DiskQuotaMode;
+}
+
+/**
+ * A tenant whose data lives in its disk image keeps `image` whatever `diskQuota` says now: switching
+ * the stack's mode would unmount the filesystem its volumes bind into (they keep their driverOpts),
+ * so its container would lose its data at the next start. Only tenants created afterwards get the new
+ * mode. `previous` is the last deployment's `diskImages` output (tenant -> server); undefined when
+ * that deployment predates the record, which is then said, since nothing can be kept from it.
+ */
+export function keepDiskImages<T extends DiskTenant>(tenants: readonly T[], previous: Readonly<Record<string, string>> | undefined, mode: DiskQuotaMode, hadTenants: boolean): { tenants: T[]; warnings: Problem[] } {
+  if (mode === "image") return { tenants: [...tenants], warnings: [] };
+  if (previous === undefined) {
+    return {
+      tenants: [...tenants],
+      warnings: hadTenants
+        ? [{ field: "diskQuota", message: `is ${mode}, and the last deployment did not record which tenants have disk images (it predates the record): if this stack used diskQuota: image, set it back to image for one deployment first, or their disks are unmounted` }]
+        : [],
+    };
+  }
+  const kept: string[] = [];
+  const out = tenants.map((t) => {
+    if (previous[t.name] !== t.server) return t;
+    kept.push(t.name);
+    return { ...t, diskQuota: "image" as const };
+  });
+  const warnings: Problem[] = kept.length === 0 ? [] : [{
+    field: "diskQuota",
+    message: `is ${mode}, but ${kept.join(", ")} ${kept.length === 1 ? "has its data in a disk image" : "have their data in disk images"}: they keep diskQuota: image (mounted, budget enforced); only new tenants get ${mode} (docs/security.md#disk)`,
+  }];
+  return { tenants: out, warnings };
+}
+
+/** The `diskImages` output: each tenant whose data is in a disk image, and on which server. */
+export function diskImagesOutput(tenants: readonly DiskTenant[]): Record<string, string> {
+  return Object.fromEntries(tenants.filter((t) => t.diskQuota === "image").map((t) => [t.name, t.server]));
 }

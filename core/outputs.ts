@@ -1,3 +1,4 @@
+import { diskImagesOutput } from "./diskBudget";
 import { HostingPlan } from "./plan";
 import { RetainedData, deletedBy } from "./retainedData";
 import { StackConfig } from "./stackConfig";
@@ -22,5 +23,7 @@ export function publicOutputs(plan: HostingPlan, retainedData: readonly Retained
     }])),
     ...(multi ? { caddyfiles: Object.fromEntries(plan.servers.map((s) => [s.name, s.caddyfile])) } : { caddyfile: plan.caddyfile }),
     retainedData: retainedData.filter((r) => !deletedBy(deleteData, r)),
+    // The next deployment keeps these tenants on their images even if diskQuota changes (keepDiskImages).
+    diskImages: diskImagesOutput(plan.tenants),
   };
 }

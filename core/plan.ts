@@ -1,5 +1,5 @@
 import { EdgeOptions, EdgeSite, caddyfileProblems, renderCaddyfile } from "./caddyfile";
-import { Utilisation, checkCapacity, utilisation } from "./capacity";
+import { Utilisation, checkCapacity, checkDiskCapacity, utilisation } from "./capacity";
 import { GatewaySetting, gatewaySettings, heapCapMb, trustedProxies } from "./gateway";
 import { allocatePorts } from "./portPool";
 import { DiskQuotaMode } from "./diskBudget";
@@ -180,7 +180,11 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   for (const server of servers) {
     if (server.size === undefined) continue;
     const here = sized.filter((t) => t.server === server.name);
-    problems.push(...checkCapacity(here, server.size).map((p) => (multi ? { field: p.field.replace(/^server\./, server.fieldPrefix), message: `server ${server.name}: ${p.message}` } : p)));
+    const named = (p: Problem): Problem => (multi ? { field: p.field.replace(/^server\./, server.fieldPrefix), message: `server ${server.name}: ${p.message}` } : p);
+    problems.push(...checkCapacity(here, server.size).map(named));
+    const disk = checkDiskCapacity(here, server.size);
+    problems.push(...disk.problems.map(named));
+    warnings.push(...disk.warnings.map(named));
   }
 
   const { caddy } = config;

@@ -47,7 +47,7 @@ export function resolveServers(config: StackConfig): ServerTarget[] {
       name,
       ssh: s.ssh,
       publicIp: s.publicIp,
-      size: { memoryMb: s.memoryMb, cpus: s.cpus, overcommit: s.overcommit },
+      size: { memoryMb: s.memoryMb, cpus: s.cpus, overcommit: s.overcommit, ...(s.diskGb === undefined ? {} : { diskGb: s.diskGb }) },
       portPool: s.portPool ?? config.portPool,
       tenantNetworks: s.tenantNetworks ?? config.tenantNetworks,
       cgroupDriver: s.cgroupDriver ?? config.cgroupDriver,

@@ -110,6 +110,8 @@ const ServerSize = {
   memoryMb: z.number().int().min(512, { error: "must be at least 512 (MB)" }),
   cpus: z.number().positive(),
   overcommit: z.number().min(1, { error: "must be at least 1" }).max(4, { error: "must be at most 4" }).default(1.5),
+  /** The filesystem holding the tenants' data (GB): the sum of their diskMb must fit in it. */
+  diskGb: z.number().positive({ error: "must be a positive number of GB" }).max(1_048_576, { error: "must be at most 1048576 (GB)" }).optional(),
 };
 
 /** One machine of several: how to reach it, where DNS sends its tenants, and how big it is. */
@@ -226,7 +228,7 @@ export const StackConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.servers === undefined) return;
     for (const key of SINGLE_SERVER_KEYS) {
-      if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "cannot be used with servers; move it under servers.<name> (ssh, publicIp, memoryMb/cpus/overcommit)" });
+      if (c[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "cannot be used with servers; move it under servers.<name> (ssh, publicIp, memoryMb/cpus/overcommit/diskGb)" });
     }
     const engines = new Map<string, string>();
     for (const [name, server] of Object.entries(c.servers)) {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkHosting } from "../core/check";
 import { DEFAULT_ADMIN_ADDRESS, LEGACY_ADMIN_ADDRESS, withLegacyAdminDefault } from "../core/configText";
 import { unpinnedMoves } from "../core/placement";
+import { keepDiskImages } from "../core/diskBudget";
 import { HostingPlan } from "../core/plan";
 import { HostingInputError } from "../core/problems";
 import { deletionsTooEarly } from "../core/retainedData";
@@ -126,5 +127,8 @@ export async function readDeployment(repoRoot: string): Promise<Deployment> {
   if (moves.length > 0 || early.length > 0) throw new HostingInputError([...moves, ...early]);
   const silent = await serversNotAnswering(plan.servers);
   if (silent.length > 0) throw new HostingInputError(silent);
-  return { ...inputs, previous, fallbackServer, connections };
+  // A tenant with a disk image keeps it when diskQuota changes: its data stays mounted and bounded.
+  const kept = keepDiskImages(plan.tenants, previous.diskImages, config.diskQuota, Object.keys(previous.tenantServers).length > 0);
+  for (const warning of kept.warnings) pulumi.log.warn(`config ${warning.field}: ${warning.message}`);
+  return { ...inputs, plan: { ...plan, tenants: kept.tenants }, previous, fallbackServer, connections };
 }

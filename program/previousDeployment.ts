@@ -7,6 +7,8 @@ export interface PreviousDeployment {
   tenantServers: Record<string, string | undefined>;
   /** The last deployment's retainedData output. */
   retainedData: { tenant: string; server?: string }[];
+  /** Tenants whose data was in a disk image, name -> server; undefined: deployed before this was recorded. */
+  diskImages?: Record<string, string>;
 }
 
 /**
@@ -17,8 +19,8 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
   const previous = new pulumi.StackReference("previous-deployment", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
-  const [tenants, retained, caddyfile, caddyfiles] = await Promise.all(
-    ["tenants", "retainedData", "caddyfile", "caddyfiles"].map((name) => previous.getOutputDetails(name)),
+  const [tenants, retained, caddyfile, caddyfiles, images] = await Promise.all(
+    ["tenants", "retainedData", "caddyfile", "caddyfiles", "diskImages"].map((name) => previous.getOutputDetails(name)),
   );
   const tenantServers: Record<string, string | undefined> = {};
   for (const [name, entry] of Object.entries(asRecord(tenants.value))) {
@@ -31,7 +33,10 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
   });
   const texts = [caddyfile.value, ...Object.values(asRecord(caddyfiles.value))].filter((t): t is string => typeof t === "string");
   const adminAddresses = texts.flatMap((t) => [...t.matchAll(/^\tadmin (\S+)$/gm)].map((m) => m[1]));
-  return { adminAddresses, tenantServers, retainedData };
+  const diskImages = images.value === undefined
+    ? undefined
+    : Object.fromEntries(Object.entries(asRecord(images.value)).flatMap(([name, server]) => (typeof server === "string" ? [[name, server]] : [])));
+  return { adminAddresses, tenantServers, retainedData, diskImages };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -142,6 +142,21 @@ describe("egress guard and bridge names, under the mock engine (sample roster)",
     expect(String(named(del, "dave-volumes").inputs.create)).toContain("'purge' 'dave'");
   });
 
+  test("diskQuota changed away from image: tenants recorded with an image keep it (disk mounted, volumes bound into it); new ones get the new mode", async () => {
+    const image = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "image" }));
+    const recorded = image.outputs.diskImages as Record<string, string>;
+    expect(Object.keys(recorded).sort()).toEqual(["alice", "bob", "carol"]);
+    // The next deployment says off; alice and bob had images (carol's record is dropped to show a new tenant).
+    const { carol: _new, ...previous } = recorded;
+    const off = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "off" }), { tenants: { alice: { server: "default" }, bob: { server: "default" } }, retainedData: [], diskImages: previous });
+    expect(String(named(off, "alice-disk").inputs.create)).toContain("'apply' 'alice'");
+    expect(named(off, "alice-disk").inputs.delete).toBe(named(image, "alice-disk").inputs.delete);
+    expect(named(off, "bob-state").inputs.driverOpts).toEqual(named(image, "bob-state").inputs.driverOpts);
+    expect(off.resources.some((x) => x.name === "carol-disk")).toBe(false);
+    expect(named(off, "carol-state").inputs.driverOpts).toBeUndefined();
+    expect(off.outputs.diskImages).toEqual(previous);
+  });
+
   test("a volume's driverOpts are ignored after creation, so turning quotas on or re-tiering never replaces a volume", async () => {
     const r = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "xfs" }));
     for (const v of [...ofType(run, TYPES.volume), ...ofType(r, TYPES.volume)]) {

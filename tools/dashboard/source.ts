@@ -158,6 +158,8 @@ export class EngineSource implements Source {
         timeoutMs: this.opts.timeoutMs, rules: this.opts.rules,
         connect: () => ({ ...this.clientOf(server), close: () => undefined }), // kept: closed by drop()
         sizes: (docker) => this.sizesOf(server.name, docker, now),
+        // A helper container per refresh is too much; npm run status (e.g. from cron) watches it.
+        dataDisk: false,
       });
       if (!result.reachable) this.drop(server.name);
       return result;

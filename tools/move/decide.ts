@@ -1,6 +1,7 @@
 /** What `npm run move` decides before and after the copy, from the plan alone. No I/O. */
 import { parseDocument } from "yaml";
 import { STOP_GRACE_SECONDS } from "../../core/gateway";
+import { DISKS_DIR, VolumeKey, volumeDriverOpts } from "../../core/diskBudget";
 import { HostingPlan, ServerPlan, TenantPlan } from "../../core/plan";
 
 export type MoveChoice = { tenant: TenantPlan; from: ServerPlan; to: ServerPlan } | { refused: string };
@@ -48,3 +49,33 @@ export const STOP_FOR_MOVE = {
   args: (container: string): string[] => ["stop", "-t", String(STOP_GRACE_SECONDS), container],
   timeoutMs: (STOP_GRACE_SECONDS + 60) * 1000,
 };
+
+/** `docker volume create --opt` pairs for each of the tenant's volumes on the new server, or why not. */
+export type TargetVolumes = { opts: Record<VolumeKey, string[]> } | { refused: string };
+
+/**
+ * How the tenant's volumes are made on the new server so its disk budget holds there as it does now.
+ * `source` is each volume's driver options on the old server (`docker volume inspect`: .Options),
+ * the truth about how it was made (a tenant keeps its image even after diskQuota changed).
+ * - A disk image (diskQuota: image, or a volume binding into the disks folder) is refused: the tool
+ *   cannot create and mount the image on the new server, and plain volumes there would drop the budget.
+ * - XFS sizes (diskQuota: xfs, or a `size` option) are created with the same sizes.
+ * - Otherwise plain volumes, as the program makes them with diskQuota: off.
+ */
+export function targetVolumes(t: Pick<TenantPlan, "name" | "diskMb" | "diskQuota">, to: string, source: Readonly<Record<VolumeKey, Readonly<Record<string, string>> | null>>): TargetVolumes {
+  const sourceOpts = Object.values(source);
+  const onImage = t.diskQuota === "image" || sourceOpts.some((o) => o?.device?.startsWith(`${DISKS_DIR}/`) === true);
+  if (onImage) {
+    return {
+      refused:
+        `tenant ${t.name}'s data is in its own disk image (diskQuota: image), which npm run move cannot create on server ${to}; ` +
+        `plain volumes there would drop its ${t.diskMb} MB budget. Nothing was changed. Move it by hand (docs/operations.md, "Moving a tenant with a disk image")`,
+    };
+  }
+  const sized = t.diskQuota === "xfs" || sourceOpts.some((o) => o?.size !== undefined);
+  const opts = (key: VolumeKey): string[] => {
+    const o = sized ? volumeDriverOpts(t.name, key, t.diskMb, "xfs") ?? {} : {};
+    return Object.entries(o).flatMap(([k, v]) => ["--opt", `${k}=${v}`]);
+  };
+  return { opts: { state: opts("state"), credentials: opts("credentials") } };
+}

@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   const wrappers = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-move-"));
   const engines = [engineFor(from, wrappers), engineFor(to, wrappers)];
   try {
-    const result = await moveTenantData(tenant, t.image, engines[0], engines[1], (line) => console.log(line));
+    const result = await moveTenantData(t, t.image, engines[0], engines[1], (line) => console.log(line));
     fs.writeFileSync(file, rosterTextAfterMove(fs.readFileSync(file, "utf8"), plan, to.name));
     console.log(`moved ${tenant}'s data from ${from.name} to ${to.name}: ${result.files} files, ${result.bytes} bytes, every byte count and SHA-256 equal (${result.ms} ms)`);
     console.log(`${path.relative(process.cwd(), file)} now says server: ${to.name}. Commit it and run pulumi up now: ${tenant} is stopped until then.`);

@@ -4,10 +4,12 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { VolumeKey } from "../../core/diskBudget";
+import { TenantPlan } from "../../core/plan";
 import { tenantVolumes } from "../../core/retainedData";
 import { retry } from "../../program/bounded";
 import { toolScript } from "../shared/shellScript";
-import { STOP_FOR_MOVE } from "./decide";
+import { STOP_FOR_MOVE, targetVolumes } from "./decide";
 import { Manifest, compareManifests, manifestTotals, parseManifest } from "./manifest";
 
 /** One server as the Docker CLI reaches it: its name and the environment (DOCKER_HOST, PATH with an ssh wrapper). */
@@ -90,6 +92,16 @@ const KEYS = ["state", "credentials"] as const;
 const helperName = (tenant: string) => `openclaw-${tenant}-move`;
 const mounts = (tenant: string) => tenantVolumes(tenant).flatMap((volume, i) => ["-v", `${volume}:/v/${KEYS[i]}`]);
 
+/** Each source volume's driver options (how it was made): how the copy must be made. */
+async function sourceVolumeOptions(from: Engine, tenant: string): Promise<Record<VolumeKey, Record<string, string> | null>> {
+  const [state, credentials] = await Promise.all(tenantVolumes(tenant).map(async (v) => {
+    const out = await must(from, ["volume", "inspect", "-f", "{{json .Options}}", v], `reading how ${v} was made`);
+    const parsed: unknown = JSON.parse(out.trim() || "null");
+    return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, string>) : null;
+  }));
+  return { state, credentials };
+}
+
 async function manifest(engine: Engine, tenant: string, image: string): Promise<Manifest> {
   const out = await must(engine, ["run", "--rm", "--network", "none", "--user", "0:0", "--entrypoint", "sh", ...mounts(tenant).map((m) => (m.startsWith("-") ? m : `${m}:ro`)), image, "-c", toolScript(__dirname, "manifest.sh")], `reading ${tenant}'s files`, 600_000);
   return parseManifest(out);
@@ -118,7 +130,10 @@ async function removeHelper(engine: Engine, tenant: string): Promise<void> {
  * the copies made by this run are removed, the old container is started again, and a MoveError
  * says what went wrong: the tenant stays where it was. The old server's volumes are never touched.
  */
-export async function moveTenantData(tenant: string, image: string, from: Engine, to: Engine, log: (line: string) => void = () => undefined): Promise<MoveResult> {
+export async function moveTenantData(
+  storage: Pick<TenantPlan, "name" | "diskMb" | "diskQuota">, image: string, from: Engine, to: Engine, log: (line: string) => void = () => undefined,
+): Promise<MoveResult> {
+  const tenant = storage.name;
   const t0 = Date.now();
   const container = `openclaw-${tenant}`;
   const volumes = tenantVolumes(tenant);
@@ -130,6 +145,10 @@ export async function moveTenantData(tenant: string, image: string, from: Engine
     }
   }
   await must(to, ["image", "inspect", image], `finding the image ${image} (pull it on the new server first)`);
+  // The new server's volumes keep the tenant's disk budget, or the move is refused here.
+  const source = await sourceVolumeOptions(from, tenant);
+  const target = targetVolumes(storage, to.name, source);
+  if ("refused" in target) throw new MoveError(target.refused);
   const wasRunning = (await docker(from, ["container", "inspect", "-f", "{{.State.Running}}", container])).stdout.trim() === "true";
 
   const created: string[] = [];
@@ -139,8 +158,8 @@ export async function moveTenantData(tenant: string, image: string, from: Engine
       await must(from, STOP_FOR_MOVE.args(container), `stopping ${container}`, STOP_FOR_MOVE.timeoutMs);
     }
     const source = await manifest(from, tenant, image);
-    for (const v of volumes) {
-      await must(to, ["volume", "create", "--label", `openclaw.tenant=${tenant}`, "--label", "managed-by=openclaw-hosting", v], `creating ${v}`);
+    for (const [i, v] of volumes.entries()) {
+      await must(to, ["volume", "create", "--label", `openclaw.tenant=${tenant}`, "--label", "managed-by=openclaw-hosting", ...target.opts[KEYS[i]], v], `creating ${v}`);
       created.push(v);
     }
     // One tar stream from a read-only helper on the old server into a helper on the new one, as root

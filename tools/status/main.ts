@@ -6,7 +6,7 @@
 // rows from tools/shared/engine/ (the same path the dashboard uses).
 import { DockerTarget, UsageError, parseDockerHost } from "../../core/dockerHost";
 import {
-  DEFAULT_SERVER, EXIT_UNREACHABLE, EXIT_USAGE, buildReport, exitCodeFor,
+  DEFAULT_SERVER, EXIT_UNREACHABLE, EXIT_USAGE, buildReport, exitCodeFor, serverDiskReasons,
 } from "../shared/status";
 import { StatusOptions, USAGE, parseStatusArgs } from "./args";
 import { renderJson, renderTable } from "./table";
@@ -14,7 +14,7 @@ import { message, withTimeout } from "../../program/bounded";
 import { dockerClient } from "../../program/dockerClient";
 import { DesiredState, SeveralServers, loadStackView } from "../shared/engine/desired";
 import { REPO } from "../shared/load";
-import { concurrencyFor, statusOfServers, tenantRows } from "../shared/engine/servers";
+import { concurrencyFor, measureDataDisk, statusOfServers, tenantRows } from "../shared/engine/servers";
 
 async function main(): Promise<number> {
   let opts: StatusOptions;
@@ -74,6 +74,8 @@ async function main(): Promise<number> {
       engine: target.display, checkedAt, memoryThresholdPercent: rules.memoryThresholdPercent,
       diskThresholdPercent: rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: desired?.capacity,
     });
+    const dataDisk = (await measureDataDisk(docker, opts.timeoutMs)) ?? null;
+    report.servers = report.servers.map((s) => ({ ...s, dataDisk, flags: serverDiskReasons(dataDisk) }));
     console.log(opts.json ? renderJson(report) : renderTable(report));
     return exitCodeFor(report);
   } finally {

@@ -51,6 +51,7 @@ export function renderTable(report: StatusReport): string {
   out.push(`${s.tenants} tenant(s), ${s.running} running, ${s.noContainer} without a container, ${s.flagged} flagged`);
   out.push(...serverLines(report));
   for (const f of report.flagged) out.push(`  FLAGGED ${f.tenant}: ${f.reasons.join("; ")}`);
+  for (const sv of report.servers) for (const reason of sv.flags) out.push(`  FLAGGED server ${sv.server}: ${reason}`);
   for (const t of report.tenants) for (const n of t.notes) if (!n.startsWith("no container:")) out.push(`  note ${t.tenant}: ${n}`);
   return out.join("\n");
 }

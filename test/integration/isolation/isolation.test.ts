@@ -581,7 +581,7 @@ describe("disk budget (diskQuota: xfs): the program's volume sizes on the real e
 });
 
 describe("disk budget (diskQuota: image): the tenant's own filesystem", () => {
-  test("a write past the budget stops at it; unmounting on removal or a reboot keeps the data, which comes back", async () => {
+  test("a write past the budget stops at it; unmounting on removal or a reboot keeps the data, which comes back; root-only files; an unmounted disk starts nothing; one missing image fails alone", async () => {
     const budgetMb = 256;
     const imageRun = await runProgram(
       baseConfig(writeRoster([{ name: "gamma", tier: "light" }]), {
@@ -615,9 +615,42 @@ describe("disk budget (diskQuota: image): the tenant's own filesystem", () => {
     expect(fs.statSync(`${DISKS_DIR}/gamma/state/fill`).size).toBe(bytes);
     expect(fs.readFileSync(`${DISKS_DIR}/gamma/credentials/k`, "utf8")).toBe("key\n");
 
-    // A reboot unmounts it; the boot script (what openclaw-disks.service runs) mounts it again.
+    // Root-only: the image, the folders and the boot record; an image an earlier version left
+    // world-readable is fixed by the next run of the same command.
+    const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+    const modes = () => Object.fromEntries([`${DISKS_DIR}`, `${DISKS_DIR}/gamma.img`, `${DISKS_DIR}/gamma`, "/etc/openclaw-hosting/disks", "/etc/openclaw-hosting/disks/gamma"].map((p) => [p, mode(p)]));
+    figures.diskModes = modes();
+    expect(figures.diskModes).toEqual({ [DISKS_DIR]: "700", [`${DISKS_DIR}/gamma.img`]: "600", [`${DISKS_DIR}/gamma`]: "700", "/etc/openclaw-hosting/disks": "700", "/etc/openclaw-hosting/disks/gamma": "600" });
+    fs.chmodSync(`${DISKS_DIR}/gamma.img`, 0o644);
+    fs.chmodSync(DISKS_DIR, 0o755);
+    await runProgramCommand(disk, "create");
+    expect(modes()).toEqual(figures.diskModes);
+
+    // A reboot unmounts it. Unmounted, its mountpoint is empty and immutable: nothing can create
+    // state/ there, so the tenant's container cannot start on the bare folder (the root disk).
     await must("umount", [`${DISKS_DIR}/gamma`]);
     expect(fs.existsSync(`${DISKS_DIR}/gamma/state`)).toBe(false);
+    expect(() => fs.mkdirSync(`${DISKS_DIR}/gamma/state`)).toThrow(/EPERM/);
+    const bare = await dockerCli(
+      ["run", "--rm", "--user", "1000:1000", "--label", `${TEST_LABEL}=${TEST_LABEL_VALUE}`, "-v", "openclaw-gamma-state:/home/node/.openclaw", IMAGE, "sh", "-c", "echo x > /home/node/.openclaw/leak"],
+      60_000,
+    );
+    figures.diskUnmountedStart = bare.stderr.trim().split("\n").find((l) => /mount|no such/i.test(l)) ?? bare.stderr.trim();
+    expect(bare.code).not.toBe(0);
+    expect(bare.stderr).toMatch(/no such file or directory/i);
+    expect(fs.existsSync(`${DISKS_DIR}/gamma/state`)).toBe(false);
+    // One missing image (a recorded tenant `ghost` without one) fails the boot script, named, after
+    // every other disk is mounted: the others' containers are not held back.
+    fs.writeFileSync("/etc/openclaw-hosting/disks/ghost", "64\n");
+    try {
+      const boot = await sh("/usr/local/lib/openclaw-hosting/tenant-disk.sh", ["boot"]);
+      figures.diskBootOneMissing = { code: boot.code, stderr: boot.stderr.trim() };
+      expect(boot.code).not.toBe(0);
+      expect(boot.stderr).toMatch(/could not mount the disk of ghost/);
+    } finally {
+      fs.rmSync("/etc/openclaw-hosting/disks/ghost", { force: true });
+    }
+    expect(fs.statSync(`${DISKS_DIR}/gamma/state/fill`).size).toBe(bytes);
     await must("/usr/local/lib/openclaw-hosting/tenant-disk.sh", ["boot"]);
     expect(fs.statSync(`${DISKS_DIR}/gamma/state/fill`).size).toBe(bytes);
 

@@ -36,6 +36,8 @@ const ROSTER = [
   { name: "erin", server: "s3" }, { name: "frank", server: "s3" },
 ];
 const DOMAIN = "claw.test";
+/** What moveTenantData needs of a tenant's plan: the suite's tenants have no disk budget enforced. */
+const offDisk = (name: string) => ({ name, diskMb: 2048, diskQuota: "off" as const });
 
 // Under load (2 cores, a health check per container every second) one move over SSH took 140 s.
 jest.setTimeout(300_000);
@@ -233,7 +235,7 @@ test("moving a tenant: old container stops first, every file copied and verified
   const token = await tokenOf("s1");
   expect(token).toMatch(/^OPENCLAW_GATEWAY_TOKEN=.+/);
 
-  const moved = await moveTenantData("alice", IMAGE, cliEngine("s1"), cliEngine("s2"));
+  const moved = await moveTenantData(offDisk("alice"), IMAGE, cliEngine("s1"), cliEngine("s2"));
   console.log(`move alice s1 -> s2: ${moved.files} files, ${moved.bytes} bytes, ${moved.checked} byte counts and SHA-256 compared, ${moved.ms} ms`);
   expect(moved.files).toBeGreaterThanOrEqual(4);
   expect(moved.bytes).toBeGreaterThan(1_048_576);
@@ -261,8 +263,8 @@ test("moving a tenant: old container stops first, every file copied and verified
 
   // A copy that cannot be made: s2 already holds a volume by bob's name. Bob stays on s1, running.
   await (engines.get("s2") as Docker).createVolume({ Name: "openclaw-bob-state", Labels: LABELS });
-  await expect(moveTenantData("bob", IMAGE, cliEngine("s1"), cliEngine("s2"))).rejects.toThrow(MoveError);
-  await expect(moveTenantData("bob", IMAGE, cliEngine("s1"), cliEngine("s2"))).rejects.toThrow(/server s2 already has a volume openclaw-bob-state/);
+  await expect(moveTenantData(offDisk("bob"), IMAGE, cliEngine("s1"), cliEngine("s2"))).rejects.toThrow(MoveError);
+  await expect(moveTenantData(offDisk("bob"), IMAGE, cliEngine("s1"), cliEngine("s2"))).rejects.toThrow(/server s2 already has a volume openclaw-bob-state/);
   expect((await (engines.get("s1") as Docker).getContainer("openclaw-bob").inspect()).State.Running).toBe(true);
   expect((await viaEdge(address("s1"), "bob")).stdout.split("\n").pop()).toBe("200");
 });
@@ -272,6 +274,22 @@ test("moving a tenant: old container stops first, every file copied and verified
  * helper on s1 is paused as soon as it runs, so the test (not the link's speed) decides when the
  * copy is interrupted: then part of the big file is on s3 and the rest not, and the test acts.
  */
+test("a tenant whose volumes bind into its disk image (diskQuota: image) is refused before anything changes: no volume on the new server", async () => {
+  const s1 = engines.get("s1") as Docker;
+  const s2 = engines.get("s2") as Docker;
+  // zed's volumes as the program makes them with diskQuota: image (the config here says off).
+  for (const key of ["state", "credentials"]) {
+    await s1.createVolume({ Name: `openclaw-zed-${key}`, Labels: LABELS, Driver: "local", DriverOpts: { type: "none", o: "bind", device: `/var/lib/openclaw-hosting/disks/zed/${key}` } });
+  }
+  try {
+    await expect(moveTenantData(offDisk("zed"), IMAGE, cliEngine("s1"), cliEngine("s2"))).rejects.toThrow(/zed's data is in its own disk image \(diskQuota: image\), which npm run move cannot create on server s2; .*Nothing was changed/);
+    const onS2 = (await s2.listVolumes()).Volumes?.map((v) => v.Name) ?? [];
+    expect(onS2.filter((n) => n.startsWith("openclaw-zed-"))).toEqual([]);
+  } finally {
+    for (const key of ["state", "credentials"]) await s1.getVolume(`openclaw-zed-${key}`).remove();
+  }
+});
+
 const BIG_BYTES = 128 * 1024 * 1024;
 const BOB_FILES = "/home/node/.openclaw/move-test";
 const HELPER = "openclaw-bob-move";
@@ -304,7 +322,7 @@ async function moveFrozenMidCopy(): Promise<{ moving: Promise<unknown>; arrived:
   const s1 = engines.get("s1") as Docker;
   const t0 = Date.now();
   const phases: string[] = [];
-  const moving = moveTenantData("bob", IMAGE, cliEngine("s1"), cliEngine("s3"), (line) => phases.push(`${Date.now() - t0} ms ${line}`))
+  const moving = moveTenantData(offDisk("bob"), IMAGE, cliEngine("s1"), cliEngine("s3"), (line) => phases.push(`${Date.now() - t0} ms ${line}`))
     .then(() => "the move succeeded", (err: unknown) => err);
   movingBob = moving;
   let ended = false;

@@ -267,6 +267,16 @@ describe("npm run status against the real engine", () => {
     expect(ok.diskBudgetBytes).toBe(Number(labelOf("st-ok", DISK_BUDGET_LABEL)) * MiB);
     expect(ok.diskUsedBytes).not.toBeNull();
     expect(report.servers.map((s) => s.server)).toEqual(["local"]);
+    // The server's data filesystem, measured by df in a helper container of a tenant's image: the
+    // same filesystem as this machine sees under the engine's data root (the engine is local here).
+    const root = String(((await docker.info()) as { DockerRootDir: string }).DockerRootDir);
+    const host = fs.statfsSync(root);
+    const dataDisk = report.servers[0].dataDisk;
+    console.log(`data disk: ${JSON.stringify(dataDisk)}; host statfs of ${root}: ${host.blocks * host.bsize} bytes, ${host.bavail * host.bsize} available`);
+    expect(dataDisk).toMatchObject({ path: root });
+    expect(Math.abs(dataDisk!.sizeBytes - host.blocks * host.bsize)).toBeLessThan(0.01 * host.blocks * host.bsize);
+    expect(report.servers[0].flags).toEqual(dataDisk!.percent >= 85 ? [expect.stringMatching(/^data disk/)] : []);
+    expect((await docker.listContainers({ all: true, filters: { ancestor: [IMAGE] } })).filter((c) => (c.Command ?? "").startsWith("df"))).toEqual([]); // the helper is gone
     const t0 = Date.now();
     await docker.df();
     console.log(`GET /system/df (sizes every volume on the engine): ${Date.now() - t0} ms`);

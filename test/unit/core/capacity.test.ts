@@ -1,4 +1,4 @@
-import { SizedTenant, checkCapacity, utilisation } from "../../../core/capacity";
+import { SizedTenant, checkCapacity, checkDiskCapacity, utilisation } from "../../../core/capacity";
 import { DEFAULT_TIERS } from "../../../core/stackConfig";
 
 const tenant = (name: string, memoryMb: number, cpus: number, pinned = true, state: "active" | "suspended" = "active"): SizedTenant => ({
@@ -52,5 +52,13 @@ describe("capacity", () => {
     const lights = Array.from({ length: 6 }, (_, i) => of(`l${i}`, "light"));
     expect(checkCapacity(lights, { memoryMb: 16384, cpus: 4, overcommit: 1.5 })).toEqual([]);
     expect(checkCapacity([...lights, ...lights, ...lights], { memoryMb: 16384, cpus: 8, overcommit: 1.5 }).map((p) => p.field)).toEqual(["server.memoryMb"]);
+  });
+
+  test("disk: without diskGb nothing is checked; the single server's field is server.diskGb", () => {
+    const of = (name: string, diskMb: number): SizedTenant => ({ ...tenant(name, 1024, 1), diskMb });
+    expect(checkDiskCapacity([of("a", 8192)], server)).toEqual({ problems: [], warnings: [] });
+    expect(checkDiskCapacity([of("a", 8192), of("b", 4096)], { ...server, diskGb: 10 }).problems.map((p) => p.field)).toEqual(["server.diskGb"]);
+    expect(checkDiskCapacity([of("a", 9216)], { ...server, diskGb: 10 }).warnings.map((p) => p.field)).toEqual(["server.diskGb"]);
+    expect(checkDiskCapacity([of("a", 9215)], { ...server, diskGb: 10 })).toEqual({ problems: [], warnings: [] });
   });
 });

@@ -45,6 +45,19 @@ describe("several servers", () => {
     }
   });
 
+  test("disk capacity: the sum of every tenant's diskMb (suspended too) over servers.<name>.diskGb is refused, near it warned", () => {
+    // Server b: bob (light, 2048 MB) + erin (heavy, suspended, 10240 MB) = 12288 MB.
+    const withDisk = (diskGb: number) => config({ servers: { ...servers, b: { ...servers.b, diskGb } } });
+    expect(messages(withDisk(10))).toEqual([
+      "config servers.b.diskGb: server b: the 2 tenants' disk budgets (diskMb) add up to 12288 MB, over the server's 10 GB (10240 MB) by 2048 MB; give the server more disk, lower a tier's diskMb or place tenants elsewhere",
+    ]);
+    const near = checkHosting(withDisk(13), () => roster);
+    expect(near.problems.filter((p) => p.field !== "apiKeys")).toEqual([]);
+    expect(near.warnings.map(formatProblem)).toEqual(["config servers.b.diskGb: server b: the 2 tenants' disk budgets (diskMb) add up to 12288 MB, 92% of the server's 13 GB (the OS and images need room too)"]);
+    expect(checkHosting(withDisk(20), () => roster).warnings).toEqual([]);
+    expect(messages(config({ servers: { ...servers, b: { ...servers.b, diskGb: 0 } } }))).toEqual(["config servers.b.diskGb: must be a positive number of GB"]);
+  });
+
   test("per-server capacity: names the server, the overshoot and the tenants the rule placed there", () => {
     const small = { ...servers, a: { ...servers.a, memoryMb: 512, cpus: 4, overcommit: 1 } };
     const out = messages(config({ servers: small }), [...roster, file("gina", "tier: heavy\nserver: a\nport: 18811\n")]);
@@ -83,7 +96,7 @@ describe("several servers", () => {
 
   test("the single-server keys cannot be mixed with servers", () => {
     const out = messages(config({ ssh: { host: "x.example.net", user: "deploy" }, serverIp: "203.0.113.9", server: { memoryMb: 4096, cpus: 2 } }));
-    for (const key of ["ssh", "serverIp", "server"]) expect(out).toContain(`config ${key}: cannot be used with servers; move it under servers.<name> (ssh, publicIp, memoryMb/cpus/overcommit)`);
+    for (const key of ["ssh", "serverIp", "server"]) expect(out).toContain(`config ${key}: cannot be used with servers; move it under servers.<name> (ssh, publicIp, memoryMb/cpus/overcommit/diskGb)`);
   });
 
   test("with dns, every server needs a publicIp", () => {

@@ -1,7 +1,7 @@
 /** The Docker calls behind the status model: list, inspect, one stats sample, volume sizes, logs. */
 import Docker from "dockerode";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../../core/labels";
-import { DesiredTenant, InspectSchema, TenantInput, discoverTenants, tenantsToReport, volumeSizes } from "../status";
+import { DataDisk, DesiredTenant, InspectSchema, TenantInput, discoverTenants, parseDf, tenantsToReport, volumeSizes } from "../status";
 import { message, pool, withTimeout } from "../../../program/bounded";
 
 export interface CollectOptions {
@@ -23,6 +23,31 @@ export async function diskUsage(docker: Docker, timeoutMs: number): Promise<{ si
   // The daemon sizes every volume (and lists images and containers) for this one call.
   const df: unknown = await withTimeout("measuring volume sizes (system df)", timeoutMs, docker.df());
   return { sizes: volumeSizes(df), ms: Date.now() - t0 };
+}
+
+/**
+ * The server's data filesystem: `df` of Docker's data root, run by a throwaway container of a
+ * tenant's own image (already on the server) that sees that folder read-only, as nobody, without a
+ * network. The Docker API has no call for free space. undefined when no tenant image is there.
+ */
+export async function dataDiskOf(docker: Docker, timeoutMs: number): Promise<DataDisk | undefined> {
+  const info = (await withTimeout("docker info", timeoutMs, docker.info())) as { DockerRootDir?: unknown };
+  const root = typeof info.DockerRootDir === "string" ? info.DockerRootDir : "/var/lib/docker";
+  const filters = { label: [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`] };
+  const [any] = await withTimeout("listing containers", timeoutMs, docker.listContainers({ all: true, filters }));
+  if (any === undefined) return undefined;
+  const c = await withTimeout("creating the df helper", timeoutMs, docker.createContainer({
+    Image: any.Image, Entrypoint: ["df"], Cmd: ["-P", "-k", "/data"], User: "65534:65534", NetworkDisabled: true,
+    HostConfig: { Binds: [`${root}:/data:ro`], NetworkMode: "none", ReadonlyRootfs: true, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"] },
+  }));
+  try {
+    await withTimeout("running df", timeoutMs, c.start());
+    await withTimeout("running df", timeoutMs, c.wait());
+    const out: unknown = await withTimeout("reading df", timeoutMs, c.logs({ stdout: true, stderr: false, follow: false }));
+    return parseDf(demuxLogs(Buffer.isBuffer(out) ? out : Buffer.from(String(out), "utf8")).join("\n"), root);
+  } finally {
+    await c.remove({ force: true }).catch(() => undefined);
+  }
 }
 
 export async function collect(docker: Docker, opts: CollectOptions): Promise<TenantInput[]> {

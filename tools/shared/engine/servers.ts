@@ -5,11 +5,11 @@
 import Docker from "dockerode";
 import { DockerTarget } from "../../../core/dockerHost";
 import {
-  DesiredTenant, FlagRules, ServerCapacity, ServerResult, StatusReport, TenantStatus, mergeServerResults, tenantStatus,
+  DataDisk, DesiredTenant, FlagRules, ServerCapacity, ServerResult, StatusReport, TenantStatus, mergeServerResults, tenantStatus,
 } from "../status";
 import { message, withTimeout } from "../../../program/bounded";
 import { CONCURRENCY, Client, dockerClient } from "../../../program/dockerClient";
-import { collect, diskUsage } from "./collect";
+import { collect, dataDiskOf, diskUsage } from "./collect";
 import { StackServer } from "./desired";
 
 /** Volume sizes for one ask: the map, or why there is none (the rows then say disk was not measured). */
@@ -23,6 +23,8 @@ export interface AskOptions {
   sizes?: (docker: Docker) => Promise<VolumeSizes>;
   /** How to reach an engine; default dockerClient (tests give fake engines). */
   connect?: (target: DockerTarget, timeoutMs: number) => Client;
+  /** false: the server's data filesystem is not measured (it runs a short helper container). */
+  dataDisk?: boolean;
 }
 
 /** A server to ask: a stack's server, or the one engine of DOCKER_HOST (tenants absent = no roster to compare with). */
@@ -33,6 +35,15 @@ async function measureNow(docker: Docker, timeoutMs: number): Promise<VolumeSize
     return { sizes: (await diskUsage(docker, timeoutMs)).sizes };
   } catch (err) {
     return { note: `disk usage not measured: ${message(err)}` };
+  }
+}
+
+/** The server's data filesystem, or undefined when it could not be measured (never throws). */
+export async function measureDataDisk(docker: Docker, timeoutMs: number): Promise<DataDisk | undefined> {
+  try {
+    return await dataDiskOf(docker, timeoutMs);
+  } catch {
+    return undefined;
   }
 }
 
@@ -59,7 +70,8 @@ export async function askServer(server: AskedServer, opts: AskOptions): Promise<
       // Bounded as a whole too: an engine that answers ping and then hangs is unreachable, not a stall.
       listBound: { what: `listing ${server.name}`, ms: opts.timeoutMs * 3 },
     });
-    return { server: server.name, engine: target.display, reachable: true, tenants, elapsedMs: Date.now() - started };
+    const dataDisk = opts.dataDisk === false ? undefined : await measureDataDisk(docker, opts.timeoutMs);
+    return { server: server.name, engine: target.display, reachable: true, tenants, dataDisk, elapsedMs: Date.now() - started };
   } catch (err) {
     return await unreachable(err);
   } finally {

@@ -8,6 +8,7 @@ import { DISK_BUDGET_LABEL, TIER_LABEL, URL_LABEL } from "../../../core/labels";
 import { ContainerInspect, InspectSchema, StatsSchema } from "./dockerApi";
 import { FlagRules, EXIT_FLAGGED, EXIT_OK, EXIT_UNREACHABLE, flagReasons } from "./flags";
 import { MIB, cpuPercent, memoryLimitBytes, memoryPercent, memoryUsedBytes } from "./metrics";
+import { DataDisk } from "./serverDisk";
 
 /** The server name when status asks one engine (DOCKER_HOST, no stack servers); every row and metric carries its server. */
 export const DEFAULT_SERVER = "local";
@@ -228,6 +229,10 @@ export interface ServerSummary {
   /** Sum of the tenants' CPU % (100 = one core). */
   cpuPercent: number;
   diskUsedBytes: number;
+  /** The server's data filesystem (df of Docker's data root); null when not measured. */
+  dataDisk: DataDisk | null;
+  /** Why the server itself needs attention (its data disk filling up); counted by exitCodeFor. */
+  flags: string[];
   /** False when its engine could not be asked (its roster tenants then show as unknown). */
   reachable: boolean;
   /** Why it could not be asked; null when reachable. */
@@ -285,6 +290,8 @@ export function summariseServers(tenants: readonly TenantStatus[], engine: strin
       memoryUsedBytes: rows.reduce((s, t) => s + (t.memoryUsedBytes ?? 0), 0),
       cpuPercent: rows.reduce((s, t) => s + (t.cpuPercent ?? 0), 0),
       diskUsedBytes: rows.reduce((s, t) => s + (t.diskUsedBytes ?? 0), 0),
+      dataDisk: null,
+      flags: [],
       reachable: true,
       error: null,
       elapsedMs: null,
@@ -313,5 +320,5 @@ export function buildReport(tenants: TenantStatus[], meta: ReportMeta): StatusRe
 /** An unreachable server outranks a flagged tenant: a cron job must hear that part of the fleet is unseen. */
 export function exitCodeFor(report: StatusReport): number {
   if (report.servers.some((s) => !s.reachable)) return EXIT_UNREACHABLE;
-  return report.flagged.length > 0 ? EXIT_FLAGGED : EXIT_OK;
+  return report.flagged.length > 0 || report.servers.some((s) => s.flags.length > 0) ? EXIT_FLAGGED : EXIT_OK;
 }

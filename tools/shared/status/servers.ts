@@ -4,11 +4,12 @@
  */
 import { FlagRules, flagReasons } from "./flags";
 import { MIB } from "./metrics";
+import { DataDisk, serverDiskReasons } from "./serverDisk";
 import { DesiredTenant, ReportMeta, ServerCapacity, ServerSummary, StatusReport, TenantStatus, buildReport, summariseServers } from "./model";
 
 /** What one server's engine answered: its tenants, or why it could not be asked. */
 export type ServerResult = (
-  | { server: string; engine: string; reachable: true; tenants: TenantStatus[] }
+  | { server: string; engine: string; reachable: true; tenants: TenantStatus[]; /** absent: not measured */ dataDisk?: DataDisk }
   | { server: string; engine: string; reachable: false; error: string; desired: readonly DesiredTenant[] }
 ) & { /** How long the server took to answer or fail, ms. */ elapsedMs?: number };
 
@@ -34,8 +35,11 @@ export function mergeServerResults(results: readonly ServerResult[], meta: Omit<
   report.servers = sorted.map((r) => {
     const rows = tenants.filter((t) => t.server === r.server);
     const summary = summariseServers(rows, r.engine, capacity)[0] ?? emptySummary(r.server, r.engine, capacity[r.server]);
+    const dataDisk = r.reachable ? r.dataDisk ?? null : null;
     return {
       ...summary,
+      dataDisk,
+      flags: serverDiskReasons(dataDisk),
       reachable: r.reachable,
       error: r.reachable ? null : r.error,
       elapsedMs: r.elapsedMs ?? null,
@@ -49,7 +53,7 @@ function emptySummary(server: string, engine: string, cap: ServerCapacity | unde
   return {
     server, engine, tenants: 0, running: 0, flagged: 0, memoryCommittedBytes: 0, memoryCapacityBytes: capacityBytes,
     overcommit: cap?.overcommit ?? null, cpus: cap?.cpus ?? null, commitRatio: capacityBytes === null ? null : 0, memoryUsedBytes: 0,
-    cpuPercent: 0, diskUsedBytes: 0, reachable: true, error: null, elapsedMs: null,
+    cpuPercent: 0, diskUsedBytes: 0, dataDisk: null, flags: [], reachable: true, error: null, elapsedMs: null,
   };
 }
 

@@ -1,6 +1,6 @@
 // npm run move's decisions (tools/move/decide.ts): refusals before any engine, and the roster edit after the copy.
 import { checkHosting } from "../../../../core/check";
-import { chooseMove, rosterTextAfterMove } from "../../../../tools/move/decide";
+import { chooseMove, rosterTextAfterMove, targetVolumes } from "../../../../tools/move/decide";
 
 const config = {
   domain: "claw.example.com",
@@ -28,5 +28,23 @@ describe("chooseMove", () => {
     if (plan === undefined) throw new Error("no plan");
     expect(rosterTextAfterMove(roster[0].text, plan, "b")).toBe("tier: light\nserver: b\n");
     expect(rosterTextAfterMove("tier: light\nserver: a\nport: 18900 # kept\n", plan, "b")).toBe("tier: light\nserver: b\nport: 18900 # kept\n");
+  });
+});
+
+describe("targetVolumes: the new server's volumes keep the tenant's disk budget, or the move is refused", () => {
+  const none = { state: null, credentials: null };
+  const bind = (key: string) => ({ type: "none", o: "bind", device: `/var/lib/openclaw-hosting/disks/alice/${key}` });
+
+  test("diskQuota: image, or volumes that bind into a disk image whatever the config says now: refused, naming the tenant, the mode and the server", () => {
+    const refusal = /^tenant alice's data is in its own disk image \(diskQuota: image\), which npm run move cannot create on server b; plain volumes there would drop its 2048 MB budget\. Nothing was changed\./;
+    expect(targetVolumes({ name: "alice", diskMb: 2048, diskQuota: "image" }, "b", none)).toEqual({ refused: expect.stringMatching(refusal) });
+    expect(targetVolumes({ name: "alice", diskMb: 2048, diskQuota: "off" }, "b", { state: bind("state"), credentials: bind("credentials") })).toEqual({ refused: expect.stringMatching(refusal) });
+  });
+
+  test("xfs sizes are made again on the new server (config or the source's own size option); plain volumes stay plain", () => {
+    const sized = { opts: { state: ["--opt", "size=1984M"], credentials: ["--opt", "size=64M"] } };
+    expect(targetVolumes({ name: "alice", diskMb: 2048, diskQuota: "xfs" }, "b", none)).toEqual(sized);
+    expect(targetVolumes({ name: "alice", diskMb: 2048, diskQuota: "off" }, "b", { state: { size: "1984M" }, credentials: { size: "64M" } })).toEqual(sized);
+    expect(targetVolumes({ name: "alice", diskMb: 2048, diskQuota: "off" }, "b", none)).toEqual({ opts: { state: [], credentials: [] } });
   });
 });

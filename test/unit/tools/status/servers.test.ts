@@ -1,7 +1,7 @@
 // Several servers in one status report: one unreachable server is marked so, with why, its roster
 // tenants listed as unknown (flagged), the others shown as they are, and the exit code says 2.
 import {
-  DesiredTenant, EXIT_FLAGGED, EXIT_OK, EXIT_UNREACHABLE, ServerResult, exitCodeFor, mergeServerResults, tenantStatus, unreachableServers,
+  DesiredTenant, EXIT_FLAGGED, EXIT_OK, EXIT_UNREACHABLE, ServerResult, exitCodeFor, mergeServerResults, parseDf, serverDiskReasons, tenantStatus, unreachableServers,
 } from "../../../../tools/shared/status";
 import { renderJson, renderTable } from "../../../../tools/status/table";
 import * as fs from "fs";
@@ -45,6 +45,23 @@ describe("merging several servers' results", () => {
     ]);
     expect(unreachableServers(r)).toEqual([]);
     expect(exitCodeFor(r)).toBe(EXIT_OK);
+  });
+
+  test("a server filling up: its data disk (df of Docker's data root) at or over 85 % flags the server, in JSON and the table, exit 1", () => {
+    // df -P -k as busybox and coreutils print it; 90 GB used, 8 GB available of 100 GB: 92 %.
+    const df = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n/dev/vda1        104857600 94371840   8388608      92% /data\n";
+    const disk = parseDf(df, "/var/lib/docker");
+    expect(disk).toEqual({ path: "/var/lib/docker", sizeBytes: 107374182400, usedBytes: 96636764160, availableBytes: 8589934592, percent: 92 });
+    expect(() => parseDf("df: /data: No such file or directory\n", "/var/lib/docker")).toThrow(/no filesystem line/);
+    expect(serverDiskReasons(disk)).toEqual(["data disk (/var/lib/docker) at 92%: 90.0 GB used, 8.0 GB free of 100.0 GB (>= 85%)"]);
+    expect(serverDiskReasons({ ...disk, percent: 84 })).toEqual([]);
+    expect(serverDiskReasons(null)).toEqual([]);
+    const r = mergeServerResults([{ ...s1, dataDisk: disk }, s2], META, RULES);
+    expect(r.servers.map((s) => [s.server, s.flags.length, s.dataDisk?.percent ?? null])).toEqual([["s1", 1, 92], ["s2", 0, null]]);
+    expect(r.flagged).toEqual([]); // no tenant is flagged: the server is
+    expect(exitCodeFor(r)).toBe(EXIT_FLAGGED);
+    expect(renderTable(r)).toContain("FLAGGED server s1: data disk (/var/lib/docker) at 92%");
+    expect(JSON.parse(renderJson(r)).servers[0].flags).toEqual(serverDiskReasons(disk));
   });
 
   test("one unreachable: marked with its error, its roster tenants unknown and flagged, the others intact, exit 2", () => {
