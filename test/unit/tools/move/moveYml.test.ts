@@ -13,11 +13,13 @@ import { THREE_SERVERS, serversStack, throwawayStacks } from "../support/stackFi
 
 const writeStack = throwawayStacks("test-move-yml");
 
-// Answers as both engines would for a tenant running on a, with nothing of hers on b yet.
+// Answers as both engines would for a tenant running on a (plain volumes: no driver options),
+// with nothing of hers on b yet.
 const FAKE_DOCKER = `#!/bin/sh
 printf '%s\\t%s\\n' "\${DOCKER_HOST:-local}" "$*" >> "$FAKE_DOCKER_LOG"
 case "$*" in
   "container inspect -f {{.State.Running}} openclaw-alice") echo true ;;
+  "volume inspect -f {{json .Options}} "*) echo null ;;
   "container inspect openclaw-alice"|"volume inspect "*) exit 1 ;;
   *" -c "*) echo "DIR ." ;;
   *" -xf -") cat >/dev/null ;;
