@@ -140,7 +140,12 @@ function iptablesRules(chain: string, family: 4 | 6 = 4): Promise<string[]> {
 
 async function removeNamespaces(): Promise<void> {
   for (const p of nsListeners.splice(0)) p.kill("SIGKILL");
-  for (const n of NAMESPACES) await sh("ip", ["netns", "delete", n.ns]);
+  for (const n of NAMESPACES) {
+    await sh("ip", ["netns", "delete", n.ns]);
+    // A listener left by an interrupted run keeps its namespace, and so the veth pair, alive after the
+    // name is gone: deleting the host's end removes the pair (seen: "RTNETLINK answers: File exists").
+    await sh("ip", ["link", "delete", n.hostIf]);
+  }
 }
 
 /** Deletes this suite's tenant disk image (the explicit deleteData act does this in the program). */

@@ -228,7 +228,7 @@ describe("npm start past its checks, with a stand-in Pulumi CLI on PATH", () => 
     expect(r.stdout).toContain("alice   https://alice.claw.localhost:8443  18879  standard  active");
     expect(r.stdout).toContain("carol   https://carol.claw.localhost:8443  18862  heavy     suspended (answers 503)");
     expect(r.stdout).toContain("A tenant's gateway token (give each tenant only its own):\n  pulumi stack output --show-secrets gatewayTokens --stack dev\n");
-    expect(r.stdout).toContain("caddy trust --address localhost:2019");
+    expect(r.stdout).toContain("caddy trust --address 'localhost:2019'");
     expect(`${r.stdout}${r.stderr}`).not.toContain("fake-token");
 
     // `pulumi version` (the launcher's look at PATH, then the SDK's own check), then create-or-select.
