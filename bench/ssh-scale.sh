@@ -6,9 +6,10 @@
 #     bash bench/ssh-scale.sh status 10 [BEFORE_CHECKOUT]; bash bench/ssh-scale.sh replay 100; bash test/machinery/servers-env.sh down'
 #
 # status N [BEFORE]: N idle labelled containers on server 1, then `npm run status` over ssh:// with
-#   this checkout (and BEFORE, another checkout of the repo, if given): wall time, ssh processes
-#   started, and ssh handshakes the server accepted (its sshd log).
-# replay N [CONC]: a stock sshd (MaxStartups 10:30:100, MaxSessions 10) next to server 1's on port
+#   this checkout (and BEFORE, another checkout of the repo, if given) and over the server's local
+#   socket: wall time, ssh processes started, and ssh handshakes the server accepted (its sshd log);
+#   then 5 dashboard refreshes over ssh:// and over the local socket (bench/sshRefresh.ts).
+# replay N [CONC]: (REPLAY_MODES, default "plain mux gate") a stock sshd (MaxStartups 10:30:100, MaxSessions 10) next to server 1's on port
 #   2222; N tenants' worth of the program's engine calls (4 Docker API connections each, as the
 #   provider makes them: `ssh ... docker system dial-stdio`) plus 1 remote command each, CONC
 #   (default 10, Pulumi's usual --parallel) at a time; failed connections counted, without and with
@@ -35,19 +36,23 @@ status_bench() {
   # Counts every ssh the client starts, then runs the servers' own ssh (their key and known hosts).
   printf '#!/bin/sh\necho x >> %s/count\nexec %s "$@"\n' "$WORK" "$SSH" >"$WORK/ssh"
   chmod 755 "$WORK/ssh"
-  local label dir
-  for label in before after; do
+  local label dir engine
+  for label in before after local; do
     if [ "$label" = before ]; then dir="$before"; else dir="$PWD"; fi
     [ -n "$dir" ] || continue
+    # "local": the same tenants over the server's own socket, what status costs run on the server.
+    if [ "$label" = local ]; then engine="$ENGINE"; else engine="ssh://root@$HOST"; fi
     : >"$WORK/count"
     local a0 t0 t1 a1 code
     a0="$(accepted "$LOG")"; t0="$(now_ms)"
-    (cd "$dir" && DOCKER_HOST="ssh://root@$HOST" OPENCLAW_STATUS_SSH="$WORK/ssh" npx ts-node --transpile-only tools/status/main.ts --json --timeout 20000 >"$WORK/$label.json" 2>"$WORK/$label.err")
+    (cd "$dir" && DOCKER_HOST="$engine" OPENCLAW_STATUS_SSH="$WORK/ssh" npx ts-node --transpile-only tools/status/main.ts --json --timeout 20000 >"$WORK/$label.json" 2>"$WORK/$label.err")
     code=$?; t1="$(now_ms)"; sleep 1; a1="$(accepted "$LOG")"
     local timedout
     timedout="$(grep -c "timed out" "$WORK/$label.json" "$WORK/$label.err" | awk -F: '{s+=$2} END {print s}')"
-    echo "status $label: $n tenants, exit $code, $((t1 - t0)) ms, ssh processes $(wc -l <"$WORK/count"), handshakes accepted by sshd $((a1 - a0)), 'timed out' mentions $timedout"
+    echo "status $label: $n tenants, exit $code, $((t1 - t0)) ms, ssh processes $(wc -l <"$WORK/count"), handshakes accepted by sshd $((a1 - a0)), 'timed out' mentions $timedout, rows $(jq '.tenants | length' "$WORK/$label.json" 2>/dev/null)"
   done
+  # A dashboard refresh (the kept connection, as `npm run dashboard` keeps it), over ssh and locally.
+  OPENCLAW_STATUS_SSH="$WORK/ssh" npx ts-node --transpile-only bench/sshRefresh.ts 5 "ssh://root@$HOST" "$ENGINE"
   for i in $(seq 1 "$n"); do DOCKER_HOST="$ENGINE" docker rm -f "openclaw-bench-t$i" >/dev/null 2>&1 || true; done
 }
 
@@ -63,11 +68,20 @@ replay_bench() {
   local kh; kh="$(dirname "$OPENCLAW_SERVERS_KEY")/known_hosts"
   grep -q "^\[$HOST\]:2222 " "$kh" || ssh-keyscan -T 5 -p 2222 "$HOST" 2>/dev/null >>"$kh"
   local mode
-  for mode in plain mux; do
-    local mux_opts=()
-    if [ "$mode" = mux ]; then
-      mkdir -m 700 "$WORK/cm"
+  local modes="${REPLAY_MODES:-plain mux gate}"
+  for mode in $modes; do
+    local mux_opts=() retry_dials=1
+    if [ "$mode" != plain ]; then
+      rm -rf "$WORK/cm"; mkdir -m 700 "$WORK/cm"
       mux_opts=(-o ControlMaster=auto -o "ControlPath=$WORK/cm/%C" -o ControlPersist=60)
+    fi
+    if [ "$mode" = gate ]; then
+      # What the program gives the provider now (core/dockerHost.ts providerSshOpts): the shared
+      # connection plus the gate (program/sshGate.js) for the calls it cannot carry.
+      mux_opts+=(-o "'ProxyCommand=$(command -v node) $PWD/program/sshGate.js 6 300 %h %p'" -o ConnectTimeout=330)
+      # The command provider dials again on failure: 10 dials, waits 150 ms growing 1.5x to 5 s
+      # (pulumi-command remote/connection.go, dialErrorLimit's default, with pulumi's retry.Until).
+      retry_dials=10
     fi
     # One tenant: 4 engine connections (volume, volume, network, container), as the provider makes
     # them, then 1 remote command (its own connection: the command provider dials each one).
@@ -75,19 +89,25 @@ replay_bench() {
 #!/bin/bash
 fail=0
 for k in 1 2 3 4; do
-  timeout 60 "$SSH" -p 2222 ${mux_opts[*]} -T -- $HOST docker system dial-stdio >/dev/null 2>>"$WORK/$mode.err" < <(printf 'GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n') || fail=\$((fail + 1))
+  timeout 600 "$SSH" -p 2222 ${mux_opts[*]} -T -- $HOST docker system dial-stdio >/dev/null 2>>"$WORK/$mode.err" < <(printf 'GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n') || fail=\$((fail + 1))
 done
-timeout 60 "$SSH" -p 2222 -T -- $HOST true 2>>"$WORK/$mode.err" || fail=\$((fail + 1))
+delay=0.1; ok=0
+for d in \$(seq 1 $retry_dials); do
+  if timeout 60 "$SSH" -p 2222 -T -- $HOST true 2>>"$WORK/$mode.err"; then ok=1; break; fi
+  delay=\$(awk -v d=\$delay 'BEGIN { d *= 1.5; if (d > 5) d = 5; print d }'); sleep \$delay
+done
+[ \$ok = 1 ] || fail=\$((fail + 1))
 echo \$fail
 EOF
     chmod 755 "$WORK/tenant.sh"
-    : >"$WORK/$mode.err"
+    : >"$WORK/$mode.err"; export OPENCLAW_SSH_GATE_HOME="$WORK/gate-home"
     local a0 t0 t1 a1 failed
     a0="$(accepted "$WORK/stock.log")"; t0="$(now_ms)"
     failed="$(seq 1 "$n" | xargs -P "$conc" -I{} "$WORK/tenant.sh" | awk '{s+=$1} END {print s+0}')"
     t1="$(now_ms)"; a1="$(accepted "$WORK/stock.log")"
-    [ "$mode" = mux ] && "$SSH" -p 2222 -o "ControlPath=$WORK/cm/%C" -O exit "$HOST" 2>/dev/null
-    echo "replay $mode: $n tenants x (4 engine + 1 command) connections at concurrency $conc on a stock sshd: $failed of $((n * 5)) failed, $((t1 - t0)) ms, handshakes $((a1 - a0)), refused: $(grep -c kex_exchange_identification "$WORK/$mode.err")"
+    echo "  most frequent errors ($mode):"; sed 's/[0-9a-f]\{40\}/HASH/; s/tmp\.[A-Za-z0-9]*/tmp.X/' "$WORK/$mode.err" | sort | uniq -c | sort -rn | head -4
+    [ "$mode" != plain ] && "$SSH" -p 2222 -o "ControlPath=$WORK/cm/%C" -O exit "$HOST" 2>/dev/null
+    echo "replay $mode: $n tenants x (4 engine + 1 command) connections at concurrency $conc on a stock sshd: $failed of $((n * 5)) failed, $((t1 - t0)) ms, handshakes $((a1 - a0)), refused handshakes (retried or failed): $(grep -c kex_exchange_identification "$WORK/$mode.err")"
   done
   kill "$(cat "$WORK/stock.pid")" 2>/dev/null
 }

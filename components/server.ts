@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { providerSshOpts, sshDockerHost } from "../core/dockerHost";
 import { ServerPlan } from "../core/plan";
 import { serverResourceNames } from "../core/servers";
+import { providerSshGate } from "../program/providerSsh";
 import { ServerConnection } from "../program/serverCommand";
 import { EgressGuard } from "./egressGuard";
 import { Edge } from "./edge";
@@ -55,7 +56,7 @@ export class Server extends pulumi.ComponentResource {
         // One shared ssh connection per server for all of the provider's Docker calls (see
         // providerSshOpts; index.ts creates its directory). A changed sshOpts updates the provider
         // only, never the resources it manages (test/program/upgrade.test.ts).
-        : { host: sshDockerHost(ssh.user, ssh.host, ssh.port), sshOpts: providerSshOpts(ssh.privateKeyPath) },
+        : { host: sshDockerHost(ssh.user, ssh.host, ssh.port), sshOpts: providerSshOpts(ssh.privateKeyPath, providerSshGate()) },
     );
     const guard = new EgressGuard(
       names.egressGuard,

@@ -1,3 +1,5 @@
+import { shellWord } from "./shell";
+
 /** Where the Docker engine is, read from DOCKER_HOST the way the docker CLI reads it. */
 
 /** A command-line or DOCKER_HOST value that cannot be used. */
@@ -112,11 +114,35 @@ export const PROVIDER_SSH_CONTROL_DIR = "~/.ssh/openclaw-mux";
 export const PROVIDER_SSH_PERSIST_SECONDS = 60;
 
 /**
+ * How many direct ssh connections the Docker provider opens to one server at a time (the rest
+ * wait, up to `waitSeconds`): below a stock sshd's MaxStartups (10), which drops the handshakes
+ * past it, with room for the tools and the command provider's connections. Measured in
+ * bench/ssh-scale.sh (docs/servers.md).
+ */
+export const PROVIDER_SSH_SLOTS = 6;
+export const PROVIDER_SSH_WAIT_SECONDS = 300;
+
+/** The gate ssh runs as its ProxyCommand (program/sshGate.js), by absolute paths. */
+export interface SshGate {
+  node: string;
+  script: string;
+  slots: number;
+  waitSeconds: number;
+}
+
+/** ssh expands %h and %p to the server's address and port. */
+export function sshGateCommand(gate: SshGate): string {
+  return [gate.node, gate.script, String(gate.slots), String(gate.waitSeconds)].map(shellWord).join(" ") + " %h %p";
+}
+
+/**
  * The Docker provider's sshOpts: its key, never prompting, and one shared connection per server
  * (see SshMux) for all of its `docker system dial-stdio` calls, so a first `up` of many tenants
- * makes one ssh handshake per server instead of one per Docker call (sshd's MaxStartups).
+ * makes one ssh handshake per server instead of one per Docker call (sshd's MaxStartups). The
+ * shared connection carries only the server's MaxSessions (10) calls at once; the others open
+ * their own connections, which go through the gate so that they wait instead of being dropped.
  */
-export function providerSshOpts(privateKeyPath: string | undefined): string[] {
+export function providerSshOpts(privateKeyPath: string | undefined, gate: SshGate): string[] {
   return [
     ...(privateKeyPath !== undefined ? ["-i", privateKeyPath] : []),
     "-o", "BatchMode=yes",
@@ -125,5 +151,9 @@ export function providerSshOpts(privateKeyPath: string | undefined): string[] {
     "-o", `ControlPersist=${PROVIDER_SSH_PERSIST_SECONDS}`,
     "-o", `ServerAliveInterval=${SSH_ALIVE.intervalSeconds}`,
     "-o", `ServerAliveCountMax=${SSH_ALIVE.countMax}`,
+    "-o", `ProxyCommand=${sshGateCommand(gate)}`,
+    // ssh counts a ProxyCommand's wait for the server's banner against ConnectTimeout (an
+    // operator's ssh config may set a short one): allow the gate's whole wait.
+    "-o", `ConnectTimeout=${gate.waitSeconds + 30}`,
   ];
 }

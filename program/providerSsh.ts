@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROVIDER_SSH_CONTROL_DIR } from "../core/dockerHost";
+import { PROVIDER_SSH_CONTROL_DIR, PROVIDER_SSH_SLOTS, PROVIDER_SSH_WAIT_SECONDS, SshGate } from "../core/dockerHost";
 
 /**
  * Creates it (0700, in ~/.ssh) before the provider runs ssh: ssh exits when the directory of a
@@ -19,4 +19,12 @@ export function ensureProviderSshControlDir(home: string = os.userInfo().homedir
   }
   fs.chmodSync(dir, 0o700);
   return dir;
+}
+
+/**
+ * The gate the provider's ssh runs as its ProxyCommand (program/sshGate.js): this Node.js and this
+ * checkout's script, by absolute path, since ssh starts it from wherever the provider runs.
+ */
+export function providerSshGate(): SshGate {
+  return { node: process.execPath, script: path.join(__dirname, "sshGate.js"), slots: PROVIDER_SSH_SLOTS, waitSeconds: PROVIDER_SSH_WAIT_SECONDS };
 }

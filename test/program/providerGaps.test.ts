@@ -37,7 +37,7 @@ describe.each(Object.keys(runs) as (keyof typeof runs)[])("gateway containers (%
 });
 
 describe("the Docker provider of a server reached over SSH", () => {
-  test("shares one ssh connection per server (multiplexing in a private directory, bounded in time) for all its Docker calls", async () => {
+  test("shares one ssh connection per server (multiplexing in a private directory, bounded in time) for all its Docker calls, and gates the connections of its own it opens past that", async () => {
     const run = await runs.servers();
     const remote = run.resources.filter((r) => r.type === "pulumi:providers:docker" && typeof r.inputs.host === "string" && r.inputs.host.startsWith("ssh://"));
     expect(remote.map((r) => r.name).sort()).toEqual(["server-b", "server-c"]);
@@ -46,6 +46,7 @@ describe("the Docker provider of a server reached over SSH", () => {
         "-i", "test/program/fixtures/not-a-key", "-o", "BatchMode=yes",
         "-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/openclaw-mux/%C", "-o", "ControlPersist=60",
         "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
+        "-o", `ProxyCommand='${process.execPath}' '${path.resolve(__dirname, "../../program/sshGate.js")}' '6' '300' %h %p`, "-o", "ConnectTimeout=330",
       ]);
     }
   });

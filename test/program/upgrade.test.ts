@@ -1,5 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
+import { sshGateCommand } from "../../core/dockerHost";
+import { providerSshGate } from "../../program/providerSsh";
 import { CapturedResource, runProgram } from "../support/program";
 import {
   SERVERS_CONFIG, SERVERS_PREVIOUS_OUTPUTS, UPGRADE_CONFIGS, UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS,
@@ -47,10 +49,14 @@ const DELIBERATE_OPTIONS: Record<string, Partial<Recorded["options"]>> = {
  *   ForcesProviderReplace (pulumi/pulumi-terraform-bridge#1683), and pulumi-docker's
  *   provider/resources.go marks none (its Config overrides name only `host` and `registry_auth`).
  *   The resources keep their state and the next Docker call uses the new options.
+ * - and then the gate (program/sshGate.js) as its ProxyCommand, so the calls the shared connection
+ *   cannot carry wait for a connection slot instead of being dropped by sshd (issue 21). The same
+ *   kind of provider update.
  */
 const PROVIDER_MUX_OPTS = [
   "-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/openclaw-mux/%C", "-o", "ControlPersist=60",
   "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
+  "-o", `ProxyCommand=${sshGateCommand(providerSshGate())}`, "-o", "ConnectTimeout=330",
 ];
 const DELIBERATE_INPUTS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
   "pulumi:providers:docker": (inputs) =>

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * The Docker provider's ssh ProxyCommand (core/dockerHost.ts providerSshOpts): at most SLOTS direct
+ * ssh connections to one server at a time from this machine; the rest wait their turn instead of
+ * being dropped.
+ *
+ * Why: under `pulumi up` at Pulumi's default (unbounded) parallelism, a first `up` of many tenants
+ * starts hundreds of `ssh ... docker system dial-stdio` at once. The shared connection
+ * (ControlMaster) carries only the server's MaxSessions (10) of them; the rest fall back to
+ * connections of their own, and a stock sshd drops unauthenticated connections past MaxStartups
+ * (10:30:100): "kex_exchange_identification: Connection closed by remote host", a failed Docker
+ * call. Waiting here keeps the number of handshakes in flight below that limit.
+ *
+ * Plain JavaScript on purpose: ssh starts it once per connection, and ts-node's start would cost a
+ * second each time. A slot is a unix socket this process listens on for as long as its connection
+ * lives: the kernel frees it when the process dies, however it dies (a socket file left behind
+ * refuses connections, and is taken over).
+ *
+ * usage: sshGate.js SLOTS WAIT_SECONDS HOST PORT   (ssh gives HOST and PORT as %h %p)
+ */
+"use strict";
+const fs = require("fs");
+const net = require("net");
+const os = require("os");
+const path = require("path");
+const crypto = require("crypto");
+
+const [slotsText, waitText, host, portText] = process.argv.slice(2);
+const slots = Number(slotsText);
+const waitSeconds = Number(waitText);
+const port = Number(portText);
+if (!Number.isInteger(slots) || slots < 1 || !Number.isFinite(waitSeconds) || waitSeconds <= 0 || !host || !Number.isInteger(port)) {
+  process.stderr.write("usage: sshGate.js SLOTS WAIT_SECONDS HOST PORT\n");
+  process.exit(2);
+}
+
+// Beside the provider's ControlPath sockets: ~/.ssh/openclaw-mux (0700, made by the program).
+// One folder per server; a hash keeps the socket path under the kernel's 108-byte limit.
+const home = process.env.OPENCLAW_SSH_GATE_HOME || os.userInfo().homedir;
+const dir = path.join(home, ".ssh", "openclaw-mux", `gate-${crypto.createHash("sha256").update(`${host}:${port}`).digest("hex").slice(0, 16)}`);
+fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+
+/** Listens on slot `i`'s socket; resolves to the server holding it, or null when another process does. */
+function take(i) {
+  const file = path.join(dir, `slot-${i}.sock`);
+  return new Promise((resolve) => {
+    const holder = net.createServer((c) => c.destroy());
+    holder.once("error", (err) => {
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== "EADDRINUSE") return resolve(null);
+      // Someone's socket file: alive if it answers, left behind by a dead process if refused.
+      const probe = net.connect(file);
+      probe.once("connect", () => { probe.destroy(); resolve(null); });
+      probe.once("error", () => {
+        try { fs.unlinkSync(file); } catch { /* another waiter took it over first */ }
+        resolve(null); // tried again on the next round
+      });
+    });
+    holder.listen(file, () => resolve(holder));
+  });
+}
+
+async function acquire() {
+  const deadline = Date.now() + waitSeconds * 1000;
+  const start = Math.floor(Math.random() * slots); // spread the waiters over the slots
+  for (;;) {
+    for (let k = 0; k < slots; k++) {
+      const held = await take((start + k) % slots);
+      if (held !== null) return held;
+    }
+    if (Date.now() > deadline) {
+      process.stderr.write(`openclaw ssh gate: waited ${waitSeconds} s for one of ${slots} connection slots to ${host}:${port}; another run may be holding them\n`);
+      process.exit(255);
+    }
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 150));
+  }
+}
+
+acquire().then((held) => {
+  const socket = net.connect({ host, port, allowHalfOpen: true });
+  socket.once("error", (err) => {
+    process.stderr.write(`openclaw ssh gate: ${host}:${port}: ${err.message}\n`);
+    process.exit(255);
+  });
+  socket.once("connect", () => {
+    process.stdin.pipe(socket);
+    socket.pipe(process.stdout);
+  });
+  // The connection is over when the server closes it; ssh closing our stdin half-closes it.
+  socket.once("close", () => {
+    held.close();
+    process.stdout.write("", () => process.exit(0)); // after what the server said is written out
+  });
+});
