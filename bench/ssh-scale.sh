@@ -78,7 +78,7 @@ replay_bench() {
     if [ "$mode" = gate ]; then
       # What the program gives the provider now (core/dockerHost.ts providerSshOpts): the shared
       # connection plus the gate (program/sshGate.js) for the calls it cannot carry.
-      mux_opts+=(-o "'ProxyCommand=$(command -v node) $PWD/program/sshGate.js 6 300 %h %p'" -o ConnectTimeout=330)
+      mux_opts+=(-o "'ProxyCommand=$(command -v node) $PWD/program/sshGate.js 6 900 %h %p'" -o ConnectTimeout=930)
       # The command provider dials again on failure: 10 dials, waits 150 ms growing 1.5x to 5 s
       # (pulumi-command remote/connection.go, dialErrorLimit's default, with pulumi's retry.Until).
       retry_dials=10

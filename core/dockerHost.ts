@@ -120,7 +120,7 @@ export const PROVIDER_SSH_PERSIST_SECONDS = 60;
  * bench/ssh-scale.sh (docs/servers.md).
  */
 export const PROVIDER_SSH_SLOTS = 6;
-export const PROVIDER_SSH_WAIT_SECONDS = 300;
+export const PROVIDER_SSH_WAIT_SECONDS = 900;
 
 /** The gate ssh runs as its ProxyCommand (program/sshGate.js), by absolute paths. */
 export interface SshGate {

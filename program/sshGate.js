@@ -18,6 +18,8 @@
  * refuses connections, and is taken over).
  *
  * usage: sshGate.js SLOTS WAIT_SECONDS HOST PORT   (ssh gives HOST and PORT as %h %p)
+ * WAIT_SECONDS bounds the whole wait: for a slot, then retries of a connection the server closes
+ * before its banner.
  */
 "use strict";
 const fs = require("fs");
@@ -60,8 +62,10 @@ function take(i) {
   });
 }
 
+/** One bound for the whole wait (a slot, then a server that speaks): ssh's ConnectTimeout is above it. */
+const deadline = Date.now() + waitSeconds * 1000;
+
 async function acquire() {
-  const deadline = Date.now() + waitSeconds * 1000;
   const start = Math.floor(Math.random() * slots); // spread the waiters over the slots
   for (;;) {
     for (let k = 0; k < slots; k++) {
@@ -76,16 +80,47 @@ async function acquire() {
   }
 }
 
-acquire().then((held) => {
-  const socket = net.connect({ host, port, allowHalfOpen: true });
+/**
+ * A connection on which the server has spoken. A stock sshd under load (past MaxStartups) accepts
+ * and then closes a connection before its banner; that is retried here, unseen by ssh, instead of
+ * failing the Docker call. Resolves with the socket and the server's first bytes.
+ */
+async function connectSpoken() {
+  let delay = 200;
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await new Promise((resolve) => {
+      const socket = net.connect({ host, port, allowHalfOpen: true });
+      const closed = () => { socket.destroy(); resolve({ error: "closed before its banner" }); };
+      socket.once("data", (first) => {
+        socket.pause();
+        for (const event of ["end", "close", "error"]) socket.removeAllListeners(event);
+        resolve({ socket, first });
+      });
+      socket.once("error", (err) => { socket.destroy(); resolve({ error: err.message }); });
+      // Half-open sockets see the server's close as "end" only.
+      socket.once("end", closed);
+      socket.once("close", closed);
+    });
+    if ("socket" in outcome) return outcome;
+    if (Date.now() + delay > deadline) {
+      process.stderr.write(`openclaw ssh gate: ${host}:${port}: ${outcome.error} (${attempt} attempts)\n`);
+      process.exit(255);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 5000);
+  }
+}
+
+acquire().then(async (held) => {
+  const { socket, first } = await connectSpoken();
   socket.once("error", (err) => {
     process.stderr.write(`openclaw ssh gate: ${host}:${port}: ${err.message}\n`);
     process.exit(255);
   });
-  socket.once("connect", () => {
-    process.stdin.pipe(socket);
-    socket.pipe(process.stdout);
-  });
+  process.stdout.write(first);
+  process.stdin.pipe(socket);
+  socket.pipe(process.stdout);
+  socket.resume();
   // The connection is over when the server closes it; ssh closing our stdin half-closes it.
   socket.once("close", () => {
     held.close();

@@ -46,7 +46,7 @@ describe("the Docker provider of a server reached over SSH", () => {
         "-i", "test/program/fixtures/not-a-key", "-o", "BatchMode=yes",
         "-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/openclaw-mux/%C", "-o", "ControlPersist=60",
         "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
-        "-o", `ProxyCommand='${process.execPath}' '${path.resolve(__dirname, "../../program/sshGate.js")}' '6' '300' %h %p`, "-o", "ConnectTimeout=330",
+        "-o", `ProxyCommand='${process.execPath}' '${path.resolve(__dirname, "../../program/sshGate.js")}' '6' '900' %h %p`, "-o", "ConnectTimeout=930",
       ]);
     }
   });

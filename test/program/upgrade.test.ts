@@ -56,7 +56,7 @@ const DELIBERATE_OPTIONS: Record<string, Partial<Recorded["options"]>> = {
 const PROVIDER_MUX_OPTS = [
   "-o", "ControlMaster=auto", "-o", "ControlPath=~/.ssh/openclaw-mux/%C", "-o", "ControlPersist=60",
   "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
-  "-o", `ProxyCommand=${sshGateCommand(providerSshGate())}`, "-o", "ConnectTimeout=330",
+  "-o", `ProxyCommand=${sshGateCommand(providerSshGate())}`, "-o", "ConnectTimeout=930",
 ];
 const DELIBERATE_INPUTS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
   "pulumi:providers:docker": (inputs) =>

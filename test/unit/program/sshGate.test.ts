@@ -35,10 +35,20 @@ describe("the ssh gate (program/sshGate.js)", () => {
   let port: number;
   let open = 0;
   let most = 0;
+  let dropNext = 0;
+  let dropped = 0;
 
   beforeAll(async () => {
     // Stands in for sshd: answers each connection after a while, counting how many are open at once.
     server = net.createServer({ allowHalfOpen: true }, (c) => {
+      // Like sshd past MaxStartups: the first connections after `dropNext` is set are closed unanswered.
+      if (dropNext > 0) {
+        dropNext--;
+        dropped++;
+        c.destroy();
+        return;
+      }
+      c.write("SSH-2.0-stand-in\n"); // sshd speaks first
       open++;
       most = Math.max(most, open);
       let got = "";
@@ -58,7 +68,7 @@ describe("the ssh gate (program/sshGate.js)", () => {
 
   test("20 connections at once through 3 slots: every one is carried, never more than 3 open", async () => {
     const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => gate(home, 3, 60, port, `c${i}`)));
-    expect(runs.map((r) => r.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `echo:c${i}`));
+    expect(runs.map((r) => r.stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `SSH-2.0-stand-in\necho:c${i}`));
     expect(runs.every((r) => r.code === 0)).toBe(true);
     expect(most).toBeLessThanOrEqual(3);
     expect(most).toBeGreaterThanOrEqual(2); // they do run side by side
@@ -75,7 +85,15 @@ describe("the ssh gate (program/sshGate.js)", () => {
     await new Promise<void>((r) => holder.once("close", () => r()));
     expect(fs.existsSync(file)).toBe(true);
     const run = await gate(home, 1, 10, port, "after");
-    expect(run).toMatchObject({ code: 0, stdout: "echo:after" });
+    expect(run).toMatchObject({ code: 0, stdout: "SSH-2.0-stand-in\necho:after" });
+  }, 30_000);
+
+  test("a connection the server closes before its banner (sshd past MaxStartups) is tried again, unseen by ssh", async () => {
+    dropNext = 2;
+    dropped = 0;
+    const run = await gate(home, 1, 30, port, "retried");
+    expect(dropped).toBe(2);
+    expect(run).toMatchObject({ code: 0, stdout: "SSH-2.0-stand-in\necho:retried" });
   }, 30_000);
 
   test("a gate that cannot get a slot in time fails loudly, naming the server and the slots", async () => {
