@@ -53,8 +53,8 @@ describe("the ssh gate (program/sshGate.js)", () => {
       most = Math.max(most, open);
       let got = "";
       c.on("data", (d: Buffer) => (got += d.toString()));
-      c.on("end", () => setTimeout(() => c.end(`echo:${got}`), 150));
-      c.on("close", () => open--);
+      // Counted closed when it answers: before the gate can see the close and free its slot.
+      c.on("end", () => setTimeout(() => { open--; c.end(`echo:${got}`); }, 150));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     port = (server.address() as net.AddressInfo).port;
