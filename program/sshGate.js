@@ -14,8 +14,8 @@
  *
  * Plain JavaScript on purpose: ssh starts it once per connection, and ts-node's start would cost a
  * second each time. A slot is a unix socket this process listens on for as long as its connection
- * lives: the kernel frees it when the process dies, however it dies (a socket file left behind
- * refuses connections, and is taken over).
+ * lives: the kernel stops listening when the process dies, however it dies, and a socket file left
+ * behind refuses connections and is cleared (see clearIfLeftBehind).
  *
  * usage: sshGate.js SLOTS WAIT_SECONDS HOST PORT   (ssh gives HOST and PORT as %h %p)
  * WAIT_SECONDS bounds the whole wait: for a slot, then retries of a connection the server closes
@@ -43,22 +43,58 @@ const home = process.env.OPENCLAW_SSH_GATE_HOME || os.userInfo().homedir;
 const dir = path.join(home, ".ssh", "openclaw-mux", `gate-${crypto.createHash("sha256").update(`${host}:${port}`).digest("hex").slice(0, 16)}`);
 fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 
-/** Listens on slot `i`'s socket; resolves to the server holding it, or null when another process does. */
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** How a connection to a slot's socket ends: "live" (someone holds it), "refused" or "gone". */
+function probe(file) {
+  return new Promise((resolve) => {
+    const c = net.connect(file);
+    c.once("connect", () => { c.destroy(); resolve("live"); });
+    c.once("error", (err) => resolve(/** @type {NodeJS.ErrnoException} */ (err).code === "ECONNREFUSED" ? "refused" : "gone"));
+  });
+}
+
+function inode(file) {
+  try { return fs.statSync(file).ino; } catch { return null; }
+}
+
+/**
+ * A socket file that nobody listens on was left by a process that died without closing it. Taken
+ * away only when it refuses twice, 300 ms apart, and is still the same file: a new holder between
+ * its bind and its listen also refuses, for a moment.
+ */
+async function clearIfLeftBehind(file) {
+  const first = inode(file);
+  if (first === null || (await probe(file)) !== "refused") return;
+  await sleep(300);
+  if ((await probe(file)) === "refused" && inode(file) === first) {
+    try { fs.unlinkSync(file); } catch { /* another waiter cleared it first */ }
+  }
+}
+
+/** The slot this process holds, cleared when it exits however it exits (Node unlinks it on close()). */
+let heldFile = null;
+let heldInode = null;
+process.on("exit", () => {
+  if (heldFile !== null && inode(heldFile) === heldInode) {
+    try { fs.unlinkSync(heldFile); } catch { /* already gone */ }
+  }
+});
+
+/** Listens on slot `i`'s socket; resolves to the server holding it, or null when it is taken. */
 function take(i) {
   const file = path.join(dir, `slot-${i}.sock`);
   return new Promise((resolve) => {
     const holder = net.createServer((c) => c.destroy());
     holder.once("error", (err) => {
-      if (/** @type {NodeJS.ErrnoException} */ (err).code !== "EADDRINUSE") return resolve(null);
-      // Someone's socket file: alive if it answers, left behind by a dead process if refused.
-      const probe = net.connect(file);
-      probe.once("connect", () => { probe.destroy(); resolve(null); });
-      probe.once("error", () => {
-        try { fs.unlinkSync(file); } catch { /* another waiter took it over first */ }
-        resolve(null); // tried again on the next round
-      });
+      if (/** @type {NodeJS.ErrnoException} */ (err).code === "EADDRINUSE") void clearIfLeftBehind(file).then(() => resolve(null));
+      else resolve(null);
     });
-    holder.listen(file, () => resolve(holder));
+    holder.listen(file, () => {
+      heldFile = file;
+      heldInode = inode(file);
+      resolve(holder);
+    });
   });
 }
 
@@ -76,7 +112,7 @@ async function acquire() {
       process.stderr.write(`openclaw ssh gate: waited ${waitSeconds} s for one of ${slots} connection slots to ${host}:${port}; another run may be holding them\n`);
       process.exit(255);
     }
-    await new Promise((r) => setTimeout(r, 50 + Math.random() * 150));
+    await sleep(50 + Math.random() * 150);
   }
 }
 
@@ -106,7 +142,7 @@ async function connectSpoken() {
       process.stderr.write(`openclaw ssh gate: ${host}:${port}: ${outcome.error} (${attempt} attempts)\n`);
       process.exit(255);
     }
-    await new Promise((r) => setTimeout(r, delay));
+    await sleep(delay);
     delay = Math.min(delay * 2, 5000);
   }
 }
@@ -123,6 +159,7 @@ acquire().then(async (held) => {
   socket.resume();
   // The connection is over when the server closes it; ssh closing our stdin half-closes it.
   socket.once("close", () => {
+    heldFile = null; // close() unlinks it; a later file at that path is another holder's
     held.close();
     process.stdout.write("", () => process.exit(0)); // after what the server said is written out
   });
