@@ -196,6 +196,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     httpPort: caddy.ports?.http,
     httpsPort: caddy.ports?.https,
     storageDir: caddy.storageDir,
+    tls: config.tls,
   };
   // The renderer refuses structure-changing text itself; its refusal is a problem like any other.
   const siteOf = (t: TenantPlan): EdgeSite => ({ host: t.host, port: t.port, state: t.state });
