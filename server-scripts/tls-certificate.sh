@@ -61,12 +61,16 @@ write_status() {
   if [ "${MODE:-perTenant}" = wildcard ] && [ -f "$LIVE/wildcard.crt" ]; then
     entries+=("{\"name\":\"*.$DOMAIN\",\"source\":\"lego\",\"notAfter\":\"$(not_after "$LIVE/wildcard.crt")\",\"serial\":\"$(serial "$LIVE/wildcard.crt")\"}")
   fi
-  if [ -n "${CADDY_STORAGE:-}" ] && [ -d "$CADDY_STORAGE/certificates" ]; then
+  # A certificate that cannot be read is left out (the record never stops an apply or the timer), and
+  # so are those of Caddy's internal CA (localCerts: 12-hour certificates Caddy renews itself).
+  if [ -n "${CADDY_STORAGE:-}" ] && [ -d "$CADDY_STORAGE/certificates" ] && command -v openssl >/dev/null 2>&1; then
+    local end sn
     while IFS= read -r f; do
       name=$(basename "$f" .crt)
       case $name in *[!A-Za-z0-9.*_-]*) continue;; esac
-      entries+=("{\"name\":\"$name\",\"source\":\"caddy\",\"notAfter\":\"$(not_after "$f")\",\"serial\":\"$(serial "$f")\"}")
-    done < <(find "$CADDY_STORAGE/certificates" -mindepth 3 -maxdepth 3 -name '*.crt' -type f 2>/dev/null | sort)
+      end=$(not_after "$f" 2>/dev/null) && sn=$(serial "$f" 2>/dev/null) || continue
+      entries+=("{\"name\":\"$name\",\"source\":\"caddy\",\"notAfter\":\"$end\",\"serial\":\"$sn\"}")
+    done < <(find "$CADDY_STORAGE/certificates" -mindepth 3 -maxdepth 3 -name '*.crt' -type f -not -path '*/certificates/local/*' 2>/dev/null | sort)
   fi
   local renewal=null
   if [ -n "${RENEWAL_RESULT:-}" ]; then
