@@ -58,14 +58,14 @@ export async function dataDiskOf(docker: Docker, timeoutMs: number): Promise<Dat
  * without the folder gives an error instead of an empty folder Docker would create. undefined when
  * no tenant image is there or the server has no record yet.
  */
-export async function certificatesOf(docker: Docker, timeoutMs: number, now = new Date()): Promise<ServerCertificates | undefined> {
+export async function certificatesOf(docker: Docker, timeoutMs: number, now = new Date(), dir = TLS_STATE_DIR): Promise<ServerCertificates | undefined> {
   const filters = { label: [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`] };
   const [any] = await withTimeout("listing containers", timeoutMs, docker.listContainers({ all: true, filters }));
   if (any === undefined) return undefined;
   const c = await withTimeout("creating the certificate reader", timeoutMs, docker.createContainer({
     Image: any.Image, Entrypoint: ["cat"], Cmd: ["/tls/status.json"], User: "65534:65534", NetworkDisabled: true,
     HostConfig: {
-      Mounts: [{ Type: "bind", Source: TLS_STATE_DIR, Target: "/tls", ReadOnly: true }],
+      Mounts: [{ Type: "bind", Source: dir, Target: "/tls", ReadOnly: true }],
       NetworkMode: "none", ReadonlyRootfs: true, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"],
     },
   }));
