@@ -104,3 +104,17 @@ export function perTenantBurstWarning(mode: TlsMode, newTenants: readonly string
       "add them over several weeks, or set tls.mode: wildcard (one DNS-01 certificate; needs dns and cloudflare:apiToken). See docs/certificates.md",
   };
 }
+
+/** Let's Encrypt's 5 new certificates per exact set of names per 7 days: each server obtains `*.<domain>` itself. */
+export const LETS_ENCRYPT_WEEKLY_DUPLICATES = 5;
+
+/** wildcard on more servers than Let's Encrypt issues the same certificate to in a week. */
+export function wildcardServersWarning(mode: TlsMode, servers: number): Problem | undefined {
+  if (mode !== "wildcard" || servers <= LETS_ENCRYPT_WEEKLY_DUPLICATES) return undefined;
+  return {
+    field: "tls.mode",
+    message:
+      `is wildcard on ${servers} servers: each server obtains its own *.<domain> certificate, and Let's Encrypt issues at most ` +
+      `${LETS_ENCRYPT_WEEKLY_DUPLICATES} certificates for the same names per 7 days; add servers at most ${LETS_ENCRYPT_WEEKLY_DUPLICATES} a week (renewals are spread by the daily timer). See docs/certificates.md`,
+  };
+}

@@ -124,8 +124,9 @@ renew() {
   [ -n "${DNS_RESOLVERS:-}" ] && args+=(--dns.resolvers "$DNS_RESOLVERS")
   [ "${DNS_DISABLE_CP:-}" = true ] && args+=(--dns.disable-cp)
   local action=(run) out rc=0
-  # Renew only a certificate lego has for this same domain; anything else is a first issuance.
-  if [ -f "$(lego_cert)" ]; then action=(renew --days "$RENEW_DAYS" --no-random-sleep); fi
+  # Renew only a certificate lego has for this same domain from this same ACME server (a stack moved
+  # from the staging directory to production gets a production certificate now, not in 60 days).
+  if [ -f "$(lego_cert)" ] && [ "$(cat "$LEGO_DIR/acme-server" 2>/dev/null)" = "$ACME_SERVER" ]; then action=(renew --days "$RENEW_DAYS" --no-random-sleep); fi
   out=$(timeout 600 lego "${args[@]}" "${action[@]}" 2>&1) || rc=$?
   # lego's log goes to the journal (the timer's service) or the install's stderr; it holds no token.
   if [ -n "${CLOUDFLARE_DNS_API_TOKEN:-}" ]; then out=${out//"$CLOUDFLARE_DNS_API_TOKEN"/[token]}; fi
@@ -135,6 +136,7 @@ renew() {
     [ -f "$LIVE/wildcard.crt" ] && { echo "openclaw-hosting: renewal failed; the certificate in use is kept (see $STATUS)" >&2; return 1; }
     die "no certificate for *.$DOMAIN could be obtained from $ACME_SERVER (lego exited $rc); Caddy's config was not changed"
   fi
+  printf '%s\n' "$ACME_SERVER" >"$LEGO_DIR/acme-server"
   if [ "$(go_live)" = changed ] && [ -n "${CADDY_ADMIN:-}" ] && [ -f "${CADDYFILE:-/nonexistent}" ]; then
     # A Caddyfile that does not name the files yet (first install) loads them with the edge's reload.
     if grep -qF "$LIVE/wildcard.crt" "$CADDYFILE" && ! reload_caddy; then

@@ -210,10 +210,23 @@ describe("certificates against Pebble", () => {
     expect(fs.readFileSync(caddy.logFile, "utf8").split("load complete").length).toBe(reloadsMid);
   });
 
+  it("another ACME directory (staging to production): a certificate from it at once, not at the next renewal", async () => {
+    const before = liveSerial();
+    // The same Pebble under another name (its listener certificate also names localhost): another directory URL.
+    fs.writeFileSync(path.join(dir, "etc", "settings"), settings("wildcard", 30).replace(`ACME_SERVER=https://127.0.0.1:${ports.acme}/dir`, `ACME_SERVER=https://localhost:${ports.acme}/dir`), { mode: 0o600 });
+    const renew = await script(["renew"]);
+    expect(renew.code).toBe(0);
+    expect(renew.output).toContain("acme: Obtaining bundled SAN certificate");
+    const after = liveSerial();
+    expect(after).not.toBe(before);
+    expect((await served(`alice.${DOMAIN}`)).serial).toBe(after);
+  });
+
   it("an ACME server that is down: the renewal fails, the certificate in use is kept and served, and status flags the failure", async () => {
     const inUse = liveSerial();
     await stopProcess(pebble);
-    fs.writeFileSync(path.join(dir, "etc", "settings"), settings("wildcard", 3000), { mode: 0o600 });
+    // The directory the certificate in use came from (the test before moved to localhost): a renewal, due now.
+    fs.writeFileSync(path.join(dir, "etc", "settings"), settings("wildcard", 3000).replace(`ACME_SERVER=https://127.0.0.1:${ports.acme}/dir`, `ACME_SERVER=https://localhost:${ports.acme}/dir`), { mode: 0o600 });
     const renew = await script(["renew"]);
     expect(renew.code).not.toBe(0);
     expect(renew.output).toContain("the certificate in use is kept");

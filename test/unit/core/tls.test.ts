@@ -2,7 +2,7 @@ import { renderCaddyfile } from "../../../core/caddyfile";
 import { checkHosting } from "../../../core/check";
 import { RosterFile } from "../../../core/roster";
 import { parseStackConfig } from "../../../core/stackConfig";
-import { LETS_ENCRYPT_WEEKLY_CERTIFICATES, WILDCARD_CERT_FILE, WILDCARD_KEY_FILE, perTenantBurstWarning, renewalSettingsText, siteTlsLines } from "../../../core/tls";
+import { wildcardServersWarning, LETS_ENCRYPT_WEEKLY_CERTIFICATES, WILDCARD_CERT_FILE, WILDCARD_KEY_FILE, perTenantBurstWarning, renewalSettingsText, siteTlsLines } from "../../../core/tls";
 import { certificateReasons, parseCertificateRecord } from "../../../tools/shared/status/certificates";
 
 const base = { domain: "claw.example.com", image: "ghcr.io/openclaw/openclaw:2026.9.6-r20260923", caddy: { acmeEmail: "ops@example.com" } };
@@ -80,6 +80,12 @@ describe("more new tenants than Let's Encrypt certifies in a week", () => {
     expect(w?.message).toContain("adds 51 tenants (tenants not in the last deployment)");
     expect(w?.message).toContain("tls.mode: wildcard");
     expect(perTenantBurstWarning("wildcard", names(500), "x")).toBeUndefined();
+  });
+
+  test("wildcard on more than 5 servers warns (5 certificates for the same names per week); 5 is fine", () => {
+    expect(wildcardServersWarning("wildcard", 5)).toBeUndefined();
+    expect(wildcardServersWarning("perTenant", 9)).toBeUndefined();
+    expect(wildcardServersWarning("wildcard", 6)?.message).toContain("is wildcard on 6 servers");
   });
 
   test("npm run check counts tenants without a pinned port as new", () => {
