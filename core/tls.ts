@@ -21,7 +21,7 @@ export const LETS_ENCRYPT_WEEKLY_CERTIFICATES = 50;
 export const CERTIFICATE_WARNING_DAYS = 14;
 
 /** Where each server keeps what the certificate script writes (the status tools read status.json). */
-export const TLS_STATE_DIR = "/var/lib/openclaw-hosting/tls";
+export const TLS_STATE_DIR = "/var/lib/openclaw-tls";
 /** The certificate Caddy serves in wildcard mode; replaced atomically by a renewal. */
 export const WILDCARD_CERT_FILE = `${TLS_STATE_DIR}/live/wildcard.crt`;
 export const WILDCARD_KEY_FILE = `${TLS_STATE_DIR}/live/wildcard.key`;

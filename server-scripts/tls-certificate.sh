@@ -14,7 +14,8 @@
 set -euo pipefail
 
 ETC=${OPENCLAW_TLS_ETC:-/etc/openclaw-hosting/tls}
-STATE=${OPENCLAW_TLS_STATE:-/var/lib/openclaw-hosting/tls}
+# Its own folder, 0755: Caddy (user caddy) must reach live/ (0750 root:caddy); lego/ stays 0700.
+STATE=${OPENCLAW_TLS_STATE:-/var/lib/openclaw-tls}
 SETTINGS=$ETC/settings
 STATUS=$STATE/status.json
 LIVE=$STATE/live
@@ -148,7 +149,7 @@ renew() {
 }
 
 install_units() {
-  mkdir -p "$(dirname "$INSTALLED")"
+  [ -d "$(dirname "$INSTALLED")" ] || mkdir -p -m 0755 "$(dirname "$INSTALLED")"
   install -m 0755 "$0" "$INSTALLED"
   have_systemd || return 0
   cat >"$UNIT.service" <<EOF
