@@ -188,6 +188,17 @@ describe("certificates against Pebble", () => {
     expect(fs.statSync(path.join(state(), "live", "wildcard.key")).mode & 0o777).toBe(0o640);
     expect(install.output).not.toContain(TOKEN);
     expect(statusText()).not.toContain(TOKEN);
+    // Debian's Caddy runs as user caddy: it can read the live key, another user cannot, nor lego's
+    // account key, nor the settings (the test's own folder opened for the walk, as /var/lib is).
+    fs.chmodSync(dir, 0o755);
+    const as = (who: string[], file: string) => spawnSync("setpriv", [...who, "cat", file], { encoding: "utf8", timeout: 10_000 }).status;
+    const caddyUser = ["--reuid=caddy", "--regid=caddy", "--init-groups"];
+    const nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    expect(as(caddyUser, path.join(state(), "live", "wildcard.key"))).toBe(0);
+    expect(as(nobody, path.join(state(), "live", "wildcard.key"))).not.toBe(0);
+    expect(as(caddyUser, path.join(state(), "lego", "certificates", `_.${DOMAIN}.key`))).not.toBe(0);
+    expect(as(caddyUser, path.join(dir, "etc", "settings"))).not.toBe(0);
+    expect(as(nobody, path.join(state(), "status.json"))).toBe(0);
   });
 
   it("renewal: a certificate within renewDays is renewed, put live and served (Caddy reloaded once); an unchanged one is left alone", async () => {
