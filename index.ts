@@ -8,6 +8,7 @@ import { TenantDataDeletion } from "./components/tenantDataDeletion";
 import { TenantDns } from "./components/tenantDns";
 import { TenantInstance } from "./components/tenantInstance";
 import { WildcardDns } from "./components/wildcardDns";
+import { DEBIAN_CADDY_STORAGE, LETS_ENCRYPT_DIRECTORY } from "./core/tls";
 import { readDeployment } from "./program/hostingInputs";
 import { ensureProviderSshControlDir } from "./program/providerSsh";
 
@@ -24,10 +25,18 @@ export = async () => {
 
   // 2. The servers (each its Docker engine, egress guard and edge) and on each the tenants placed there.
   if (plan.servers.some((s) => s.ssh !== undefined)) ensureProviderSshControlDir();
+  // wildcard: lego on each server answers DNS-01 with the stack's Cloudflare token (a secret, stdin only).
+  const dnsToken = config.tls.mode === "wildcard" ? new pulumi.Config("cloudflare").requireSecret("apiToken") : undefined;
+  const renewal = {
+    mode: config.tls.mode, domain: config.domain, directory: config.caddy.acmeCa ?? LETS_ENCRYPT_DIRECTORY, email: config.caddy.acmeEmail,
+    renewDays: config.tls.renewDays, caddyfilePath: config.caddy.caddyfilePath, caddyAdmin: config.caddy.adminAddress,
+    caddyStorage: config.caddy.storageDir ?? DEBIAN_CADDY_STORAGE, dnsProvider: "cloudflare",
+  };
   const servers = new Map(plan.servers.map((s) => [s.name, new Server(s.name, {
     plan: s,
     privateRanges: config.privateRanges,
     caddy: { caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress },
+    certificates: { settings: renewal, dnsToken },
     connection: connections.get(s.name),
     tenants: (server) => plan.tenants.filter((t) => t.server === s.name).map((t) => new TenantInstance(
       t.name,

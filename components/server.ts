@@ -5,6 +5,7 @@ import { ServerPlan } from "../core/plan";
 import { serverResourceNames } from "../core/servers";
 import { providerSshGate } from "../program/providerSsh";
 import { ServerConnection } from "../program/serverCommand";
+import { Certificates, CertificatesArgs } from "./certificates";
 import { EgressGuard } from "./egressGuard";
 import { Edge } from "./edge";
 import { TenantInstance } from "./tenantInstance";
@@ -15,6 +16,8 @@ export interface ServerArgs {
   /** Ranges its tenants may never reach (the stack's `privateRanges`). */
   privateRanges: string[];
   caddy: { caddyfilePath: string; adminAddress: string };
+  /** Its certificates: renewal settings (core/tls.ts) and, in wildcard mode, the DNS token. */
+  certificates: Pick<CertificatesArgs, "settings" | "dnsToken">;
   /** How commands reach it over SSH (program/serverConnection.ts); absent when it is this machine. */
   connection?: ServerConnection;
   /**
@@ -65,11 +68,18 @@ export class Server extends pulumi.ComponentResource {
     );
     this.ready = guard.ready;
     this.tenants = args.tenants(this);
+    const certificates = new Certificates(
+      `${args.plan.name}-certificates`,
+      { ...args.certificates, server: args.plan.name, connection: this.connection },
+      { parent: this },
+    );
+    // In wildcard mode the Caddyfile names the certificate's files: they must exist before it loads.
+    const wildcard = certificates.mode === "wildcard" ? [certificates.ready] : [];
     new Edge(
       names.edge,
       { caddyfile: args.plan.caddyfile, ...args.caddy, connection: this.connection },
       // Routes go live once the gateways behind them are healthy.
-      { parent: this, aliases: WAS_TOP_LEVEL, dependsOn: this.tenants.flatMap((t) => t.gateway ?? []) },
+      { parent: this, aliases: WAS_TOP_LEVEL, dependsOn: [...this.tenants.flatMap((t) => t.gateway ?? []), ...wildcard] },
     );
     this.caddyfile = args.plan.caddyfile;
     this.registerOutputs({ caddyfile: this.caddyfile });

@@ -1,4 +1,5 @@
 import { Problem } from "./problems";
+import { TlsFiles, TlsOptions, globalAcmeLines, siteTlsLines } from "./tls";
 
 /** What the edge needs to know about one tenant; nothing secret. */
 export interface EdgeSite {
@@ -15,6 +16,12 @@ export interface EdgeOptions {
   httpPort?: number;
   httpsPort?: number;
   storageDir?: string;
+  /** Certificates (core/tls.ts); absent = perTenant. */
+  tls?: TlsOptions;
+  /** Where the wildcard certificate is read from (default core/tls.ts's paths; tests use their own). */
+  tlsFiles?: TlsFiles;
+  /** A private ACME CA's root (Pebble in the tests): Caddy trusts it for the ACME server's HTTPS. */
+  acmeCaRoot?: string;
 }
 
 /** Long enough for a browser session; WebSockets are otherwise cut on every reload. */
@@ -48,6 +55,9 @@ export function caddyfileProblems(sites: readonly EdgeSite[], options: EdgeOptio
   token("caddy.acmeEmail", options.acmeEmail);
   token("caddy.acmeCa", options.acmeCa);
   token("caddy.storageDir", options.storageDir);
+  token("caddy.acmeCaRoot", options.acmeCaRoot);
+  token("tls.certFile", options.tlsFiles?.cert);
+  token("tls.keyFile", options.tlsFiles?.key);
   port("caddy.ports.http", options.httpPort);
   port("caddy.ports.https", options.httpsPort);
   for (const site of sites) {
@@ -73,8 +83,7 @@ export function renderCaddyfile(sites: readonly EdgeSite[], options: EdgeOptions
   if (problems.length > 0) throw new CaddyfileError(problems);
   const global = [
     `admin ${options.adminAddress}`,
-    options.acmeEmail !== undefined ? `email ${options.acmeEmail}` : undefined,
-    options.acmeCa !== undefined ? `acme_ca ${options.acmeCa}` : undefined,
+    ...globalAcmeLines(options),
     options.localCerts ? "local_certs" : undefined,
     options.localCerts ? "skip_install_trust" : undefined,
     options.httpPort !== undefined ? `http_port ${options.httpPort}` : undefined,
@@ -82,16 +91,18 @@ export function renderCaddyfile(sites: readonly EdgeSite[], options: EdgeOptions
     options.storageDir !== undefined ? `storage file_system ${options.storageDir}` : undefined,
   ].filter((line): line is string => line !== undefined);
 
+  const tlsLines = options.tls === undefined ? [] : siteTlsLines(options.tls, options.tlsFiles).map((l) => `\t${l}`);
   const blocks = [...sites]
     .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
-    .map((site) => (site.state === "active" ? activeSite(site) : suspendedSite(site)));
+    .map((site) => (site.state === "active" ? activeSite(site, tlsLines) : suspendedSite(site, tlsLines)));
 
   return [HEADER, "{", ...global.map((l) => `\t${l}`), "}", "", ...blocks].join("\n");
 }
 
-function activeSite(site: EdgeSite): string {
+function activeSite(site: EdgeSite, tlsLines: readonly string[]): string {
   return [
     `${site.host} {`,
+    ...tlsLines,
     `\treverse_proxy 127.0.0.1:${site.port} {`,
     `\t\tstream_close_delay ${STREAM_CLOSE_DELAY}`,
     `\t}`,
@@ -100,9 +111,10 @@ function activeSite(site: EdgeSite): string {
   ].join("\n");
 }
 
-function suspendedSite(site: EdgeSite): string {
+function suspendedSite(site: EdgeSite, tlsLines: readonly string[]): string {
   return [
     `${site.host} {`,
+    ...tlsLines,
     `\theader Content-Type "text/plain; charset=utf-8"`,
     `\theader Retry-After "3600"`,
     `\trespond "${site.host} is suspended. Its data is kept; ask your operator to resume it." 503`,

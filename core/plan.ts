@@ -1,3 +1,4 @@
+import { wildcardServersWarning } from "./tls";
 import { EdgeOptions, EdgeSite, caddyfileProblems, renderCaddyfile } from "./caddyfile";
 import { Utilisation, checkCapacity, checkDiskCapacity, utilisation } from "./capacity";
 import { GatewaySetting, gatewaySettings, heapCapMb, trustedProxies } from "./gateway";
@@ -187,6 +188,8 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     warnings.push(...disk.warnings.map(named));
   }
 
+  const manyWildcards = wildcardServersWarning(config.tls.mode, servers.length);
+  if (manyWildcards !== undefined) warnings.push(manyWildcards);
   const { caddy } = config;
   const edge: EdgeOptions = {
     adminAddress: caddy.adminAddress,
@@ -196,6 +199,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     httpPort: caddy.ports?.http,
     httpsPort: caddy.ports?.https,
     storageDir: caddy.storageDir,
+    tls: config.tls,
   };
   // The renderer refuses structure-changing text itself; its refusal is a problem like any other.
   const siteOf = (t: TenantPlan): EdgeSite => ({ host: t.host, port: t.port, state: t.state });

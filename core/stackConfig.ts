@@ -10,6 +10,7 @@ import { printable } from "./yamlText";
 import { DISK_QUOTA_MODES } from "./diskBudget";
 import { DEFAULT_PRIVATE_RANGES } from "./egressGuard";
 import { CGROUP_DRIVERS } from "./processLimit";
+import { TLS_MODES } from "./tls";
 
 export const TIER_NAMES = ["light", "standard", "heavy"] as const;
 export const TierName = z.enum(TIER_NAMES, { error: `must be one of ${TIER_NAMES.join(", ")}` });
@@ -84,6 +85,13 @@ export function caddyPorts(caddy: { adminAddress: string; ports?: { http?: numbe
     ["caddy.ports.https", caddy.ports?.https ?? 443],
   ];
 }
+
+/** How tenant hosts get certificates (core/tls.ts, docs/certificates.md). The ACME directory and email are caddy.acmeCa and caddy.acmeEmail. */
+const Tls = z.strictObject({
+  mode: z.enum(TLS_MODES, { error: `must be one of ${TLS_MODES.join(", ")}` }).default("perTenant"),
+  /** wildcard: renew when fewer days than this are left (Let's Encrypt certificates last 90). */
+  renewDays: z.number().int().min(7, { error: "must be at least 7 (days)" }).max(60, { error: "must be at most 60 (days; Let's Encrypt certificates last 90)" }).default(30),
+});
 
 const Ssh = z.strictObject({
   host: SshHost,
@@ -188,6 +196,7 @@ export const StackConfigSchema = z
       })
       .optional(),
     caddy: Caddy.prefault({}),
+    tls: Tls.prefault({}),
     ssh: Ssh.optional(),
     tenantNetworks: Cidr4.default("10.231.0.0/16"),
     /** Private ranges tenants may not open connections to (the egress guard); link-local is always blocked. */
@@ -220,6 +229,12 @@ export const StackConfigSchema = z
         issue(`${shown} repeats ${formatDeleteDataEntry(earlier)}${(earlier.server === undefined) !== (entry.server === undefined) ? ` (${entry.tenant} alone means every server that keeps its data)` : ""}; name each tenant's data once`);
       }
     }
+  })
+  .superRefine((c, ctx) => {
+    if (c.tls.mode !== "wildcard") return;
+    // DNS-01 through Cloudflare: the stack's zone and token; a public ACME CA (not Caddy's internal one).
+    if (c.dns === undefined) ctx.addIssue({ code: "custom", path: ["tls", "mode"], message: "wildcard needs dns (the Cloudflare zone; and cloudflare:apiToken, secret) to answer DNS-01 challenges" });
+    if (c.caddy.localCerts) ctx.addIssue({ code: "custom", path: ["tls", "mode"], message: "wildcard cannot be used with caddy.localCerts (Caddy's internal CA issues no DNS-01 certificate); set one of them" });
   })
   .refine((c) => c.servers !== undefined || c.dns === undefined || c.serverIp !== undefined, {
     error: "is required when dns is set (the wildcard record points at it)",

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { perTenantBurstWarning } from "../core/tls";
 import { checkHosting } from "../core/check";
 import { DEFAULT_ADMIN_ADDRESS, LEGACY_ADMIN_ADDRESS, withLegacyAdminDefault } from "../core/configText";
 import { unpinnedMoves } from "../core/placement";
@@ -130,5 +131,9 @@ export async function readDeployment(repoRoot: string): Promise<Deployment> {
   // A tenant with a disk image keeps it when diskQuota changes: its data stays mounted and bounded.
   const kept = keepDiskImages(plan.tenants, previous.diskImages, config.diskQuota, Object.keys(previous.tenantServers).length > 0);
   for (const warning of kept.warnings) pulumi.log.warn(`config ${warning.field}: ${warning.message}`);
+  // perTenant: more new hosts than Let's Encrypt certifies in a week (new = not in the last deployment).
+  const deployedBefore = Object.keys(previous.tenantServers);
+  const burst = perTenantBurstWarning(config.tls.mode, plan.tenants.map((t) => t.name).filter((n) => !deployedBefore.includes(n)), "tenants not in the last deployment");
+  if (burst !== undefined && deployedBefore.length > 0) pulumi.log.warn(`config ${burst.field}: ${burst.message}`);
   return { ...inputs, plan: { ...plan, tenants: kept.tenants }, previous, fallbackServer, connections };
 }

@@ -38,7 +38,8 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 # chromium: the dashboard's and the Control UI's browser tests (playwright-core, no browser download).
-PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar chromium)
+# lego, pebble (+ pebble-challtestsrv), openssl: the certificate suite against a real ACME server (test/integration/acme).
+PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar chromium lego pebble openssl)
 
 log() { printf '[runtime-env] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -136,7 +136,7 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
     for (const r of run.resources) {
       if ([TYPES.container, TYPES.volume, TYPES.network, TYPES.token].includes(r.type as never)) expect(r.options.parentName).toBe("TenantInstance");
       if (r.type === TYPES.localCommand) {
-        const owner = r.name === "edge-caddyfile" ? "Edge" : r.name === "egress-guard-rules" ? "EgressGuard" : "TenantInstance";
+        const owner = r.name === "edge-caddyfile" ? "Edge" : r.name === "egress-guard-rules" ? "EgressGuard" : r.name.endsWith("-certificates-renewal") ? "Certificates" : "TenantInstance";
         expect(r.options.parentName).toBe(owner);
       }
     }

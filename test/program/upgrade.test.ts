@@ -210,6 +210,14 @@ function upgrade(before: Recorded[], resources: CapturedResource[]): Upgrade {
 }
 
 const SERVER_COMPONENT = (name: string) => `${URN_PREFIX}openclaw:hosting:Server::${name}`;
+/**
+ * New with each Server since the recordings: its certificate timer (components/certificates.ts), a
+ * new command that replaces nothing (in perTenant mode the edge does not wait for it).
+ */
+const CERTIFICATES = (name: string, command: "local" | "remote") => [
+  `${URN_PREFIX}openclaw:hosting:Server$openclaw:hosting:Certificates$command:${command}:Command::${name}-certificates-renewal`,
+  `${URN_PREFIX}openclaw:hosting:Server$openclaw:hosting:Certificates::${name}-certificates`,
+];
 /** What moved under each Server: its egress guard and edge, and their commands with them. */
 function movedUnderServer(guard: string, edge: string, command: "local" | "remote"): Record<string, string> {
   const under = `openclaw:hosting:Server`;
@@ -239,7 +247,7 @@ describe.each(Object.keys(UPGRADE_CONFIGS))("upgrading a single-server stack (%s
   const expectSingleServer = (result: Upgrade, total: number) => {
     expect(result.aliased).toEqual(movedUnderServer("egress-guard", "edge", COMMAND_KIND[name]));
     expect(result.kept.length + Object.keys(result.aliased).length).toBe(total);
-    expect(result.added).toEqual([SERVER_COMPONENT("default")]);
+    expect(result.added).toEqual([...CERTIFICATES("default", COMMAND_KIND[name]), SERVER_COMPONENT("default")].sort());
   };
 
   test("from before `servers` existed (61a95ae): every resource kept by URN or alias, same providers, inputs and options", async () => {
@@ -268,7 +276,9 @@ describe("upgrading a three-server `servers` stack from today's main (a4f37b7)",
       ...movedUnderServer("egress-guard-c", "edge-c", "remote"),
     });
     expect(result.kept.length + Object.keys(result.aliased).length).toBe(MAIN.servers.length);
-    expect(result.added).toEqual(["a", "b", "c"].map(SERVER_COMPONENT));
+    expect(result.added).toEqual([
+      ...["a", "b", "c"].map(SERVER_COMPONENT), ...CERTIFICATES("a", "local"), ...CERTIFICATES("b", "remote"), ...CERTIFICATES("c", "remote"),
+    ].sort());
     // The providers, tenants, DNS records and data deletions keep their URNs outright.
     expect(result.kept.filter((u) => u.includes("pulumi:providers:docker")).length).toBe(3);
   });

@@ -63,7 +63,7 @@ export function checkReport(stack: string, rosterOverride: string | undefined, c
     }
     if (checked.config?.servers === undefined) stdout.push(`Recommended server for this roster: ${use.recommended.memoryGb} GB memory, ${use.recommended.cpus} CPUs (reservations ${use.memoryReservedMb} MB + 1 GB for the system)`);
   }
-  for (const w of checked.warnings) stdout.push(`warning: ${formatProblem(w)}`);
+  for (const w of checked.certificateBurst === undefined ? checked.warnings : [...checked.warnings, checked.certificateBurst]) stdout.push(`warning: ${formatProblem(w)}`);
   if (missingKeys.length > 0) {
     stdout.push(`note: Pulumi.${stack}.yaml holds no apiKeys; pulumi up will require one for: ${missingKeys.join(", ")}`);
   }

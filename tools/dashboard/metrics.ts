@@ -35,7 +35,13 @@ export class TenantMetrics {
     cpu: this.serverGauge("openclaw_server_cpu_percent", "CPU use of the server's tenants in percent of one core (only when it answered)"),
     cpus: this.serverGauge("openclaw_server_cpus", "the server's CPUs (stack config cpus), when given"),
     elapsed: this.serverGauge("openclaw_server_refresh_duration_seconds", "how long the server took to answer (or to fail) in the last refresh"),
+    renewalFailed: this.serverGauge("openclaw_certificate_renewal_failed", "1 when the server's last certificate renewal failed (the certificate in use is kept), 0 when it succeeded"),
   };
+  /** Alert on `openclaw_certificate_expiry_timestamp_seconds - time() < 14 * 86400`. */
+  private readonly certExpiry = new Gauge({
+    name: "openclaw_certificate_expiry_timestamp_seconds", help: "when each certificate a server serves expires (Unix time; from the server's daily record)",
+    labelNames: ["server", "name"], registers: [this.registry],
+  });
   private readonly scrapeAge = new Gauge({ name: "openclaw_dashboard_report_age_seconds", help: "age of the report these figures come from", registers: [this.registry] });
   private readonly refreshMs = new Gauge({ name: "openclaw_dashboard_refresh_duration_seconds", help: "how long the last refresh of every tenant took", registers: [this.registry] });
   private reportAt = 0;
@@ -56,6 +62,7 @@ export class TenantMetrics {
 
   private apply(report: StatusReport, desired: readonly DesiredTenant[] | undefined): void {
     for (const g of [...Object.values(this.g), ...Object.values(this.srv)]) g.reset();
+    this.certExpiry.reset();
     const unanswered = new Set(report.servers.filter((s) => !s.reachable).map((s) => s.server));
     for (const t of report.tenants) {
       const l = { tenant: t.tenant, server: t.server, tier: t.tier ?? "" };
@@ -86,6 +93,8 @@ export class TenantMetrics {
       if (s.memoryCapacityBytes !== null) this.srv.capacity.set(l, s.memoryCapacityBytes);
       if (s.cpus !== null) this.srv.cpus.set(l, s.cpus);
       if (s.elapsedMs !== null) this.srv.elapsed.set(l, s.elapsedMs / 1000);
+      if (s.certificates?.renewal != null) this.srv.renewalFailed.set(l, s.certificates.renewal.ok ? 0 : 1);
+      for (const c of s.certificates?.certificates ?? []) this.certExpiry.set({ server: s.server, name: c.name }, Date.parse(c.notAfter) / 1000);
     }
     for (const d of desired ?? []) this.g.desired.set({ tenant: d.tenant, server: d.server, tier: d.tier }, d.state === "active" ? 1 : 0);
     this.reportAt = Date.parse(report.checkedAt);

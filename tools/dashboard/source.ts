@@ -10,13 +10,13 @@
 import Docker from "dockerode";
 import { DockerTarget } from "../../core/dockerHost";
 import {
-  DesiredTenant, FlagRules, HealthLogEntry, InspectSchema, ServerCapacity, StatusReport, mergeServerResults, reachabilityChanges,
+  DesiredTenant, FlagRules, HealthLogEntry, InspectSchema, ServerCapacity, ServerCertificates, StatusReport, mergeServerResults, reachabilityChanges,
   redactLines, rowOfTenant,
 } from "../shared/status";
 import { message, withTimeout } from "../../program/bounded";
 import { Client, dockerClient } from "../../program/dockerClient";
 import { diskUsage, lastLogLines } from "../shared/engine/collect";
-import { AskedServer, VolumeSizes, askServer } from "../shared/engine/servers";
+import { AskedServer, VolumeSizes, askServer, readCertificates } from "../shared/engine/servers";
 import { History, sampleOf } from "./history";
 import { TenantMetrics } from "./metrics";
 
@@ -74,6 +74,8 @@ export class EngineSource implements Source {
   private lastSampleAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Each server's certificate record, read again every `diskMs` (a helper container per read). */
+  private readonly certs = new Map<string, { record: ServerCertificates | undefined; at: number }>();
   /** Cost of the last /system/df per server, for the log. */
   readonly lastDiskMs = new Map<string, number>();
   /** One client per server, kept across refreshes (ssh:// connections reused); dropped when the server fails. */
@@ -151,6 +153,15 @@ export class EngineSource implements Source {
     }
   }
 
+  /** The server's certificate record: read again when older than `diskMs` (it changes at most daily). */
+  private async certificatesOf(server: string, docker: Docker, now: number): Promise<ServerCertificates | undefined> {
+    const known = this.certs.get(server);
+    if (known !== undefined && now - known.at < this.opts.diskMs) return known.record;
+    const record = await readCertificates(docker, this.opts.timeoutMs);
+    this.certs.set(server, { record: record ?? known?.record, at: now });
+    return record ?? known?.record;
+  }
+
   async refresh(now = Date.now()): Promise<StatusReport> {
     const started = Date.now();
     const results = await Promise.all(this.opts.servers.map(async (server) => {
@@ -160,6 +171,7 @@ export class EngineSource implements Source {
         sizes: (docker) => this.sizesOf(server.name, docker, now),
         // A helper container per refresh is too much; npm run status (e.g. from cron) watches it.
         dataDisk: false,
+        certificates: (docker) => this.certificatesOf(server.name, docker, now),
       });
       if (!result.reachable) this.drop(server.name);
       return result;

@@ -6,7 +6,7 @@
 // rows from tools/shared/engine/ (the same path the dashboard uses).
 import { DockerTarget, UsageError, parseDockerHost } from "../../core/dockerHost";
 import {
-  DEFAULT_SERVER, EXIT_UNREACHABLE, EXIT_USAGE, buildReport, exitCodeFor, serverDiskReasons,
+  DEFAULT_SERVER, EXIT_UNREACHABLE, EXIT_USAGE, buildReport, exitCodeFor, serverDiskReasons, certificateReasons,
 } from "../shared/status";
 import { StatusOptions, USAGE, parseStatusArgs } from "./args";
 import { renderJson, renderTable } from "./table";
@@ -14,7 +14,7 @@ import { message, withTimeout } from "../../program/bounded";
 import { dockerClient } from "../../program/dockerClient";
 import { DesiredState, SeveralServers, loadStackView } from "../shared/engine/desired";
 import { REPO } from "../shared/load";
-import { concurrencyFor, measureDataDisk, statusOfServers, tenantRows } from "../shared/engine/servers";
+import { concurrencyFor, measureDataDisk, readCertificates, statusOfServers, tenantRows } from "../shared/engine/servers";
 
 async function main(): Promise<number> {
   let opts: StatusOptions;
@@ -75,7 +75,8 @@ async function main(): Promise<number> {
       diskThresholdPercent: rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: desired?.capacity,
     });
     const dataDisk = (await measureDataDisk(docker, opts.timeoutMs)) ?? null;
-    report.servers = report.servers.map((s) => ({ ...s, dataDisk, flags: serverDiskReasons(dataDisk) }));
+    const certificates = (await readCertificates(docker, opts.timeoutMs)) ?? null;
+    report.servers = report.servers.map((s) => ({ ...s, dataDisk, certificates, flags: [...serverDiskReasons(dataDisk), ...certificateReasons(certificates)] }));
     console.log(opts.json ? renderJson(report) : renderTable(report));
     return exitCodeFor(report);
   } finally {

@@ -1,6 +1,7 @@
 /** The CLI's two views of a report: an aligned table for people, JSON for scripts. */
 import { formatBytes } from "../shared/status/metrics";
 import { StatusReport, TenantStatus } from "../shared/status/model";
+import { ServerCertificates, soonestExpiry } from "../shared/status/certificates";
 
 export function renderJson(report: StatusReport): string {
   return JSON.stringify(report, null, 2);
@@ -22,6 +23,14 @@ function serverLines(report: StatusReport): string[] {
   return report.servers.map((s) => (s.reachable
     ? `  server ${s.server} (${s.engine}): ${s.tenants} tenant(s), ${s.running} running, ${s.flagged} flagged`
     : `  server ${s.server} (${s.engine}): UNREACHABLE: ${s.error ?? "no answer"}`));
+}
+
+/** One line per server: how many certificates, which expires first, the last renewal. */
+export function certificateLine(server: string, certs: ServerCertificates): string {
+  const soonest = soonestExpiry(certs);
+  const first = soonest === undefined ? "none recorded yet" : `soonest ${soonest.name} in ${soonest.daysLeft} days (${soonest.notAfter})`;
+  const renewal = certs.renewal === null ? "" : `; last renewal ${certs.renewal.at} ${certs.renewal.ok ? "ok" : "FAILED"}`;
+  return `certificates on server ${server} (${certs.mode}, recorded ${certs.checkedAt}): ${certs.certificates.length}, ${first}${renewal}`;
 }
 
 export function renderTable(report: StatusReport): string {
@@ -51,6 +60,7 @@ export function renderTable(report: StatusReport): string {
   out.push(`${s.tenants} tenant(s), ${s.running} running, ${s.noContainer} without a container, ${s.flagged} flagged`);
   out.push(...serverLines(report));
   for (const f of report.flagged) out.push(`  FLAGGED ${f.tenant}: ${f.reasons.join("; ")}`);
+  for (const sv of report.servers) if (sv.certificates !== null) out.push(`  ${certificateLine(sv.server, sv.certificates)}`);
   for (const sv of report.servers) for (const reason of sv.flags) out.push(`  FLAGGED server ${sv.server}: ${reason}`);
   for (const t of report.tenants) for (const n of t.notes) if (!n.startsWith("no container:")) out.push(`  note ${t.tenant}: ${n}`);
   return out.join("\n");

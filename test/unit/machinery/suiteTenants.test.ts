@@ -131,6 +131,7 @@ describe("no real-runtime suite makes a tenant container by hand", () => {
   const NOT_TENANTS: Record<string, string> = {
     "test/integration/launcher/prerequisites.test.ts": "a bare port holder named like a tenant, for the probe's own-container check",
     "test/integration/isolation/isolation.test.ts": "a listener on alpha's own bridge (not a tenant): the control that the egress guard exempts that bridge",
+    "test/integration/status/certificates.test.ts": "a never-started container with the managed-by label, only so the certificate reader finds a tenant image",
   };
 
   test("every createContainer in test/integration takes the translation, not an object literal", () => {

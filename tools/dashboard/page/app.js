@@ -98,6 +98,14 @@
           : `${s.cpuPercent.toFixed(1)}% of one core`, "cpu");
       }
       row("Disk (volumes)", s.reachable === false ? "unknown" : bytes(s.diskUsedBytes));
+      if (s.certificates) {
+        const soonest = s.certificates.certificates.reduce((a, c) => (a === null || c.daysLeft < a.daysLeft ? c : a), null);
+        const failed = s.certificates.renewal && !s.certificates.renewal.ok;
+        row("Certificates", `${s.certificates.certificates.length} (${s.certificates.mode})` +
+          (soonest ? `, soonest ${soonest.name} in ${soonest.daysLeft} days` : "") + (failed ? `; renewal FAILED ${s.certificates.renewal.at}` : ""),
+        failed || (soonest && soonest.daysLeft < 14) ? "over certificates" : "certificates");
+      }
+      for (const f of s.flags || []) row("Needs attention", f, "over reason");
     }
   }
 

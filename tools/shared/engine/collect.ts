@@ -1,7 +1,8 @@
 /** The Docker calls behind the status model: list, inspect, one stats sample, volume sizes, logs. */
 import Docker from "dockerode";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../../core/labels";
-import { DataDisk, DesiredTenant, InspectSchema, TenantInput, discoverTenants, parseDf, tenantsToReport, volumeSizes } from "../status";
+import { DataDisk, DesiredTenant, InspectSchema, ServerCertificates, TenantInput, discoverTenants, parseCertificateRecord, parseDf, tenantsToReport, volumeSizes } from "../status";
+import { TLS_STATE_DIR } from "../../../core/tls";
 import { message, pool, withTimeout } from "../../../program/bounded";
 
 export interface CollectOptions {
@@ -45,6 +46,35 @@ export async function dataDiskOf(docker: Docker, timeoutMs: number): Promise<Dat
     await withTimeout("running df", timeoutMs, c.wait());
     const out: unknown = await withTimeout("reading df", timeoutMs, c.logs({ stdout: true, stderr: false, follow: false }));
     return parseDf(demuxLogs(Buffer.isBuffer(out) ? out : Buffer.from(String(out), "utf8")).join("\n"), root);
+  } finally {
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * The server's certificate record (server-scripts/tls-certificate.sh writes it daily and after each
+ * renewal): read like the data disk, by a throwaway container of a tenant's image that sees only
+ * that folder, read-only, as nobody, without a network. A bind mount (not a volume), so a server
+ * without the folder gives an error instead of an empty folder Docker would create. undefined when
+ * no tenant image is there or the server has no record yet.
+ */
+export async function certificatesOf(docker: Docker, timeoutMs: number, now = new Date(), dir = TLS_STATE_DIR): Promise<ServerCertificates | undefined> {
+  const filters = { label: [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`] };
+  const [any] = await withTimeout("listing containers", timeoutMs, docker.listContainers({ all: true, filters }));
+  if (any === undefined) return undefined;
+  const c = await withTimeout("creating the certificate reader", timeoutMs, docker.createContainer({
+    Image: any.Image, Entrypoint: ["cat"], Cmd: ["/tls/status.json"], User: "65534:65534", NetworkDisabled: true,
+    HostConfig: {
+      Mounts: [{ Type: "bind", Source: dir, Target: "/tls", ReadOnly: true }],
+      NetworkMode: "none", ReadonlyRootfs: true, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"],
+    },
+  }));
+  try {
+    await withTimeout("reading the certificate record", timeoutMs, c.start());
+    const exit = (await withTimeout("reading the certificate record", timeoutMs, c.wait())) as { StatusCode?: number };
+    if (exit.StatusCode !== 0) return undefined;
+    const out: unknown = await withTimeout("reading the certificate record", timeoutMs, c.logs({ stdout: true, stderr: false, follow: false }));
+    return parseCertificateRecord(demuxLogs(Buffer.isBuffer(out) ? out : Buffer.from(String(out), "utf8")).join("\n"), now);
   } finally {
     await c.remove({ force: true }).catch(() => undefined);
   }

@@ -5,11 +5,11 @@
 import Docker from "dockerode";
 import { DockerTarget } from "../../../core/dockerHost";
 import {
-  DataDisk, DesiredTenant, FlagRules, ServerCapacity, ServerResult, StatusReport, TenantStatus, mergeServerResults, tenantStatus,
+  DataDisk, DesiredTenant, FlagRules, ServerCapacity, ServerCertificates, ServerResult, StatusReport, TenantStatus, mergeServerResults, tenantStatus,
 } from "../status";
 import { message, withTimeout } from "../../../program/bounded";
 import { CONCURRENCY, Client, dockerClient } from "../../../program/dockerClient";
-import { collect, dataDiskOf, diskUsage } from "./collect";
+import { certificatesOf, collect, dataDiskOf, diskUsage } from "./collect";
 import { StackServer } from "./desired";
 
 /** Volume sizes for one ask: the map, or why there is none (the rows then say disk was not measured). */
@@ -25,6 +25,8 @@ export interface AskOptions {
   connect?: (target: DockerTarget, timeoutMs: number) => Client;
   /** false: the server's data filesystem is not measured (it runs a short helper container). */
   dataDisk?: boolean;
+  /** The server's certificate record: default read now (a short helper container); the dashboard passes a cached reader. */
+  certificates?: false | ((docker: Docker) => Promise<ServerCertificates | undefined>);
 }
 
 /** A server to ask: a stack's server, or the one engine of DOCKER_HOST (tenants absent = no roster to compare with). */
@@ -42,6 +44,15 @@ async function measureNow(docker: Docker, timeoutMs: number): Promise<VolumeSize
 export async function measureDataDisk(docker: Docker, timeoutMs: number): Promise<DataDisk | undefined> {
   try {
     return await dataDiskOf(docker, timeoutMs);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The server's certificate record, or undefined when it could not be read (never throws). */
+export async function readCertificates(docker: Docker, timeoutMs: number): Promise<ServerCertificates | undefined> {
+  try {
+    return await certificatesOf(docker, timeoutMs);
   } catch {
     return undefined;
   }
@@ -71,7 +82,8 @@ export async function askServer(server: AskedServer, opts: AskOptions): Promise<
       listBound: { what: `listing ${server.name}`, ms: opts.timeoutMs * 3 },
     });
     const dataDisk = opts.dataDisk === false ? undefined : await measureDataDisk(docker, opts.timeoutMs);
-    return { server: server.name, engine: target.display, reachable: true, tenants, dataDisk, elapsedMs: Date.now() - started };
+    const certificates = opts.certificates === false ? undefined : await (opts.certificates ?? ((d) => readCertificates(d, opts.timeoutMs)))(docker);
+    return { server: server.name, engine: target.display, reachable: true, tenants, dataDisk, certificates, elapsedMs: Date.now() - started };
   } catch (err) {
     return await unreachable(err);
   } finally {

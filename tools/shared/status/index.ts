@@ -5,6 +5,7 @@
  *   model.ts      rows per tenant, summary per server    desired.ts  the roster's side (from the plan)
  *   redact.ts     secrets out of log lines (dashboard) servers.ts  several servers in one report
  *   serverDisk.ts a server's data filesystem filling up
+ *   certificates.ts a server's certificates expiring or not renewed
  * Shared by both views (npm run status, npm run dashboard); the status CLI's own options and table
  * are in tools/status/. No I/O here: tools/shared/engine/ does the Docker calls.
  */
@@ -17,3 +18,4 @@ export * from "./desired";
 export * from "./redact";
 export * from "./servers";
 export * from "./serverDisk";
+export * from "./certificates";

@@ -6,6 +6,7 @@
  */
 import { DISK_BUDGET_LABEL, TIER_LABEL, URL_LABEL } from "../../../core/labels";
 import { ContainerInspect, InspectSchema, StatsSchema } from "./dockerApi";
+import type { ServerCertificates } from "./certificates";
 import { FlagRules, EXIT_FLAGGED, EXIT_OK, EXIT_UNREACHABLE, flagReasons } from "./flags";
 import { MIB, cpuPercent, memoryLimitBytes, memoryPercent, memoryUsedBytes } from "./metrics";
 import { DataDisk } from "./serverDisk";
@@ -231,7 +232,9 @@ export interface ServerSummary {
   diskUsedBytes: number;
   /** The server's data filesystem (df of Docker's data root); null when not measured. */
   dataDisk: DataDisk | null;
-  /** Why the server itself needs attention (its data disk filling up); counted by exitCodeFor. */
+  /** Its certificates and their expiry (the server's daily record); null when not read. */
+  certificates: ServerCertificates | null;
+  /** Why the server itself needs attention (its data disk filling up, a certificate expiring or not renewed); counted by exitCodeFor. */
   flags: string[];
   /** False when its engine could not be asked (its roster tenants then show as unknown). */
   reachable: boolean;
@@ -291,6 +294,7 @@ export function summariseServers(tenants: readonly TenantStatus[], engine: strin
       cpuPercent: rows.reduce((s, t) => s + (t.cpuPercent ?? 0), 0),
       diskUsedBytes: rows.reduce((s, t) => s + (t.diskUsedBytes ?? 0), 0),
       dataDisk: null,
+      certificates: null,
       flags: [],
       reachable: true,
       error: null,

@@ -5,11 +5,12 @@
 import { FlagRules, flagReasons } from "./flags";
 import { MIB } from "./metrics";
 import { DataDisk, serverDiskReasons } from "./serverDisk";
+import { ServerCertificates, certificateReasons } from "./certificates";
 import { DesiredTenant, ReportMeta, ServerCapacity, ServerSummary, StatusReport, TenantStatus, buildReport, summariseServers } from "./model";
 
 /** What one server's engine answered: its tenants, or why it could not be asked. */
 export type ServerResult = (
-  | { server: string; engine: string; reachable: true; tenants: TenantStatus[]; /** absent: not measured */ dataDisk?: DataDisk }
+  | { server: string; engine: string; reachable: true; tenants: TenantStatus[]; /** absent: not measured */ dataDisk?: DataDisk; /** absent: not read */ certificates?: ServerCertificates }
   | { server: string; engine: string; reachable: false; error: string; desired: readonly DesiredTenant[] }
 ) & { /** How long the server took to answer or fail, ms. */ elapsedMs?: number };
 
@@ -36,10 +37,12 @@ export function mergeServerResults(results: readonly ServerResult[], meta: Omit<
     const rows = tenants.filter((t) => t.server === r.server);
     const summary = summariseServers(rows, r.engine, capacity)[0] ?? emptySummary(r.server, r.engine, capacity[r.server]);
     const dataDisk = r.reachable ? r.dataDisk ?? null : null;
+    const certificates = r.reachable ? r.certificates ?? null : null;
     return {
       ...summary,
       dataDisk,
-      flags: serverDiskReasons(dataDisk),
+      certificates,
+      flags: [...serverDiskReasons(dataDisk), ...certificateReasons(certificates)],
       reachable: r.reachable,
       error: r.reachable ? null : r.error,
       elapsedMs: r.elapsedMs ?? null,
@@ -53,7 +56,7 @@ function emptySummary(server: string, engine: string, cap: ServerCapacity | unde
   return {
     server, engine, tenants: 0, running: 0, flagged: 0, memoryCommittedBytes: 0, memoryCapacityBytes: capacityBytes,
     overcommit: cap?.overcommit ?? null, cpus: cap?.cpus ?? null, commitRatio: capacityBytes === null ? null : 0, memoryUsedBytes: 0,
-    cpuPercent: 0, diskUsedBytes: 0, dataDisk: null, flags: [], reachable: true, error: null, elapsedMs: null,
+    cpuPercent: 0, diskUsedBytes: 0, dataDisk: null, certificates: null, flags: [], reachable: true, error: null, elapsedMs: null,
   };
 }
 

@@ -97,8 +97,8 @@ describe("summary per server", () => {
     const c = tenantStatus({ tenant: "c", server: "s2", volumes: VOLS("c") }, RULES);
     const r = buildReport([a, b, c], { engine: "e", checkedAt: "t", memoryThresholdPercent: 90, elapsedMs: 1, capacity: { s1: { memoryMb: 2048, cpus: 2, overcommit: 1.5 } } });
     expect(r.servers).toEqual([
-      { server: "s1", engine: "e", tenants: 2, running: 2, flagged: 0, memoryCommittedBytes: 3072 * MiB, memoryCapacityBytes: 2048 * MiB, overcommit: 1.5, cpus: 2, commitRatio: 1.5, memoryUsedBytes: 200 * MiB, cpuPercent: 40, diskUsedBytes: 0, dataDisk: null, flags: [], reachable: true, error: null, elapsedMs: null },
-      { server: "s2", engine: "e", tenants: 1, running: 0, flagged: 0, memoryCommittedBytes: 0, memoryCapacityBytes: null, overcommit: null, cpus: null, commitRatio: null, memoryUsedBytes: 0, cpuPercent: 0, diskUsedBytes: 0, dataDisk: null, flags: [], reachable: true, error: null, elapsedMs: null },
+      { server: "s1", engine: "e", tenants: 2, running: 2, flagged: 0, memoryCommittedBytes: 3072 * MiB, memoryCapacityBytes: 2048 * MiB, overcommit: 1.5, cpus: 2, commitRatio: 1.5, memoryUsedBytes: 200 * MiB, cpuPercent: 40, diskUsedBytes: 0, dataDisk: null, certificates: null, flags: [], reachable: true, error: null, elapsedMs: null },
+      { server: "s2", engine: "e", tenants: 1, running: 0, flagged: 0, memoryCommittedBytes: 0, memoryCapacityBytes: null, overcommit: null, cpus: null, commitRatio: null, memoryUsedBytes: 0, cpuPercent: 0, diskUsedBytes: 0, dataDisk: null, certificates: null, flags: [], reachable: true, error: null, elapsedMs: null },
     ]);
   });
 });

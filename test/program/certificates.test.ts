@@ -1,0 +1,41 @@
+// tls.mode under Pulumi's mock engine: every server gets its certificate timer; in wildcard mode the
+// Cloudflare token reaches the server only on the command's stdin, as a secret, and the edge waits
+// for the first certificate.
+import * as path from "path";
+import { WILDCARD_CERT_FILE } from "../../core/tls";
+import { PROJECT, REPO_ROOT, baseConfig, fakeKey, runProgram } from "../support/program";
+
+const sampleRoster = path.join(REPO_ROOT, "tenants");
+const apiKeys = { alice: fakeKey("alice"), bob: fakeKey("bob") };
+const TOKEN = "cf-token-for-tests-0123456789";
+const dns = { zoneId: "0123456789abcdef0123456789abcdef" };
+
+describe("certificates in the program", () => {
+  test("perTenant (the default): a timer per server that only records; the Caddyfile names no certificate file", async () => {
+    const run = await runProgram(baseConfig(sampleRoster, { apiKeys }));
+    const renewal = run.resources.find((r) => r.name === "default-certificates-renewal");
+    expect(renewal?.inputs.stdin).toContain("MODE=perTenant\n");
+    expect(renewal?.secretInputs).not.toContain("stdin");
+    expect(String(run.outputs.caddyfile)).not.toContain(WILDCARD_CERT_FILE);
+    expect(run.resources.find((r) => r.name === "edge" && r.type === "openclaw:hosting:Edge")?.options.dependsOn).toBe(2);
+  });
+
+  test("wildcard: the token only on stdin, held as a secret, never in the command text or the Caddyfile; every site serves the wildcard files", async () => {
+    const run = await runProgram(
+      baseConfig(sampleRoster, { apiKeys, dns, serverIp: "203.0.113.7", tls: { mode: "wildcard" }, "cloudflare:apiToken": TOKEN }),
+      {},
+      [`${PROJECT}:apiKeys`, "cloudflare:apiToken"],
+    );
+    const renewal = run.resources.find((r) => r.name === "default-certificates-renewal");
+    expect(renewal?.inputs.stdin).toContain(`CLOUDFLARE_DNS_API_TOKEN=${TOKEN}\n`);
+    expect(renewal?.inputs.stdin).toContain("MODE=wildcard\nDOMAIN=claw.example.com\nACME_SERVER=https://acme-v02.api.letsencrypt.org/directory\n");
+    expect(renewal?.secretInputs).toContain("stdin");
+    expect(String(renewal?.inputs.create)).not.toContain(TOKEN);
+    const caddyfile = String(run.outputs.caddyfile);
+    expect(caddyfile).not.toContain(TOKEN);
+    expect(caddyfile.match(new RegExp(`\\ttls ${WILDCARD_CERT_FILE} `, "g"))?.length).toBe(3);
+    // The edge waits for the two active gateways and, now, the first certificate.
+    expect(run.resources.find((r) => r.name === "edge" && r.type === "openclaw:hosting:Edge")?.options.dependsOn).toBe(3);
+    expect(JSON.stringify(run.outputs)).not.toContain(TOKEN);
+  });
+});
