@@ -90,6 +90,11 @@ export function loadHostingInputs(repoRoot: string, previousAdminAddresses: read
   if (checked.config === undefined || checked.plan === undefined || checked.problems.length > 0) {
     throw new HostingInputError(checked.problems);
   }
+  // wildcard: lego answers DNS-01 with this token on every server; said here, in our words, not
+  // as Pulumi's missing-config error halfway through the program.
+  if (checked.config.tls.mode === "wildcard" && pulumi.runtime.allConfig()["cloudflare:apiToken"] === undefined) {
+    throw new HostingInputError([{ field: "cloudflare:apiToken", message: "tls.mode is wildcard, which needs the Cloudflare token (DNS-01): pulumi config set --secret cloudflare:apiToken < token-file" }]);
+  }
   // A second load of the same config (an existing stack keeping its admin address) says nothing new.
   if (!kept) for (const warning of checked.warnings) pulumi.log.warn(`config ${warning.field}: ${warning.message}`);
   const apiKeys: Record<string, pulumi.Output<string>> = {};

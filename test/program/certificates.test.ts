@@ -3,7 +3,7 @@
 // for the first certificate.
 import * as path from "path";
 import { WILDCARD_CERT_FILE } from "../../core/tls";
-import { PROJECT, REPO_ROOT, baseConfig, fakeKey, runProgram } from "../support/program";
+import { PROJECT, ProgramFailure, REPO_ROOT, baseConfig, fakeKey, runProgram } from "../support/program";
 
 const sampleRoster = path.join(REPO_ROOT, "tenants");
 const apiKeys = { alice: fakeKey("alice"), bob: fakeKey("bob") };
@@ -18,6 +18,18 @@ describe("certificates in the program", () => {
     expect(renewal?.secretInputs).not.toContain("stdin");
     expect(String(run.outputs.caddyfile)).not.toContain(WILDCARD_CERT_FILE);
     expect(run.resources.find((r) => r.name === "edge" && r.type === "openclaw:hosting:Edge")?.options.dependsOn).toBe(2);
+  });
+
+  test("wildcard without the Cloudflare token is refused before anything is registered, naming the key", async () => {
+    const failure = await runProgram(baseConfig(sampleRoster, { apiKeys, dns, serverIp: "203.0.113.7", tls: { mode: "wildcard" } })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(ProgramFailure);
+    const { message, registered } = failure as ProgramFailure;
+    expect(registered).toEqual([]);
+    expect(message).toContain("nothing was changed");
+    expect(message).toContain("config cloudflare:apiToken: tls.mode is wildcard, which needs the Cloudflare token");
   });
 
   test("wildcard: the token only on stdin, held as a secret, never in the command text or the Caddyfile; every site serves the wildcard files", async () => {
