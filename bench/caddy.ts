@@ -1,3 +1,4 @@
+// BEFORE routes moved into files: measures the per-site Caddyfile that reloaded Caddy on every roster change (bench/legacyCaddyfile.ts); bench/edgeChanges.ts compares it with today's edge.
 // Caddy reload with the real Caddy: reload time at 100 and 1,000 sites, and failed requests while the
 // program's own install script (components/edge.ts installCommand) reloads Caddy under load.
 // Everything is on 127.0.0.1; every process and temp dir is removed at the end, also on failure.
@@ -8,7 +9,8 @@ import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { EdgeSite, renderCaddyfile } from "../core/caddyfile";
+import { EdgeSite } from "../core/caddyfile";
+import { renderPerSiteCaddyfile as renderCaddyfile } from "./legacyCaddyfile";
 import { INSTALL_SCRIPT_PATH, installCommand } from "../components/edge";
 import { DOMAIN, makeTempDir, median, round, tenantName } from "./fixtures";
 

@@ -13,7 +13,7 @@ export interface ServerArgs {
   plan: ServerPlan;
   /** Ranges its tenants may never reach (the stack's `privateRanges`). */
   privateRanges: string[];
-  caddy: { caddyfilePath: string; adminAddress: string };
+  caddy: { caddyfilePath: string; routesDir: string; adminAddress: string };
   /** How commands reach it over SSH (program/serverConnection.ts); absent when it is this machine. */
   connection?: ServerConnection;
   /**
@@ -66,8 +66,8 @@ export class Server extends pulumi.ComponentResource {
     this.tenants = args.tenants(this);
     new Edge(
       names.edge,
-      { caddyfile: args.plan.caddyfile, ...args.caddy, connection: this.connection },
-      // Routes go live once the gateways behind them are healthy.
+      { caddyfile: args.plan.caddyfile, routes: args.plan.routes, ...args.caddy, connection: this.connection },
+      // Routes go live once the gateways behind them are healthy (a roster change reloads nothing).
       { parent: this, aliases: WAS_TOP_LEVEL, dependsOn: this.tenants.flatMap((t) => t.gateway ?? []) },
     );
     this.caddyfile = args.plan.caddyfile;
