@@ -66,7 +66,7 @@ export function cleanupCaddySync(): void {
   for (const dir of live.dirs) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-function findOnPath(cmd: string): string | undefined {
+export function findOnPath(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(":")) {
     const candidate = path.join(dir, cmd);
     try {
@@ -80,7 +80,7 @@ function findOnPath(cmd: string): string | undefined {
 }
 
 /** A free loopback port (bound, read, released). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
@@ -91,9 +91,9 @@ function freePort(): Promise<number> {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Run {
+export interface Run {
   code: number | null;
   ms: number;
   stdout: string;
@@ -101,7 +101,7 @@ interface Run {
 }
 
 /** Runs a command to completion with a hard time limit; the child is tracked so it can be killed on failure. */
-function runCommand(tracker: Set<ChildProcess>, cmd: string, args: string[], env: NodeJS.ProcessEnv, stdin: string | undefined, timeoutMs: number): Promise<Run> {
+export function runCommand(tracker: Set<ChildProcess>, cmd: string, args: string[], env: NodeJS.ProcessEnv, stdin: string | undefined, timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(cmd, args, { env, stdio: ["pipe", "pipe", "pipe"] });
@@ -126,7 +126,7 @@ function runCommand(tracker: Set<ChildProcess>, cmd: string, args: string[], env
   });
 }
 
-function killAndWait(child: ChildProcess, graceMs: number): Promise<void> {
+export function killAndWait(child: ChildProcess, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const hard = setTimeout(() => child.kill("SIGKILL"), graceMs);

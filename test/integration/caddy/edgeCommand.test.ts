@@ -465,7 +465,7 @@ describe("the program's edge command against a live Caddy", () => {
     const during = samples.filter((s) => s.start < reloadEnd && s.end > reloadStart).length;
     console.log(
       `roster change under load: routes command ${(reloadEnd - reloadStart).toFixed(0)} ms; ${samples.length} requests from ${CLIENTS} keep-alive clients, ` +
-        `${during} overlapping the reload; ${retried} hit a keep-alive connection Caddy closed at that moment (retried once, as browsers and curl do); ` +
+        `${during} overlapping the change; ${retried} hit a keep-alive connection Caddy closed at that moment (retried once, as browsers and curl do); ` +
         `${failed.length} failed` + (failed.length > 0 ? ` (first: ${failed.slice(0, 5).map((f) => f.error).join(" | ")})` : ""),
     );
     expect(run?.exitCode).toBe(0);
@@ -501,9 +501,9 @@ describe("the program's edge command against a live Caddy", () => {
       const after = await echo(socket, "after").catch((err: Error) => `failed: ${err.message}`);
       const backendErrors = backends.get("alice")?.socketErrors() ?? [];
       console.log(
-        `websocket across reload (${caddyVersion()}, stream_close_delay rendered): ` +
+        `websocket across a roster change (${caddyVersion()}): ` +
           (closed === undefined ? "stayed open" : `closed with code ${closed.code} ${closed.atMs.toFixed(0)} ms after opening; reload took ${run.ms.toFixed(0)} ms`) +
-          `; echo after reload: ${after}; errors on the backend's side: ${backendErrors.join(", ") || "none"}`,
+          `; echo after the change: ${after}; errors on the backend's side: ${backendErrors.join(", ") || "none"}`,
       );
       expect({ closed, after, backendErrors }).toEqual({ closed: undefined, after: "alice:after", backendErrors: [] });
     } finally {
