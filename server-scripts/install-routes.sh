@@ -6,8 +6,8 @@
 # folder is the routing table: a host's folder holds exactly one entry once this script is done.
 # Every step is one rename or one unlink, so a request sees the old route or the new one, never a
 # half-written one: a new host's folder is filled aside and renamed into place; a changed entry is
-# renamed in beside the old one, which is then removed (glob order picks one of the two meanwhile);
-# a host that left loses its entry first (no route from then on), then its folder.
+# written aside and renamed in beside the old one, which is then removed (glob order picks one of the
+# two meanwhile); a host that left loses its entry first (no route from then on), then its folder.
 set -euo pipefail
 
 dir=${1:?usage: install-routes.sh ROUTES_DIR}
@@ -39,25 +39,30 @@ note() { # what a person reading the folder sees; Caddy only looks at the entry'
   esac
 }
 
+# Temporaries live at the folder's top level, never inside a host's folder: Caddy's glob
+# (`<host>/*`) matches dot files too, and must only ever see a finished entry.
+umask 022
+seq=0
+# Leftovers of an interrupted run (never a route: Caddy looks only at `<host>/*`).
+find "$dir" -mindepth 1 -maxdepth 1 -name '.new.*' -exec rm -rf -- {} +
 for host in "${!want[@]}"; do
   entry=${want[$host]}
   target="$dir/$host"
   if [ ! -d "$target" ]; then
-    tmp=$(mktemp -d "$dir/.new.XXXXXX")
+    seq=$((seq + 1)); tmp="$dir/.new.$$.$seq"
+    mkdir -- "$tmp"
     note "$host" "$entry" > "$tmp/$entry"
-    chmod 0755 "$tmp"; chmod 0644 "$tmp/$entry"
     mv -T -- "$tmp" "$target"
     added=$((added + 1))
     continue
   fi
   if [ ! -f "$target/$entry" ]; then
-    tmp=$(mktemp "$target/.new.XXXXXX")
+    seq=$((seq + 1)); tmp="$dir/.new.$$.$seq"
     note "$host" "$entry" > "$tmp"
-    chmod 0644 "$tmp"
     mv -f -T -- "$tmp" "$target/$entry"
     changed=$((changed + 1))
   fi
-  for old in "$target"/* "$target"/.new.*; do
+  for old in "$target"/* "$target"/.[!.]*; do
     [ -e "$old" ] || continue
     [ "$old" = "$target/$entry" ] || rm -rf -- "$old"
   done
@@ -72,7 +77,4 @@ for target in "$dir"/*; do
   rmdir -- "$target"
   removed=$((removed + 1))
 done
-# Leftovers of an interrupted run (never a route: Caddy looks only at `<host>/*`).
-find "$dir" -mindepth 1 -maxdepth 1 -name '.new.*' -exec rm -rf -- {} +
-
 echo "openclaw-hosting: routes in $dir: ${#want[@]} hosts (${added} added, ${changed} changed, ${removed} removed); Caddy not reloaded"
