@@ -1,5 +1,6 @@
 // openclaw-hosting: one isolated OpenClaw gateway per tenant, behind Caddy, with automatic HTTPS.
 import * as pulumi from "@pulumi/pulumi";
+import { routesDirOf } from "./core/caddyfile";
 import { publicOutputs } from "./core/outputs";
 import { dataDeletions, listRetainedData } from "./core/retainedData";
 import { DEFAULT_SERVER } from "./core/servers";
@@ -35,7 +36,7 @@ export = async () => {
   const servers = new Map(plan.servers.map((s) => [s.name, new Server(s.name, {
     plan: s,
     privateRanges: config.privateRanges,
-    caddy: { caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress },
+    caddy: { caddyfilePath: config.caddy.caddyfilePath, routesDir: routesDirOf(config.caddy), adminAddress: config.caddy.adminAddress },
     certificates: { settings: renewal, dnsToken },
     connection: connections.get(s.name),
     tenants: (server) => plan.tenants.filter((t) => t.server === s.name).map((t) => new TenantInstance(

@@ -7,7 +7,8 @@ export interface BlastDiff {
   removed: string[];
 }
 
-export const EDGE_COMMAND = "command:local:Command edge-caddyfile";
+/** A roster edit changes the edge's routes only (no reload); an edge-caddyfile change would count as outside the tenant. */
+export const EDGE_COMMAND = "command:local:Command edge-routes";
 
 /** JSON with sorted keys, so key order never counts as a change. */
 export function stableJson(value: unknown): string {

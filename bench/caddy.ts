@@ -1,3 +1,4 @@
+// BEFORE routes moved into files: measures the per-site Caddyfile that reloaded Caddy on every roster change (bench/legacyCaddyfile.ts); bench/edgeChanges.ts compares it with today's edge.
 // Caddy reload with the real Caddy: reload time at 100 and 1,000 sites, and failed requests while the
 // program's own install script (components/edge.ts installCommand) reloads Caddy under load.
 // Everything is on 127.0.0.1; every process and temp dir is removed at the end, also on failure.
@@ -8,7 +9,8 @@ import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import { performance } from "perf_hooks";
-import { EdgeSite, renderCaddyfile } from "../core/caddyfile";
+import { EdgeSite } from "../core/caddyfile";
+import { renderPerSiteCaddyfile as renderCaddyfile } from "./legacyCaddyfile";
 import { INSTALL_SCRIPT_PATH, installCommand } from "../components/edge";
 import { DOMAIN, makeTempDir, median, round, tenantName } from "./fixtures";
 
@@ -64,7 +66,7 @@ export function cleanupCaddySync(): void {
   for (const dir of live.dirs) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-function findOnPath(cmd: string): string | undefined {
+export function findOnPath(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(":")) {
     const candidate = path.join(dir, cmd);
     try {
@@ -78,7 +80,7 @@ function findOnPath(cmd: string): string | undefined {
 }
 
 /** A free loopback port (bound, read, released). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
@@ -89,9 +91,9 @@ function freePort(): Promise<number> {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Run {
+export interface Run {
   code: number | null;
   ms: number;
   stdout: string;
@@ -99,7 +101,7 @@ interface Run {
 }
 
 /** Runs a command to completion with a hard time limit; the child is tracked so it can be killed on failure. */
-function runCommand(tracker: Set<ChildProcess>, cmd: string, args: string[], env: NodeJS.ProcessEnv, stdin: string | undefined, timeoutMs: number): Promise<Run> {
+export function runCommand(tracker: Set<ChildProcess>, cmd: string, args: string[], env: NodeJS.ProcessEnv, stdin: string | undefined, timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(cmd, args, { env, stdio: ["pipe", "pipe", "pipe"] });
@@ -124,7 +126,7 @@ function runCommand(tracker: Set<ChildProcess>, cmd: string, args: string[], env
   });
 }
 
-function killAndWait(child: ChildProcess, graceMs: number): Promise<void> {
+export function killAndWait(child: ChildProcess, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const hard = setTimeout(() => child.kill("SIGKILL"), graceMs);

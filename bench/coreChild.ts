@@ -3,7 +3,7 @@
 //   node -r ts-node/register/transpile-only bench/coreChild.ts JOB.json
 import * as fs from "fs";
 import { performance } from "perf_hooks";
-import { renderCaddyfile } from "../core/caddyfile";
+import { renderRoutes } from "../core/caddyfile";
 import { planHosting } from "../core/plan";
 import { allocatePorts } from "../core/portPool";
 import { parseRoster } from "../core/roster";
@@ -75,7 +75,7 @@ function main(): void {
       const p0 = performance.now();
       allocatePorts(roster.map((t) => ({ name: t.name, pinned: t.port })), parsed.portPool);
       const p1 = performance.now();
-      renderCaddyfile(sites, { adminAddress: "localhost:2019", acmeEmail: "ops@example.com", localCerts: false });
+      renderRoutes(sites);
       const p2 = performance.now();
       portTimes.push(p1 - p0);
       caddyTimes.push(p2 - p1);

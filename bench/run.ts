@@ -400,7 +400,7 @@ async function main(): Promise<void> {
   for (const x of edits) {
     targets.push({
       name: `blast radius: ${x.edit}`,
-      target: x.edgeExpected ? "the tenant's own resources + edge-caddyfile" : "the tenant's own resources only (tier is not in the Caddyfile)",
+      target: x.edgeExpected ? "the tenant's own resources + edge-routes (no Caddyfile change, no reload)" : "the tenant's own resources only (tier is not in the Caddyfile)",
       measured: `${blastVerdicts[x.edit].count} resources, ${blastVerdicts[x.edit].outsideTenant.length} outside the tenant, edge ${blastVerdicts[x.edit].edgeChanged ? "changed" : "unchanged"}`,
       ok: blastVerdicts[x.edit].ok,
     });

@@ -45,8 +45,8 @@ export interface ServersVerdict {
 /** Judges a diff: only the tenant's resources and the edge commands of `servers` may change. */
 export function judgeOnServers(diff: BlastDiff, tenant: string, all: ReadonlySet<string>, servers: readonly string[]): ServersVerdict {
   const keys = [...diff.changed, ...diff.added, ...diff.removed];
-  const edge = (k: string) => /^command:(remote|local):Command edge(-[a-z0-9-]+)?-caddyfile$/.test(k);
-  const allowedEdges = new Set(servers.map((s) => `command:remote:Command edge-${s}-caddyfile`));
+  const edge = (k: string) => /^command:(remote|local):Command edge(-[a-z0-9-]+)?-routes$/.test(k);
+  const allowedEdges = new Set(servers.map((s) => `command:remote:Command edge-${s}-routes`));
   const outside = keys.filter((k) => !belongsTo(k, tenant, all) && !allowedEdges.has(k));
   const otherServersEdges = keys.filter((k) => edge(k) && !allowedEdges.has(k));
   return {
@@ -54,6 +54,6 @@ export function judgeOnServers(diff: BlastDiff, tenant: string, all: ReadonlySet
     resources: [...diff.changed.map((k) => `~ ${k}`), ...diff.added.map((k) => `+ ${k}`), ...diff.removed.map((k) => `- ${k}`)],
     outside,
     otherServersEdges,
-    ok: outside.length === 0 && otherServersEdges.length === 0 && servers.every((s) => keys.includes(`command:remote:Command edge-${s}-caddyfile`)),
+    ok: outside.length === 0 && otherServersEdges.length === 0 && servers.every((s) => keys.includes(`command:remote:Command edge-${s}-routes`)),
   };
 }

@@ -15,7 +15,7 @@ export interface ServerArgs {
   plan: ServerPlan;
   /** Ranges its tenants may never reach (the stack's `privateRanges`). */
   privateRanges: string[];
-  caddy: { caddyfilePath: string; adminAddress: string };
+  caddy: { caddyfilePath: string; routesDir: string; adminAddress: string };
   /** Its certificates: renewal settings (core/tls.ts) and, in wildcard mode, the DNS token. */
   certificates: Pick<CertificatesArgs, "settings" | "dnsToken">;
   /** How commands reach it over SSH (program/serverConnection.ts); absent when it is this machine. */
@@ -77,8 +77,9 @@ export class Server extends pulumi.ComponentResource {
     const wildcard = certificates.mode === "wildcard" ? [certificates.ready] : [];
     new Edge(
       names.edge,
-      { caddyfile: args.plan.caddyfile, ...args.caddy, connection: this.connection },
-      // Routes go live once the gateways behind them are healthy.
+      { caddyfile: args.plan.caddyfile, routes: args.plan.routes, ...args.caddy, connection: this.connection },
+      // Routes go live once the gateways behind them are healthy (a roster change reloads nothing);
+      // in wildcard mode, once the certificate the Caddyfile names exists.
       { parent: this, aliases: WAS_TOP_LEVEL, dependsOn: [...this.tenants.flatMap((t) => t.gateway ?? []), ...wildcard] },
     );
     this.caddyfile = args.plan.caddyfile;

@@ -22,6 +22,8 @@ export function publicOutputs(plan: HostingPlan, retainedData: readonly Retained
       publicIp: s.publicIp,
     }])),
     ...(multi ? { caddyfiles: Object.fromEntries(plan.servers.map((s) => [s.name, s.caddyfile])) } : { caddyfile: plan.caddyfile }),
+    // What each edge routes (host -> port or suspended); roster changes rewrite these, not the Caddyfile.
+    ...(multi ? { routesByServer: Object.fromEntries(plan.servers.map((s) => [s.name, s.routes])) } : { routes: plan.routes }),
     retainedData: retainedData.filter((r) => !deletedBy(deleteData, r)),
     // The next deployment keeps these tenants on their images even if diskQuota changes (keepDiskImages).
     diskImages: diskImagesOutput(plan.tenants),

@@ -1,5 +1,5 @@
 import { wildcardServersWarning } from "./tls";
-import { EdgeOptions, EdgeSite, caddyfileProblems, renderCaddyfile } from "./caddyfile";
+import { EdgeOptions, EdgeSite, caddyfileProblems, renderCaddyfile, renderRoutes, routesDirOf } from "./caddyfile";
 import { Utilisation, checkCapacity, checkDiskCapacity, utilisation } from "./capacity";
 import { GatewaySetting, gatewaySettings, heapCapMb, trustedProxies } from "./gateway";
 import { allocatePorts } from "./portPool";
@@ -52,7 +52,10 @@ export interface TenantPlan {
 /** One server's share of the plan: its tenants, its edge's Caddyfile and its load. */
 export interface ServerPlan extends ServerTarget {
   tenants: string[];
+  /** Names no tenant: roster changes leave it (and Caddy's loaded config) alone. */
   caddyfile: string;
+  /** Its tenants' routes (core/caddyfile.ts renderRoutes): what a roster change rewrites, without a reload. */
+  routes: string;
   utilisation: Utilisation;
 }
 
@@ -63,6 +66,8 @@ export interface HostingPlan {
   pinnedServers: Set<string>;
   /** The Caddyfile of a single-server stack; with several servers, each has its own (`servers[].caddyfile`). */
   caddyfile: string;
+  /** The route table of a single-server stack (`servers[].routes` with several). */
+  routes: string;
   problems: Problem[];
   /** Not wrong, but worth a look (e.g. an API key for a tenant that is not in the roster). */
   warnings: Problem[];
@@ -193,6 +198,8 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   const { caddy } = config;
   const edge: EdgeOptions = {
     adminAddress: caddy.adminAddress,
+    domain: config.domain,
+    routesDir: routesDirOf(caddy),
     acmeEmail: caddy.acmeEmail,
     acmeCa: caddy.acmeCa,
     localCerts: caddy.localCerts,
@@ -211,13 +218,15 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     return {
       ...server,
       tenants: here.map((t) => t.name),
-      caddyfile: caddyProblems.length === 0 ? renderCaddyfile(here.map(siteOf), edge) : "",
+      caddyfile: caddyProblems.length === 0 ? renderCaddyfile(edge) : "",
+      routes: caddyProblems.length === 0 ? renderRoutes(here.map(siteOf)) : "",
       utilisation: utilisation(sized.filter((t) => t.server === server.name), server.size),
     };
   });
   const caddyfile = serverPlans.length === 1 ? serverPlans[0].caddyfile : "";
+  const routes = serverPlans.length === 1 ? serverPlans[0].routes : "";
   const pinnedServers = new Set(roster.filter((r) => r.server !== undefined).map((r) => r.name));
-  return { tenants, servers: serverPlans, pinnedServers, caddyfile, problems, warnings, utilisation: utilisation(sized, multi ? undefined : servers[0].size) };
+  return { tenants, servers: serverPlans, pinnedServers, caddyfile, routes, problems, warnings, utilisation: utilisation(sized, multi ? undefined : servers[0].size) };
 }
 
 /** A `NAME=value` string over the kernel's MAX_ARG_STRLEN makes the container fail to start. */

@@ -56,6 +56,8 @@ export const PortPool = z
 const Caddy = z
   .strictObject({
     caddyfilePath: AbsolutePath.default("/etc/caddy/Caddyfile"),
+    /** The route files Caddy reads per request (one folder per routed host); default: `routes` beside the Caddyfile. */
+    routesDir: AbsolutePath.optional(),
     adminAddress: AdminAddress.default(DEFAULT_ADMIN_ADDRESS),
     acmeEmail: AcmeEmail.optional(),
     acmeCa: AcmeCa.optional(),

@@ -18,10 +18,11 @@ function isOwnedBy(key: string, tenant: string): boolean {
   return name === tenant || name.startsWith(`${tenant}-`);
 }
 
-const EDGE = "command:local:Command::edge-caddyfile";
+/** A roster edit changes the edge's routes only: never the Caddyfile, so Caddy is not reloaded. */
+const EDGE = "command:local:Command::edge-routes";
 const names = tenantNames(50);
 
-describe("blast radius: in a roster of 50, an edit to one tenant touches only that tenant and the edge", () => {
+describe("blast radius: in a roster of 50, an edit to one tenant touches only that tenant and the edge's routes", () => {
   let pinned: TestTenant[];
   let baseline: ProgramRun;
   const apiKeys = keysFor([...names, "newcomer"]);

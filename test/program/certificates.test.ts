@@ -32,7 +32,7 @@ describe("certificates in the program", () => {
     expect(message).toContain("config cloudflare:apiToken: tls.mode is wildcard, which needs the Cloudflare token");
   });
 
-  test("wildcard: the token only on stdin, held as a secret, never in the command text or the Caddyfile; every site serves the wildcard files", async () => {
+  test("wildcard: the token only on stdin, held as a secret, never in the command text or the Caddyfile; the tenants' site serves the wildcard files", async () => {
     const run = await runProgram(
       baseConfig(sampleRoster, { apiKeys, dns, serverIp: "203.0.113.7", tls: { mode: "wildcard" }, "cloudflare:apiToken": TOKEN }),
       {},
@@ -45,7 +45,9 @@ describe("certificates in the program", () => {
     expect(String(renewal?.inputs.create)).not.toContain(TOKEN);
     const caddyfile = String(run.outputs.caddyfile);
     expect(caddyfile).not.toContain(TOKEN);
-    expect(caddyfile.match(new RegExp(`\\ttls ${WILDCARD_CERT_FILE} `, "g"))?.length).toBe(3);
+    // The one site every tenant host is served by (routes without reloads) names the wildcard's files.
+    expect(caddyfile.match(new RegExp(`\\ttls ${WILDCARD_CERT_FILE} `, "g"))?.length).toBe(1);
+    expect(caddyfile).toContain(`*.claw.example.com {\n\ttls ${WILDCARD_CERT_FILE} `);
     // The edge waits for the two active gateways and, now, the first certificate.
     expect(run.resources.find((r) => r.name === "edge" && r.type === "openclaw:hosting:Edge")?.options.dependsOn).toBe(3);
     expect(JSON.stringify(run.outputs)).not.toContain(TOKEN);

@@ -136,7 +136,7 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
     for (const r of run.resources) {
       if ([TYPES.container, TYPES.volume, TYPES.network, TYPES.token].includes(r.type as never)) expect(r.options.parentName).toBe("TenantInstance");
       if (r.type === TYPES.localCommand) {
-        const owner = r.name === "edge-caddyfile" ? "Edge" : r.name === "egress-guard-rules" ? "EgressGuard" : r.name.endsWith("-certificates-renewal") ? "Certificates" : "TenantInstance";
+        const owner = r.name === "edge-caddyfile" || r.name === "edge-routes" ? "Edge" : r.name === "egress-guard-rules" ? "EgressGuard" : r.name.endsWith("-certificates-renewal") ? "Certificates" : "TenantInstance";
         expect(r.options.parentName).toBe(owner);
       }
     }
@@ -151,12 +151,24 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
     expect(String(run.outputs.caddyfile)).not.toContain("token-of-");
   });
 
+  test("the routes command installs the route table through the repo's script, on stdin, before the Caddyfile; no secret in it", () => {
+    const routes = named(run, "edge-routes");
+    expect(routes.inputs.stdin).toBe(run.outputs.routes);
+    expect(String(routes.inputs.create)).toContain("bash \"$script\" '/etc/caddy/routes';");
+    expect(named(run, "edge-caddyfile").options.dependsOn).toBe(1); // the routes command
+    expect(String(run.outputs.routes)).not.toContain("token-of-");
+    expect(String(run.outputs.routes)).not.toMatch(/sk-|key/i);
+  });
+
   test("outputs: a map per tenant, the list of URLs, and the rendered Caddyfile", () => {
     const tenants = run.outputs.tenants as Record<string, { url: string; port: number; tier: string; state: string }>;
     expect(Object.keys(tenants).sort()).toEqual(["alice", "bob", "carol"]);
     expect(tenants.carol).toMatchObject({ url: "https://carol.claw.example.com", tier: "heavy", state: "suspended" });
     expect(run.outputs.urls).toEqual(["https://alice.claw.example.com", "https://bob.claw.example.com", "https://carol.claw.example.com"]);
-    expect(String(run.outputs.caddyfile)).toContain(`reverse_proxy 127.0.0.1:${tenants.alice.port}`);
+    expect(String(run.outputs.routes)).toBe(
+      `alice.claw.example.com port-${tenants.alice.port}\nbob.claw.example.com port-${tenants.bob.port}\ncarol.claw.example.com suspended\n`,
+    );
+    expect(String(run.outputs.caddyfile)).not.toContain(String(tenants.alice.port));
   });
 
   test("no DNS record when DNS is not configured", () => {
@@ -195,7 +207,7 @@ describe("optional parts of the stack", () => {
     expect(ofType(run, TYPES.container)).toEqual([]);
     expect(ofType(run, TYPES.volume).length).toBe(2);
     expect(ofType(run, TYPES.token).length).toBe(1);
-    expect(String(run.outputs.caddyfile)).toContain("alice.claw.example.com is suspended");
+    expect(String(run.outputs.routes)).toBe("alice.claw.example.com suspended\n");
   });
 
   test("a removed tenant's volumes stay, are listed as retained data, and go only through deleteData", async () => {

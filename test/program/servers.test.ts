@@ -37,16 +37,16 @@ describe("three servers under Pulumi's mock engine", () => {
     }
   });
 
-  test("each server's edge installs a Caddyfile of its own tenants, over that server's access", () => {
-    // The edges' commands (each server also runs its egress guard and its tenants' process limits).
-    const isEdge = (c: { name: string }): boolean => c.name.endsWith("-caddyfile");
+  test("each server's edge installs routes for its own tenants (and a Caddyfile naming none), over that server's access", () => {
+    // The edges' route commands (each server also runs its Caddyfile, egress guard and its tenants' process limits).
+    const isEdge = (c: { name: string }): boolean => c.name.endsWith("-routes");
     const local = ofType(run, TYPES.localCommand).filter(isEdge);
     const remote = ofType(run, TYPES.remoteCommand).filter(isEdge);
-    expect(local.map((c) => c.name)).toEqual(["edge-a-caddyfile"]);
-    expect(remote.map((c) => c.name).sort()).toEqual(["edge-b-caddyfile", "edge-c-caddyfile"]);
+    expect(local.map((c) => c.name)).toEqual(["edge-a-routes"]);
+    expect(remote.map((c) => c.name).sort()).toEqual(["edge-b-routes", "edge-c-routes"]);
     for (const edge of [...local, ...remote]) {
       const server = edge.name.split("-")[1];
-      const hosts = [...String(edge.inputs.stdin).matchAll(/^([a-z0-9.-]+) \{$/gm)].map((m) => m[1].split(".")[0]).sort();
+      const hosts = [...String(edge.inputs.stdin).matchAll(/^([a-z0-9.-]+) (port-[0-9]+|suspended)$/gm)].map((m) => m[1].split(".")[0]).sort();
       expect(hosts).toEqual(SIX_TENANTS.filter((t) => t.server === server).map((t) => t.name).sort());
       if (server !== "a") {
         const conn = edge.inputs.connection as { host: string; port: number };
@@ -75,14 +75,16 @@ describe("three servers under Pulumi's mock engine", () => {
     expect(servers.b).toMatchObject({ tenants: 2, activeTenants: 1, memoryLimitMb: 2048, publicIp: "203.0.113.2" });
     expect(servers.c).toMatchObject({ tenants: 2, activeTenants: 2, memoryLimitMb: 6144 });
     expect(Object.keys(run.outputs.caddyfiles as object).sort()).toEqual(["a", "b", "c"]);
+    expect(Object.keys(run.outputs.routesByServer as object).sort()).toEqual(["a", "b", "c"]);
     expect(run.outputs.caddyfile).toBeUndefined();
+    expect(run.outputs.routes).toBeUndefined();
   });
 
   test("a stack with one server in the map keeps the wildcard record", async () => {
     const one = await runProgram(serversConfig(SIX_TENANTS.map((t) => ({ ...t, server: "a", port: undefined })), { servers: { a: THREE_SERVERS.a } }));
     const records = ofType(one, TYPES.dnsRecord);
     expect(records.map((r) => [r.inputs.name, r.inputs.content])).toEqual([["*.claw.example.com", "203.0.113.1"]]);
-    expect(one.outputs.caddyfile).toContain("alice.claw.example.com");
+    expect(one.outputs.routes).toContain("alice.claw.example.com port-");
   });
 });
 
@@ -193,9 +195,9 @@ describe("blast radius with three servers", () => {
     baseline = await runProgram(serversConfig());
   });
 
-  test("adding a tenant on b touches its own resources, its DNS record and b's edge only", async () => {
+  test("adding a tenant on b touches its own resources, its DNS record and b's routes only (no Caddyfile: no reload)", async () => {
     const after = await runProgram(serversConfig([...SIX_TENANTS, { name: "gina", server: "b", port: 18813 }]));
-    expect(changed(baseline, after)).toEqual(["dns-gina", "dns-gina-record", "edge-b-caddyfile", "gina", "gina-credentials", "gina-gateway", "gina-gateway-token", "gina-network", "gina-process-limit", "gina-state"]);
+    expect(changed(baseline, after)).toEqual(["dns-gina", "dns-gina-record", "edge-b-routes", "gina", "gina-credentials", "gina-gateway", "gina-gateway-token", "gina-network", "gina-process-limit", "gina-state"]);
   });
 
   test("re-tiering a tenant touches its container only", async () => {
@@ -203,8 +205,8 @@ describe("blast radius with three servers", () => {
     expect(changed(baseline, after)).toEqual(["frank-gateway", "frank-process-limit"]); // the tier sets the process limit too
   });
 
-  test("moving a tenant touches that tenant, its record and the two servers' edges only", async () => {
+  test("moving a tenant touches that tenant, its record and the two servers' routes only (no Caddyfile: no reload)", async () => {
     const after = await runProgram(serversConfig(SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, server: "c", port: 18812 } : t))), { tenants: baseline.outputs.tenants, retainedData: [] });
-    expect(changed(baseline, after)).toEqual(["carol-credentials", "carol-gateway", "carol-network", "carol-process-limit", "carol-state", "dns-carol-record", "edge-b-caddyfile", "edge-c-caddyfile"]);
+    expect(changed(baseline, after)).toEqual(["carol-credentials", "carol-gateway", "carol-network", "carol-process-limit", "carol-state", "dns-carol-record", "edge-b-routes", "edge-c-routes"]);
   });
 });

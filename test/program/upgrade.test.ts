@@ -135,9 +135,15 @@ function aliasUrns(resources: CapturedResource[], real: Map<CapturedResource, st
  * - the egress guard's command (issue 19, item 6): its script now checks Docker's firewall backend
  *   and covers IPv6, and its rules (`-4`/`-6` lines, only the tenant's own bridge exempt) changed;
  *   `apply` takes the server's name. The update re-runs `apply`, which reloads the chains in place.
+ * - the edge's Caddyfile command (issue 22, item 1): the Caddyfile names no tenant any more (one
+ *   `*.<domain>` site routed from files), so its stdin changes once; the update re-runs the install
+ *   script, which reloads Caddy this one time. It now runs after the new routes command
+ *   (dependsOn), an ordering option that replaces nothing.
  */
+const EDGE_CADDYFILE = /\$command:(local|remote):Command::edge(-[a-z0-9-]+)?-caddyfile$/;
 const UPDATED_IN_PLACE: ReadonlyArray<{ urn: RegExp; inputs: readonly string[] }> = [
   { urn: /\$command:(local|remote):Command::egress-guard(-[a-z0-9-]+)?-rules$/, inputs: ["create", "delete", "stdin"] },
+  { urn: EDGE_CADDYFILE, inputs: ["stdin"] },
 ];
 
 function withoutUpdatedInputs(urn: string, inputs: Record<string, unknown>): Record<string, unknown> {
@@ -199,6 +205,10 @@ function upgrade(before: Recorded[], resources: CapturedResource[]): Upgrade {
     else result.aliased[urn] = real.get(r) as string;
     const { parentName, ...options } = r.options;
     const { parentName: parentBefore, ...optionsBefore } = was.options;
+    if (EDGE_CADDYFILE.test(urn)) {
+      expect(options.dependsOn).toBe(1); // the edge's routes command, new in this version
+      options.dependsOn = optionsBefore.dependsOn;
+    }
     const [inputs, inputsBefore] = withoutIntendedChanges(withoutUpdatedInputs(urn, r.inputs), withoutUpdatedInputs(urn, was.inputs));
     const got = JSON.parse(JSON.stringify({ urn, provider: r.provider, inputs, options })) as unknown;
     expect(got).toEqual({ urn, provider: was.provider, inputs: inputsBefore, options: optionsBefore });
@@ -231,6 +241,10 @@ function movedUnderServer(guard: string, edge: string, command: "local" | "remot
   };
 }
 
+/** The edge's routes command (issue 22): new in this version, created on upgrade; it replaces nothing. */
+const EDGE_ROUTES = (edge: string, command: "local" | "remote") =>
+  `${URN_PREFIX}openclaw:hosting:Server$openclaw:hosting:Edge$command:${command}:Command::${edge}-routes`;
+
 /** The same stack written as servers.default, the one way a server is described now. */
 function asServersMap(legacy: Record<string, unknown>): Record<string, unknown> {
   const { ssh, serverIp, server, portPool, tenantNetworks, ...rest } = legacy as Record<string, Record<string, unknown> | undefined>;
@@ -247,7 +261,7 @@ describe.each(Object.keys(UPGRADE_CONFIGS))("upgrading a single-server stack (%s
   const expectSingleServer = (result: Upgrade, total: number) => {
     expect(result.aliased).toEqual(movedUnderServer("egress-guard", "edge", COMMAND_KIND[name]));
     expect(result.kept.length + Object.keys(result.aliased).length).toBe(total);
-    expect(result.added).toEqual([...CERTIFICATES("default", COMMAND_KIND[name]), SERVER_COMPONENT("default")].sort());
+    expect(result.added).toEqual([...CERTIFICATES("default", COMMAND_KIND[name]), SERVER_COMPONENT("default"), EDGE_ROUTES("edge", COMMAND_KIND[name])].sort());
   };
 
   test("from before `servers` existed (61a95ae): every resource kept by URN or alias, same providers, inputs and options", async () => {
@@ -267,7 +281,7 @@ describe.each(Object.keys(UPGRADE_CONFIGS))("upgrading a single-server stack (%s
 });
 
 describe("upgrading a three-server `servers` stack from today's main (a4f37b7)", () => {
-  test("every resource kept by URN or alias, same providers, inputs and options; only the Server components are new", async () => {
+  test("every resource kept by URN or alias, same providers, inputs and options; only the Server components and the edges' routes commands are new", async () => {
     const run = await runProgram(SERVERS_CONFIG, SERVERS_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
     const result = upgrade(MAIN.servers, run.resources);
     expect(result.aliased).toEqual({
@@ -278,6 +292,7 @@ describe("upgrading a three-server `servers` stack from today's main (a4f37b7)",
     expect(result.kept.length + Object.keys(result.aliased).length).toBe(MAIN.servers.length);
     expect(result.added).toEqual([
       ...["a", "b", "c"].map(SERVER_COMPONENT), ...CERTIFICATES("a", "local"), ...CERTIFICATES("b", "remote"), ...CERTIFICATES("c", "remote"),
+      EDGE_ROUTES("edge-a", "local"), EDGE_ROUTES("edge-b", "remote"), EDGE_ROUTES("edge-c", "remote"),
     ].sort());
     // The providers, tenants, DNS records and data deletions keep their URNs outright.
     expect(result.kept.filter((u) => u.includes("pulumi:providers:docker")).length).toBe(3);

@@ -75,6 +75,8 @@ export function onEngineEvent(state: ProgressState, event: ProgressEvent, previe
       lines.push(`  tenant ${tenant}: ${verb(op)} its container${preview ? "" : " (waits until the gateway is healthy)"}`);
     } else if (op !== "same" && /^command:(local|remote):Command$/.test(type) && /caddyfile/.test(urn)) {
       lines.push(preview ? `  edge: would ${op} the Caddyfile (and reload Caddy)` : `  edge: installing the Caddyfile and reloading Caddy`);
+    } else if (op !== "same" && /^command:(local|remote):Command$/.test(type) && /-routes$/.test(urn)) {
+      lines.push(preview ? `  edge: would ${op} the routes (no reload)` : `  edge: writing the routes (no reload)`);
     }
   }
   if (event.resOutputsEvent !== undefined && !preview && event.resOutputsEvent.planning !== true) {

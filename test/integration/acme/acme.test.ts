@@ -1,7 +1,7 @@
 // Certificates against a real ACME server: Pebble (Let's Encrypt's test server) and
 // pebble-challtestsrv (its DNS: every name resolves to 127.0.0.1; TXT records set over HTTP), on
-// loopback ports only. Proves: Caddy obtains a tenant's certificate through HTTP-01/TLS-ALPN-01
-// (tls.mode perTenant); the server's certificate script obtains `*.<domain>` through DNS-01 with
+// loopback ports only. Proves: Caddy obtains a routed tenant's certificate on demand through
+// HTTP-01/TLS-ALPN-01 (tls.mode perTenant), asking its own route check first; the server's certificate script obtains `*.<domain>` through DNS-01 with
 // lego and Caddy serves it (wildcard); a renewal puts a new certificate live; an ACME server that is
 // down keeps the certificate in use and the failure is recorded and flagged.
 import { ChildProcess, spawn, spawnSync } from "child_process";
@@ -9,13 +9,14 @@ import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
 import * as tls from "tls";
-import { renderCaddyfile } from "../../../core/caddyfile";
+import { renderCaddyfile, renderRoutes } from "../../../core/caddyfile";
 import { EdgeOptions } from "../../../core/caddyfile";
 import { RenewalSettings, renewalSettingsText } from "../../../core/tls";
 import { certificateReasons, parseCertificateRecord } from "../../../tools/shared/status/certificates";
 import { Cleanup, RunningCaddy, caddySandbox, freePort, makeTempDir, removeDir, runCommand, startCaddy, stopProcess, waitUntil } from "../support/caddy";
 
 const SCRIPT = path.join(__dirname, "..", "..", "..", "server-scripts", "tls-certificate.sh");
+const ROUTES_SCRIPT = path.join(__dirname, "..", "..", "..", "server-scripts", "install-routes.sh");
 const DOMAIN = "claw.test";
 const TOKEN = "test-token-must-not-leak-7f3a";
 
@@ -73,14 +74,16 @@ function served(host: string): Promise<{ serial: string; san: string }> {
   });
 }
 
+/** The edge as the program makes it: alice active, bob suspended, in the route folder; the Caddyfile names no tenant. */
 function edge(extra: Partial<EdgeOptions>): string {
-  const text = renderCaddyfile(
-    [{ host: `alice.${DOMAIN}`, port: ports.cts, state: "active" }, { host: `bob.${DOMAIN}`, port: ports.cts, state: "suspended" }],
-    {
-      adminAddress: `127.0.0.1:${ports.admin}`, acmeEmail: "ops@example.com", acmeCa: `https://127.0.0.1:${ports.acme}/dir`, acmeCaRoot: listenerCert,
-      localCerts: false, httpPort: ports.http, httpsPort: ports.https, storageDir: sandbox.storageDir, ...extra,
-    },
-  );
+  const routesDir = path.join(dir, "routes");
+  const routes = renderRoutes([{ host: `alice.${DOMAIN}`, port: ports.cts, state: "active" }, { host: `bob.${DOMAIN}`, port: ports.cts, state: "suspended" }]);
+  const installed = spawnSync("bash", [ROUTES_SCRIPT, routesDir], { input: routes, encoding: "utf8", timeout: 30_000 });
+  if (installed.status !== 0) throw new Error(`install-routes.sh: ${installed.stderr}`);
+  const text = renderCaddyfile({
+    adminAddress: `127.0.0.1:${ports.admin}`, domain: DOMAIN, routesDir, acmeEmail: "ops@example.com", acmeCa: `https://127.0.0.1:${ports.acme}/dir`,
+    acmeCaRoot: listenerCert, localCerts: false, httpPort: ports.http, httpsPort: ports.https, storageDir: sandbox.storageDir, ...extra,
+  });
   // Loopback only: the test's Caddy must not listen on the machine's other addresses.
   return text.replace("{\n", "{\n\tdefault_bind 127.0.0.1\n");
 }
@@ -152,7 +155,7 @@ beforeAll(async () => {
 afterAll(() => cleanup.run());
 
 describe("certificates against Pebble", () => {
-  it("perTenant: Caddy obtains each tenant's certificate through HTTP-01/TLS-ALPN-01, an unknown name gets none, and the record lists them", async () => {
+  it("perTenant: Caddy obtains each tenant's certificate on its first handshake through HTTP-01/TLS-ALPN-01, an unknown name gets none, and the record lists them", async () => {
     const alice = await waitUntil(`Pebble's certificate for alice.${DOMAIN}`, () => served(`alice.${DOMAIN}`), { timeoutMs: 60_000, intervalMs: 500 });
     expect(alice.san).toBe(`DNS:alice.${DOMAIN}`);
     const bob = await waitUntil(`Pebble's certificate for bob.${DOMAIN}`, () => served(`bob.${DOMAIN}`), { timeoutMs: 30_000, intervalMs: 500 });

@@ -1,13 +1,13 @@
 // A real Caddy, started by the test in a sandbox, configured only through the program's own edge
-// command (the install script wrapped by installCommand, run with /bin/bash -c, Caddyfile on stdin).
+// commands (the install scripts wrapped by installCommand and routesCommand, run with /bin/bash -c,
+// the Caddyfile or the route table on stdin). Roster changes rewrite routes only: no reload.
 import * as fs from "fs";
 import * as net from "net";
 import * as https from "https";
 import * as path from "path";
 import { projectTempDir } from "../../support/roster";
 import { WebSocket } from "ws";
-import { renderCaddyfile } from "../../../core/caddyfile";
-import { INSTALL_SCRIPT_PATH, installCommand } from "../../../components/edge";
+import { INSTALL_SCRIPT_PATH, ROUTES_SCRIPT_PATH, installCommand, routesCommand } from "../../../components/edge";
 import { runProgram } from "../../support/program";
 import {
   CaddySandbox,
@@ -37,8 +37,10 @@ import {
   waitUntil,
 } from "../support/caddy";
 import {
+  EdgeApply,
   EdgeCommand,
   EdgePorts,
+  applyEdge,
   TEST_DOMAIN,
   choosePortPool,
   copySampleRoster,
@@ -46,13 +48,14 @@ import {
   edgeCommandOf,
   planFor,
   planPortsFree,
+  testCaddyfile,
   testStackConfig,
   writeTenant,
 } from "./fixtures";
 
 jest.setTimeout(60_000);
 
-/** Tenants the tests add, one per reload, so every reload is a real change. */
+/** Tenants the tests add, one per roster change. */
 const ADDED = ["dave", "erin", "frank"] as const;
 const ACTIVE = ["alice", "bob", ...ADDED];
 const SUSPENDED_TEXT = (host: string): string => `${host} is suspended. Its data is kept; ask your operator to resume it.`;
@@ -79,10 +82,34 @@ const config = (rosterFolder = rosterDir, portPool = pool): Record<string, unkno
     activeTenants: ACTIVE.filter((name) => fs.existsSync(path.join(rosterFolder, `${name}.yaml`))),
   });
 
-/** The Caddyfile the program renders for the roster folder as it is now. */
+/** The Caddyfile the program renders for the roster folder as it is now (it names no tenant). */
 function rendered(): string {
   return planFor(config()).caddyfile;
 }
+
+/** A real Caddyfile change (a stack option, not the roster): what still reloads Caddy. */
+function renderedWithEmail(): string {
+  return planFor({ ...config(), caddy: { ...(config().caddy as Record<string, unknown>), acmeEmail: "ops@claw.test" } }).caddyfile;
+}
+
+/** Both edge commands with the inputs the program renders for the roster folder as it is now. */
+function edgeNow(): EdgeCommand {
+  const plan = planFor(config());
+  return { ...edge, stdin: plan.caddyfile, routes: { create: edge.routes.create, stdin: plan.routes } };
+}
+
+/** The last edge inputs applied, so applyEdge runs only what changed (as Pulumi does). */
+let applied: EdgeCommand | undefined;
+async function applyRoster(): Promise<EdgeApply> {
+  const next = edgeNow();
+  const run = await applyEdge(next, sandbox.env, applied);
+  if (run.exitCode === 0) applied = next;
+  reloadFigures.push(`routes ${run.routes === undefined ? "-" : `exit ${run.routes.exitCode} in ${run.routes.ms.toFixed(0)} ms`}, caddyfile ${run.caddyfile === undefined ? "not run" : `exit ${run.caddyfile.exitCode}`}`);
+  return run;
+}
+
+/** How many times Caddy loaded a config (its log's "load complete"): a reload adds one. */
+const loads = (): number => (fs.readFileSync(path.join(dir, "caddy.log"), "utf8").match(/"msg":"load complete"/g) ?? []).length;
 
 function portOf(name: string): number {
   const tenant = planFor(config()).tenants.find((t) => t.name === name);
@@ -159,14 +186,7 @@ beforeAll(async () => {
   edge = edgeCommandOf(run);
 
   // Caddy as a package installs it: running already, with a Caddyfile that has no tenant yet.
-  const bootstrap = renderCaddyfile([], {
-    adminAddress: `127.0.0.1:${ports.admin}`,
-    localCerts: true,
-    httpPort: ports.http,
-    httpsPort: ports.https,
-    storageDir: sandbox.storageDir,
-  });
-  fs.writeFileSync(sandbox.caddyfilePath, bootstrap);
+  fs.writeFileSync(sandbox.caddyfilePath, testCaddyfile(sandbox, ports));
   caddy = await startCaddy({ configPath: sandbox.caddyfilePath, adminAddress: `127.0.0.1:${ports.admin}`, env: sandbox.env, logFile: path.join(dir, "caddy.log") });
   cleanup.add(`stop caddy (pid ${caddy.pid})`, () => caddy.stop());
 
@@ -180,16 +200,19 @@ afterAll(async () => {
 });
 
 describe("the program's edge command against a live Caddy", () => {
-  test("is the install script in a here-document, run by /bin/bash -c, with the rendered Caddyfile on stdin", () => {
+  test("is the install scripts in here-documents, run by /bin/bash -c, with the rendered Caddyfile and route table on stdin", () => {
     expect(edge.interpreter).toEqual(["/bin/bash", "-c"]);
     expect(edge.create).toBe(installCommand(fs.readFileSync(INSTALL_SCRIPT_PATH, "utf8"), sandbox.caddyfilePath, `127.0.0.1:${ports.admin}`));
     expect(edge.stdin).toBe(planFor(config()).caddyfile);
+    expect(edge.routes.create).toBe(routesCommand(fs.readFileSync(ROUTES_SCRIPT_PATH, "utf8"), sandbox.routesDir));
+    expect(edge.routes.stdin).toBe(planFor(config()).routes);
   });
 
-  test("first apply installs the sample roster's Caddyfile and reloads Caddy", async () => {
+  test("first apply installs the sample roster's routes, then its Caddyfile", async () => {
     const next = rendered();
-    const run = await install(next);
+    const run = await applyRoster();
     expect({ exitCode: run.exitCode, stderr: run.stderr }).toEqual({ exitCode: 0, stderr: expect.any(String) });
+    expect(run.stdout).toContain("Caddy not reloaded");
     expect(run.stdout).toContain("Caddy reloaded");
     expect(liveFile()).toBe(next);
     ca = await waitUntil(
@@ -231,20 +254,17 @@ describe("the program's edge command against a live Caddy", () => {
   });
 
   test("a valid Caddyfile whose reload fails (admin API not listening) is rolled back to the previous file", async () => {
-    writeTenant(rosterDir, "dave", "tier: light\n");
-    await startBackend("dave");
     const before = liveFile();
     const beforeConfig = await liveConfigJson();
     const deadAdmin = `127.0.0.1:${await freePort()}`;
     const command = installCommand(fs.readFileSync(INSTALL_SCRIPT_PATH, "utf8"), sandbox.caddyfilePath, deadAdmin);
 
-    const run = await install(rendered(), command);
+    const run = await install(renderedWithEmail(), command);
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain("caddy reload failed or took over 60s; restored the previous Caddyfile");
     expect(liveFile()).toBe(before);
     expect(await liveConfigJson()).toBe(beforeConfig);
     await expectRoutedTo("alice");
-    await expect(get("dave")).rejects.toThrow(); // no site, so no certificate for dave's name
   });
 
   test("a reload against an admin API that accepts and never answers times out and is rolled back", async () => {
@@ -299,25 +319,87 @@ describe("the program's edge command against a live Caddy", () => {
     }
   });
 
-  test("a valid change is applied: a new tenant becomes routable, the others keep their routes", async () => {
+  test("a valid Caddyfile change (a stack option) is installed and reloads Caddy; the routes are untouched", async () => {
     const before = liveFile();
-    const next = rendered();
-    expect(next).toContain(`dave.${TEST_DOMAIN} {`);
+    const loadsBefore = loads();
+    const next = renderedWithEmail();
     const run = await install(next);
     expect({ exitCode: run.exitCode, stderr: run.stderr }).toEqual({ exitCode: 0, stderr: expect.any(String) });
     expect(liveFile()).toBe(next);
     expect(fs.readFileSync(`${sandbox.caddyfilePath}.previous`, "utf8")).toBe(before);
-    expect(filesBesideLive()).toEqual(["Caddyfile", "Caddyfile.lock", "Caddyfile.previous"]);
-    await waitRoutable("dave");
-    await expectRoutedTo("dave");
+    expect(filesBesideLive()).toEqual(["Caddyfile", "Caddyfile.lock", "Caddyfile.previous", "routes"]);
+    expect(loads()).toBe(loadsBefore + 1);
     await expectRoutedTo("alice");
     expect((await get("carol")).status).toBe(503);
+    // Back to the stack's own Caddyfile for the rest of the suite.
+    expect((await install(rendered())).exitCode).toBe(0);
   });
 
-  test("no request fails while a reload happens under concurrent keep-alive load", async () => {
+  test("a tenant added to the roster becomes routable without a reload; Caddy's config is unchanged", async () => {
+    writeTenant(rosterDir, "dave", "tier: light\n");
+    await startBackend("dave");
+    await expect(get("dave")).rejects.toThrow(); // no route yet, so no certificate for dave's name
+    const beforeConfig = await liveConfigJson();
+    const loadsBefore = loads();
+    const t0 = performance.now();
+    const run = await applyRoster();
+    expect({ exitCode: run.exitCode, stderr: run.stderr }).toEqual({ exitCode: 0, stderr: expect.any(String) });
+    expect(run.caddyfile).toBeUndefined(); // the Caddyfile did not change, so Pulumi would not run it
+    expect(run.stdout).toContain("1 added, 0 changed, 0 removed); Caddy not reloaded");
+    await waitRoutable("dave");
+    console.log(`dave added: routable ${(performance.now() - t0).toFixed(0)} ms after the routes command started (its certificate obtained on demand)`);
+    await expectRoutedTo("dave");
+    await expectRoutedTo("alice");
+    expect(await liveConfigJson()).toBe(beforeConfig);
+    expect(loads()).toBe(loadsBefore);
+  });
+
+  test("suspend, resume and remove change what Caddy answers without a reload", async () => {
+    const beforeConfig = await liveConfigJson();
+    const loadsBefore = loads();
+    const host = `dave.${TEST_DOMAIN}`;
+
+    writeTenant(rosterDir, "dave", "tier: light\nstate: suspended\n");
+    expect((await applyRoster()).exitCode).toBe(0);
+    const suspended = await get("dave", "/x");
+    expect({ status: suspended.status, body: suspended.body, type: suspended.headers["content-type"] }).toEqual({ status: 503, body: SUSPENDED_TEXT(host), type: "text/plain; charset=utf-8" });
+    expect(backends.get("dave")?.requests().some((r) => r.path === "/x")).toBe(false);
+
+    writeTenant(rosterDir, "dave", "tier: light\n");
+    expect((await applyRoster()).exitCode).toBe(0);
+    await expectRoutedTo("dave", "/resumed");
+
+    fs.rmSync(path.join(rosterDir, "dave.yaml"));
+    const removed = await applyRoster();
+    expect(removed.stdout).toContain("0 added, 0 changed, 1 removed)");
+    expect(fs.existsSync(path.join(sandbox.routesDir, host))).toBe(false);
+    // The certificate Caddy already holds may still complete a handshake; the route is gone: the connection is closed unanswered.
+    await expect(get("dave", "/after-removal")).rejects.toThrow();
+    expect(backends.get("dave")?.requests().some((r) => r.path === "/after-removal")).toBe(false);
+    await expectRoutedTo("alice");
+    expect(await liveConfigJson()).toBe(beforeConfig);
+    expect(loads()).toBe(loadsBefore);
+  });
+
+  test("an unknown name gets no certificate (the handshake fails) and no route, also when its Host header is sent over another tenant's connection", async () => {
+    const failure = await get("nobody").then(
+      (r) => `answered ${r.status}`,
+      (err: RequestFailure) => `${err.code ?? ""} ${err.message}`,
+    );
+    expect(failure).toMatch(/alert|EPROTO|ECONNRESET|socket hang up|internal error/i);
+    expect(fs.existsSync(path.join(sandbox.storageDir, "certificates", "local", `nobody.${TEST_DOMAIN}`))).toBe(false);
+    // TLS for alice's name, then ask for nobody's host: no route, the connection is closed unanswered.
+    await expect(httpsGet({ host: `alice.${TEST_DOMAIN}`, port: ports.https, path: "/", ca, hostHeader: `nobody.${TEST_DOMAIN}` })).rejects.toThrow();
+    // Caddy's certificate question is answered from loopback only, and only for routed hosts.
+    expect((await httpGet(`127.0.0.1:${ports.http}`, `/openclaw-route-check?domain=alice.${TEST_DOMAIN}`)).status).toBe(200);
+    expect((await httpGet(`127.0.0.1:${ports.http}`, `/openclaw-route-check?domain=nobody.${TEST_DOMAIN}`)).status).toBe(404);
+    expect((await httpGet(`127.0.0.1:${ports.http}`, "/openclaw-route-check?domain=..")).status).toBe(404);
+  });
+
+  test("no request fails and no keep-alive connection is closed while a tenant is added under concurrent keep-alive load", async () => {
     writeTenant(rosterDir, "erin", "tier: light\n");
     await startBackend("erin");
-    const next = rendered();
+    const loadsBefore = loads();
 
     const CLIENTS = 8;
     const MAX_REQUESTS = 3_000;
@@ -359,14 +441,14 @@ describe("the program's edge command against a live Caddy", () => {
         samples.push({ start, end: performance.now(), retried, error });
       }
     };
-    let run: ShellRun | undefined;
+    let run: EdgeApply | undefined;
     let reloadStart = 0;
     let reloadEnd = 0;
     const clients = Array.from({ length: CLIENTS }, (_, i) => client(i));
     try {
       await waitUntil("warm-up load", async () => (samples.length >= 300 ? true : undefined), { timeoutMs: 10_000, intervalMs: 10 });
       reloadStart = performance.now();
-      run = await install(next);
+      run = await applyRoster();
       reloadEnd = performance.now();
       const afterReload = samples.length;
       await waitUntil("load after the reload", async () => (samples.length >= afterReload + 300 || samples.length >= MAX_REQUESTS ? true : undefined), {
@@ -382,23 +464,25 @@ describe("the program's edge command against a live Caddy", () => {
     const retried = samples.filter((s) => s.retried).length;
     const during = samples.filter((s) => s.start < reloadEnd && s.end > reloadStart).length;
     console.log(
-      `reload under load: install+reload ${(reloadEnd - reloadStart).toFixed(0)} ms; ${samples.length} requests from ${CLIENTS} keep-alive clients, ` +
-        `${during} overlapping the reload; ${retried} hit a keep-alive connection Caddy closed at that moment (retried once, as browsers and curl do); ` +
+      `roster change under load: routes command ${(reloadEnd - reloadStart).toFixed(0)} ms; ${samples.length} requests from ${CLIENTS} keep-alive clients, ` +
+        `${during} overlapping the change; ${retried} hit a keep-alive connection Caddy closed at that moment (retried once, as browsers and curl do); ` +
         `${failed.length} failed` + (failed.length > 0 ? ` (first: ${failed.slice(0, 5).map((f) => f.error).join(" | ")})` : ""),
     );
     expect(run?.exitCode).toBe(0);
+    expect(run?.caddyfile).toBeUndefined();
+    expect(loads()).toBe(loadsBefore);
     expect(during).toBeGreaterThan(0);
     expect(samples.length).toBeLessThanOrEqual(MAX_REQUESTS + CLIENTS);
     expect(failed.map((f) => f.error)).toEqual([]);
-    // Each kept-alive connection is closed by the old server at most once.
-    expect(retried).toBeLessThanOrEqual(CLIENTS);
+    // No reload, so Caddy closes no kept-alive connection (a reload closed up to one per client).
+    expect(retried).toBe(0);
     await waitRoutable("erin");
   });
 
-  test("an open WebSocket through Caddy survives a reload (stream_close_delay)", async () => {
+  test("an open WebSocket through Caddy stays open while a tenant is added (no reload)", async () => {
     writeTenant(rosterDir, "frank", "tier: light\n");
     await startBackend("frank");
-    const next = rendered();
+    const loadsBefore = loads();
     const socket = await openWebSocket({ host: `alice.${TEST_DOMAIN}`, port: ports.https, path: "/ws", ca });
     let closed: { code: number; atMs: number } | undefined;
     const opened = performance.now();
@@ -409,16 +493,17 @@ describe("the program's edge command against a live Caddy", () => {
     try {
       expect(await echo(socket, "before")).toBe("alice:before");
       expect(backends.get("alice")?.openSockets()).toBe(1);
-      const run = await install(next);
+      const run = await applyRoster();
       expect(run.exitCode).toBe(0);
+      expect(loads()).toBe(loadsBefore);
       await waitRoutable("frank");
       await sleep(200); // let a close that the reload triggered arrive before the next send
       const after = await echo(socket, "after").catch((err: Error) => `failed: ${err.message}`);
       const backendErrors = backends.get("alice")?.socketErrors() ?? [];
       console.log(
-        `websocket across reload (${caddyVersion()}, stream_close_delay rendered): ` +
+        `websocket across a roster change (${caddyVersion()}): ` +
           (closed === undefined ? "stayed open" : `closed with code ${closed.code} ${closed.atMs.toFixed(0)} ms after opening; reload took ${run.ms.toFixed(0)} ms`) +
-          `; echo after reload: ${after}; errors on the backend's side: ${backendErrors.join(", ") || "none"}`,
+          `; echo after the change: ${after}; errors on the backend's side: ${backendErrors.join(", ") || "none"}`,
       );
       expect({ closed, after, backendErrors }).toEqual({ closed: undefined, after: "alice:after", backendErrors: [] });
     } finally {

@@ -3,13 +3,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { readRosterDir } from "../../../program/rosterFolder";
+import { renderCaddyfile } from "../../../core/caddyfile";
 import { HostingPlan, planHosting } from "../../../core/plan";
 import { formatProblem } from "../../../core/problems";
 import { parseRoster } from "../../../core/roster";
 import { parseStackConfig } from "../../../core/stackConfig";
 import { parseDocument } from "yaml";
 import { CapturedResource, ProgramRun, REPO_ROOT, TYPES, baseConfig, fakeKey } from "../../support/program";
-import { CaddySandbox, portIsFree } from "../support/caddy";
+import { CaddySandbox, ShellRun, portIsFree, runCommand } from "../support/caddy";
 
 export const TEST_DOMAIN = "claw.test";
 export const SAMPLE_ROSTER_DIR = path.join(REPO_ROOT, "tenants");
@@ -40,6 +41,22 @@ export function testStackConfig(options: {
       ports: { http: options.ports.http, https: options.ports.https },
       storageDir: options.sandbox.storageDir,
     },
+  });
+}
+
+/**
+ * The Caddyfile the program renders for a test stack (it names no tenant): what a running Caddy
+ * starts with before the first apply, as if an operator had installed it.
+ */
+export function testCaddyfile(sandbox: CaddySandbox, ports: EdgePorts, adminAddress = `127.0.0.1:${ports.admin}`): string {
+  return renderCaddyfile({
+    adminAddress,
+    domain: TEST_DOMAIN,
+    routesDir: sandbox.routesDir,
+    localCerts: true,
+    httpPort: ports.http,
+    httpsPort: ports.https,
+    storageDir: sandbox.storageDir,
   });
 }
 
@@ -122,18 +139,59 @@ export async function planPortsFree(plan: HostingPlan, names: readonly string[])
   return (await Promise.all(ports.map(portIsFree))).every(Boolean);
 }
 
-/** The edge's command resource exactly as the program registered it. */
+/** The edge's two command resources exactly as the program registered them: the Caddyfile and the routes. */
 export interface EdgeCommand {
   interpreter: string[];
   create: string;
   stdin: string;
+  routes: { create: string; stdin: string };
+}
+
+function localCommand(run: ProgramRun, name: string): { interpreter: string[]; create: string; stdin: string } {
+  const commands = run.resources.filter((r: CapturedResource) => r.type === TYPES.localCommand && r.name === name);
+  if (commands.length !== 1) throw new Error(`expected one local command ${name}, found ${commands.length}`);
+  const { interpreter, create, stdin } = commands[0].inputs;
+  if (!Array.isArray(interpreter) || !interpreter.every((w): w is string => typeof w === "string")) throw new Error(`${name} has no interpreter`);
+  if (typeof create !== "string" || typeof stdin !== "string") throw new Error(`${name} has no create/stdin string`);
+  return { interpreter, create, stdin };
 }
 
 export function edgeCommandOf(run: ProgramRun): EdgeCommand {
-  const commands = run.resources.filter((r: CapturedResource) => r.type === TYPES.localCommand && r.name === "edge-caddyfile");
-  if (commands.length !== 1) throw new Error(`expected one local command edge-caddyfile, found ${commands.length}`);
-  const { interpreter, create, stdin } = commands[0].inputs;
-  if (!Array.isArray(interpreter) || !interpreter.every((w): w is string => typeof w === "string")) throw new Error("edge command has no interpreter");
-  if (typeof create !== "string" || typeof stdin !== "string") throw new Error("edge command has no create/stdin string");
-  return { interpreter, create, stdin };
+  const caddyfile = localCommand(run, "edge-caddyfile");
+  const routes = localCommand(run, "edge-routes");
+  return { ...caddyfile, routes: { create: routes.create, stdin: routes.stdin } };
+}
+
+/** What applyEdge ran: each command Pulumi would run (its inputs changed), in Pulumi's order (routes first). */
+export interface EdgeApply {
+  routes?: ShellRun;
+  caddyfile?: ShellRun;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * Applies the edge as `pulumi up` does: a command runs only when its inputs differ from the last
+ * apply's (`previous`; none = first apply, both run), the routes before the Caddyfile.
+ */
+export async function applyEdge(edge: EdgeCommand, env: NodeJS.ProcessEnv, previous?: EdgeCommand): Promise<EdgeApply> {
+  const out: EdgeApply = { exitCode: 0, stdout: "", stderr: "", ms: 0 };
+  const add = (run: ShellRun) => {
+    out.exitCode = run.exitCode;
+    out.stdout += run.stdout;
+    out.stderr += run.stderr;
+    out.ms += run.ms;
+  };
+  if (previous === undefined || previous.routes.create !== edge.routes.create || previous.routes.stdin !== edge.routes.stdin) {
+    out.routes = await runCommand(edge.interpreter, edge.routes.create, edge.routes.stdin, env, 60_000);
+    add(out.routes);
+    if (out.routes.exitCode !== 0) return out;
+  }
+  if (previous === undefined || previous.create !== edge.create || previous.stdin !== edge.stdin) {
+    out.caddyfile = await runCommand(edge.interpreter, edge.create, edge.stdin, env, 60_000);
+    add(out.caddyfile);
+  }
+  return out;
 }

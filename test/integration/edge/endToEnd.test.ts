@@ -16,14 +16,13 @@ import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
 import { WebSocket } from "ws";
-import { renderCaddyfile } from "../../../core/caddyfile";
-import { INSTALL_SCRIPT_PATH, installCommand } from "../../../components/edge";
+import { INSTALL_SCRIPT_PATH, ROUTES_SCRIPT_PATH, installCommand, routesCommand } from "../../../components/edge";
 import { CapturedResource, ProgramRun, fakeKey, ofType, runProgram, TYPES } from "../../support/program";
 import { projectTempDir, writeRoster, TestTenant } from "../../support/roster";
-import { EdgeCommand, EdgePorts, TEST_DOMAIN, edgeCommandOf, testStackConfig } from "../caddy/fixtures";
+import { EdgeApply, EdgeCommand, EdgePorts, TEST_DOMAIN, applyEdge, edgeCommandOf, testCaddyfile, testStackConfig } from "../caddy/fixtures";
 import {
-  CaddySandbox, Cleanup, RunningCaddy, ShellRun, caddySandbox, caddySupportsProxySubdirective, caddyVersion, echo, freePort,
-  httpsGet, localRootCaPath, makeTempDir, openWebSocket, portIsFree, removeDir, runCommand, sleep, startCaddy, waitUntil,
+  CaddySandbox, Cleanup, RunningCaddy, caddySandbox, caddySupportsProxySubdirective, caddyVersion, echo, freePort,
+  httpGet, httpsGet, localRootCaPath, makeTempDir, openWebSocket, portIsFree, removeDir, sleep, startCaddy, waitUntil,
 } from "../support/caddy";
 import {
   TEST_LABEL, TestHealthTiming, TranslatedContainer, createAndStart, dockerClient, execNode, httpRequest, removeLabelled, translateContainer,
@@ -104,9 +103,9 @@ function stackConfig(): Record<string, unknown> {
   return { ...testStackConfig({ rosterDir, sandbox, ports, portPool: PORT_POOL, activeTenants: active }), tenantNetworks: TENANT_NETWORKS, cgroupDriver: "cgroupfs" };
 }
 
-/** Runs the edge command exactly as local.Command does: interpreter + create string, Caddyfile on stdin. */
-function install(command: EdgeCommand): Promise<ShellRun> {
-  return runCommand(command.interpreter, command.create, command.stdin, sandbox.env, 60_000);
+/** Runs the edge's commands exactly as local.Command does, only those whose inputs changed since `previous` (as `pulumi up`). */
+function install(command: EdgeCommand, previous?: EdgeCommand): Promise<EdgeApply> {
+  return applyEdge(command, sandbox.env, previous);
 }
 
 /**
@@ -250,7 +249,7 @@ beforeAll(async () => {
   // 3. Caddy as a package leaves it: running, with a Caddyfile that routes nothing yet.
   fs.writeFileSync(
     sandbox.caddyfilePath,
-    renderCaddyfile([], { adminAddress: `127.0.0.1:${ports.admin}`, localCerts: true, httpPort: ports.http, httpsPort: ports.https, storageDir: sandbox.storageDir }),
+    testCaddyfile(sandbox, ports),
   );
   const started = await startCaddy({ configPath: sandbox.caddyfilePath, adminAddress: `127.0.0.1:${ports.admin}`, env: sandbox.env, logFile: path.join(dir, "caddy.log") });
   caddy = started;
@@ -285,16 +284,18 @@ afterAll(async () => {
 }, 60_000);
 
 describe("roster → program → engine → edge command → live Caddy → tenant containers", () => {
-  test("the edge command is the program's installCommand run by /bin/bash -c, and routes each site to its container's port", () => {
+  test("the edge commands are the program's install scripts run by /bin/bash -c, and route each host to its container's port", () => {
     expect(edge.interpreter).toEqual(["/bin/bash", "-c"]);
     expect(edge.create).toBe(installCommand(fs.readFileSync(INSTALL_SCRIPT_PATH, "utf8"), sandbox.caddyfilePath, `127.0.0.1:${ports.admin}`));
+    expect(edge.routes.create).toBe(routesCommand(fs.readFileSync(ROUTES_SCRIPT_PATH, "utf8"), sandbox.routesDir));
     expect(fs.readFileSync(sandbox.caddyfilePath, "utf8")).toBe(edge.stdin);
     for (const t of tenants.values()) {
       expect(t.port).toBeGreaterThanOrEqual(PORT_POOL.start);
       expect(t.port).toBeLessThanOrEqual(PORT_POOL.end);
-      expect(edge.stdin).toContain(`${host(t.name)} {\n\treverse_proxy 127.0.0.1:${t.port} {`);
+      expect(edge.routes.stdin).toContain(`${host(t.name)} port-${t.port}\n`);
+      expect(fs.readdirSync(path.join(sandbox.routesDir, host(t.name)))).toEqual([`port-${t.port}`]);
     }
-    expect(edge.stdin).toContain(`${host("carol")} {\n\theader Content-Type`);
+    expect(edge.routes.stdin).toContain(`${host("carol")} suspended\n`);
     expect(ofType(run1, TYPES.container).map((c) => String(c.inputs.name)).sort()).toEqual(["openclaw-alice", "openclaw-bob"]);
   });
 
@@ -396,7 +397,7 @@ describe("roster → program → engine → edge command → live Caddy → tena
     await expect(viaCaddy("nobody", "/__standin/whoami")).rejects.toThrow();
   });
 
-  test("a WebSocket through Caddy to alice's container survives the reload that adds dave, and echoes after it", async () => {
+  test("a WebSocket through Caddy to alice's container stays open while dave is added (routes only, no reload), and echoes after it", async () => {
     const alice = tenant("alice");
     const socket: WebSocket = await openWebSocket({ host: host("alice"), port: ports.https, path: "/ws", ca });
     let closed: { code: number; atMs: number } | undefined;
@@ -422,7 +423,9 @@ describe("roster → program → engine → edge command → live Caddy → tena
         expect(inputsOf(run2)).toEqual(inputsOf(run1)); // no replacement of a running tenant
       }
       expect(edge2.create).toBe(edge.create);
-      expect(edge2.stdin).not.toBe(edge.stdin);
+      expect(edge2.stdin).toBe(edge.stdin); // the Caddyfile names no tenant
+      expect(edge2.routes.stdin).not.toBe(edge.routes.stdin);
+      const configBefore = (await httpGet(`127.0.0.1:${ports.admin}`, "/config/")).body;
       const applied = await applyDocker(run2);
       const names = (run: ProgramRun, type: string): string[] => ofType(run, type).map((r) => String(r.inputs.name));
       const added = [TYPES.volume, TYPES.network, TYPES.container].flatMap((type) =>
@@ -434,29 +437,33 @@ describe("roster → program → engine → edge command → live Caddy → tena
       const dave = await learnTenant(run2, "dave");
 
       const r0 = performance.now();
-      const run = await install(edge2);
+      const run = await install(edge2, edge);
       const installMs = performance.now() - r0;
       expect({ exitCode: run.exitCode, stderr: run.stderr }).toEqual({ exitCode: 0, stderr: expect.any(String) });
-      expect(run.stdout).toContain("Caddy reloaded");
+      expect(run.caddyfile).toBeUndefined(); // Pulumi runs only the routes command
+      expect(run.stdout).toContain("Caddy not reloaded");
       await waitRoutable("dave", dave.hostname);
       const routableMs = performance.now() - r0;
-      await sleep(200); // let a close the reload caused arrive before the next send
+      await sleep(200); // let a close (there should be none) arrive before the next send
 
       const after = await echo(socket, "after-reload").catch((err: Error) => `failed: ${err.message}`);
       const whoAfter = JSON.parse(await echo(socket, "__standin:whoami").catch(() => "{}")) as Partial<WhoAmI>;
-      figures.reload = {
-        installAndReloadMs: Math.round(installMs),
+      const change = {
+        routesInstallMs: Math.round(installMs),
+        caddyConfigUnchanged: (await httpGet(`127.0.0.1:${ports.admin}`, "/config/")).body === configBefore,
         toDaveRoutableMs: Math.round(routableMs),
         daveCreateToHealthyMs: applied.healthyMs,
         websocket: closed === undefined ? "stayed open" : `closed ${closed.code} after ${closed.atMs.toFixed(0)} ms`,
         sameUpstreamConnection: whoAfter.remotePort === before.remotePort,
       };
-      console.log(`reload with dave added: ${JSON.stringify(figures.reload)}`);
+      figures.daveAdded = change;
+      console.log(`dave added (routes only): ${JSON.stringify(change)}`);
+      expect(change.caddyConfigUnchanged).toBe(true);
       expect({ closed, after }).toEqual({ closed: undefined, after: "after-reload" });
       expect(whoAfter.hostname).toBe(alice.hostname);
       expect(whoAfter.remotePort).toBe(before.remotePort); // the same connection into the container
 
-      // After the reload: dave through his own trusted proxy; alice and bob unchanged; carol still 503.
+      // After the change: dave through his own trusted proxy; alice and bob unchanged; carol still 503.
       const whoDave = await whoamiViaCaddy("dave");
       expect(dave.trustedProxies).toContain(whoDave.remoteAddress);
       expect((await viaCaddy("dave", "/__standin/protected", { authorization: `Bearer ${dave.token}` })).status).toBe(200);

@@ -16,15 +16,14 @@ import Docker from "dockerode";
 import * as fs from "fs";
 import * as path from "path";
 import { chromium, BrowserContext } from "playwright-core";
-import { renderCaddyfile } from "../../../core/caddyfile";
 import { CACHE_DIR, CREDENTIALS_DIR, STATE_DIR, WRITABLE_TMPFS } from "../../../core/gateway";
 import { CapturedResource, ProgramRun, ofType, runProgram, TYPES } from "../../support/program";
 import { projectTempDir, writeRoster, TestTenant } from "../../support/roster";
 import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
-import { EdgeCommand, EdgePorts, TEST_DOMAIN, edgeCommandOf, testStackConfig } from "../caddy/fixtures";
+import { EdgeApply, EdgeCommand, EdgePorts, TEST_DOMAIN, applyEdge, edgeCommandOf, testCaddyfile, testStackConfig } from "../caddy/fixtures";
 import { RunStateFile } from "../edge/helpers";
 import {
-  CaddySandbox, Cleanup, RunningCaddy, ShellRun, caddySandbox, freePort, localRootCaPath, makeTempDir, portIsFree, removeDir, runCommand, sleep,
+  CaddySandbox, Cleanup, RunningCaddy, caddySandbox, freePort, localRootCaPath, makeTempDir, portIsFree, removeDir, sleep,
   startCaddy, waitUntil,
 } from "../support/caddy";
 import {
@@ -90,8 +89,9 @@ const viaCaddy = (urlPath: string, headers?: Record<string, string>, address = c
   httpsGetAt({ address, port: ports.https, host, path: urlPath, ca, headers });
 const wsTarget = (): GatewayTarget => ({ host, port: ports.https, address: clientAddress, ca, origin: origin() });
 
-function install(command: EdgeCommand): Promise<ShellRun> {
-  return runCommand(command.interpreter, command.create, command.stdin, sandbox.env, 60_000);
+/** Runs the edge's commands as `pulumi up` does (only those whose inputs changed since `previous`). */
+function install(command: EdgeCommand, previous?: EdgeCommand): Promise<EdgeApply> {
+  return applyEdge(command, sandbox.env, previous);
 }
 
 function stackConfig(names: readonly string[]): Record<string, unknown> {
@@ -187,7 +187,7 @@ beforeAll(async () => {
 
   fs.writeFileSync(
     sandbox.caddyfilePath,
-    renderCaddyfile([], { adminAddress: `127.0.0.1:${ports.admin}`, localCerts: true, httpPort: ports.http, httpsPort: ports.https, storageDir: sandbox.storageDir }),
+    testCaddyfile(sandbox, ports),
   );
   const started = await startCaddy({ configPath: sandbox.caddyfilePath, adminAddress: `127.0.0.1:${ports.admin}`, env: sandbox.env, logFile: path.join(dir, "caddy.log") });
   caddy = started;
@@ -287,7 +287,7 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
     expect(figures.doctorFindings).toEqual(['core/doctor/security : WARNING: Gateway bound to "lan" (0.0.0.0) (network-accessible).']);
   }, 240_000);
 
-  test("the Control UI loads from the tenant's own https origin, connects its WebSocket once the browser is paired, and stays connected across a Caddy reload", async () => {
+  test("the Control UI loads from the tenant's own https origin, connects its WebSocket once the browser is paired, and stays connected across a roster change (routes rewritten, no reload)", async () => {
     const context = await chromium.launchPersistentContext(path.join(dir, "chromium-profile"), {
       executablePath: CHROMIUM,
       ignoreHTTPSErrors: true, // Caddy's local CA
@@ -331,12 +331,14 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
     const closedBefore = closed.length;
     const framesBefore = frames;
 
-    // A Caddy reload (another tenant added to the roster, suspended: its route is a 503 page).
+    // A roster change (another tenant added, suspended: its route is a 503 page): the routes change, Caddy does not reload.
     writeRoster([...ROSTER, { name: "bob", tier: "light", state: "suspended" }], rosterDir);
-    const reloaded = await install(edgeCommandOf(await runProgram(stackConfig(["alice"]))));
+    const reloaded = await install(edgeCommandOf(await runProgram(stackConfig(["alice"]))), edge);
     expect(reloaded.exitCode).toBe(0);
-    // The gateway ticks every 15 s: a frame after the reload on the same socket proves it is open.
-    await waitUntil("a frame on the Control UI's socket after the reload", async () => (frames > framesBefore ? true : undefined), { timeoutMs: 40_000, intervalMs: 500 });
+    expect(reloaded.routes?.exitCode).toBe(0);
+    expect(reloaded.caddyfile).toBeUndefined();
+    // The gateway ticks every 15 s: a frame after the roster change on the same socket proves it is open.
+    await waitUntil("a frame on the Control UI's socket after the roster change", async () => (frames > framesBefore ? true : undefined), { timeoutMs: 40_000, intervalMs: 500 });
     expect(closed.length).toBe(closedBefore);
     await context.close();
   }, 300_000);

@@ -1,11 +1,12 @@
 // The embedded default answers for real: Caddy started the way npm start starts it, the dev stack's
-// own Caddyfile installed by the edge command exactly as `pulumi up` runs it, and each sample
+// own Caddyfile and routes installed by the edge commands exactly as `pulumi up` runs them, and each sample
 // tenant answering at https://<tenant>.claw.localhost:8443 through Caddy's local CA (stand-in
 // gateways on the tenants' ports). curl reaches *.localhost with no DNS setup.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { installCommand, INSTALL_SCRIPT_PATH } from "../../../components/edge";
+import { installCommand, INSTALL_SCRIPT_PATH, routesCommand, ROUTES_SCRIPT_PATH } from "../../../components/edge";
+import { routesDirOf } from "../../../core/caddyfile";
 import { checkHosting } from "../../../core/check";
 import { DEV_PLACEHOLDER_KEY, devPlaceholderKeys } from "../../../tools/launcher/decisions";
 import { readRosterDir } from "../../../program/rosterFolder";
@@ -56,7 +57,9 @@ describe("the dev stack's edge, started the launcher's way", () => {
     expect(line).toContain("started Caddy (admin localhost:2019");
     expect(await caddyAdminAnswers(config.caddy.adminAddress)).toBe(true);
 
-    // What the Edge component runs on `pulumi up`, with the dev plan's Caddyfile on stdin.
+    // What the Edge component runs on `pulumi up`: the routes, then the Caddyfile, each on stdin.
+    const routes = await runCommand(["/bin/bash", "-c"], routesCommand(fs.readFileSync(ROUTES_SCRIPT_PATH, "utf8"), routesDirOf(config.caddy)), plan.routes, env, 60_000);
+    expect(`${routes.exitCode} ${routes.stderr}`).toBe("0 ");
     const command = installCommand(fs.readFileSync(INSTALL_SCRIPT_PATH, "utf8"), config.caddy.caddyfilePath, config.caddy.adminAddress);
     const run = await runCommand(["/bin/bash", "-c"], command, plan.caddyfile, env, 60_000);
     expect(run.exitCode).toBe(0);

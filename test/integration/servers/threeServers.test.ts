@@ -4,7 +4,7 @@
  * a `servers` map pointing at them over SSH; its captured Docker resources are replayed on the
  * engine of the server whose provider registered them, over SSH (dockerode's ssh transport runs
  * `docker system dial-stdio` on the server, like the Docker provider), and each server's edge
- * command runs over SSH exactly as command.remote would: the create string, the Caddyfile on stdin.
+ * command runs over SSH exactly as command.remote would: the create string, the routes or Caddyfile on stdin.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -136,13 +136,15 @@ async function replay(run: ProgramRun, server: string, tenant?: string): Promise
   await createSuiteTenants(engines.get(server) as Docker, objects, 60_000);
 }
 
-/** Each server's edge command, over SSH, as command.remote runs it. */
+/** Each server's edge commands (the routes, then the Caddyfile), over SSH, as command.remote runs them. */
 async function installEdge(run: ProgramRun, server: string): Promise<void> {
-  const edge = ofType(run, TYPES.remoteCommand).find((c) => c.name === `edge-${server}-caddyfile`);
-  if (edge === undefined) throw new Error(`no edge command for ${server}`);
-  const r = await ssh(address(server), String(edge.inputs.create), String(edge.inputs.stdin));
-  if (r.code !== 0) throw new Error(`edge command on ${server} failed (${r.code}): ${r.stderr}`);
-  console.log(`edge command on ${server} over SSH: ${r.ms} ms`);
+  for (const part of ["routes", "caddyfile"]) {
+    const edge = ofType(run, TYPES.remoteCommand).find((c) => c.name === `edge-${server}-${part}`);
+    if (edge === undefined) throw new Error(`no edge ${part} command for ${server}`);
+    const r = await ssh(address(server), String(edge.inputs.create), String(edge.inputs.stdin));
+    if (r.code !== 0) throw new Error(`edge ${part} command on ${server} failed (${r.code}): ${r.stderr}`);
+    console.log(`edge ${part} command on ${server} over SSH: ${r.ms} ms`);
+  }
 }
 
 /** The Docker CLI's view of a server: DOCKER_HOST=ssh://, with the suite's ssh wrapper first on PATH. */

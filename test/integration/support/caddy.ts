@@ -78,6 +78,8 @@ export interface CaddySandbox {
   storageDir: string;
   /** Where the live Caddyfile goes (stands in for /etc/caddy/Caddyfile). */
   caddyfilePath: string;
+  /** The route folder the program derives from caddyfilePath (`routes` beside it). */
+  routesDir: string;
   /** A clean environment: only PATH (with caddy on it), HOME and XDG dirs inside the sandbox. */
   env: NodeJS.ProcessEnv;
 }
@@ -97,7 +99,8 @@ export function caddySandbox(dir: string): CaddySandbox {
     TMPDIR: sub("tmp"),
     LANG: "C.UTF-8",
   };
-  return { dir, storageDir: sub("storage"), caddyfilePath: path.join(sub("etc-caddy"), "Caddyfile"), env };
+  const etc = sub("etc-caddy");
+  return { dir, storageDir: sub("storage"), caddyfilePath: path.join(etc, "Caddyfile"), routesDir: path.join(etc, "routes"), env };
 }
 
 export interface ValidateResult {
@@ -209,6 +212,8 @@ export interface HttpsTarget {
   ca: string;
   agent?: https.Agent;
   timeoutMs?: number;
+  /** Another Host header than `host` (SNI stays `host`). */
+  hostHeader?: string;
 }
 
 /** A failed request; `reusedSocket` tells whether it went out on a kept-alive connection. */
@@ -239,7 +244,7 @@ export function httpsGet(target: HttpsTarget): Promise<HttpResult> {
         path: target.path ?? "/",
         method: "GET",
         servername: host,
-        headers: { host },
+        headers: { host: target.hostHeader ?? host },
         ca,
         agent: agent ?? false,
         timeout: target.timeoutMs ?? 5_000,
@@ -332,6 +337,8 @@ export interface EchoBackend {
   openSockets(): number;
   /** Errors seen on the backend's side of WebSocket connections (e.g. invalid frames from the proxy). */
   socketErrors(): string[];
+  /** Every HTTP request path it answered, in order. */
+  requests(): { path: string }[];
   close(): Promise<void>;
 }
 
@@ -340,7 +347,9 @@ export interface EchoBackend {
  * WebSocket messages are echoed as `<name>:<message>` (one port for both, like OpenClaw's gateway).
  */
 export function startEchoBackend(name: string, port: number): Promise<EchoBackend> {
+  const seen: { path: string }[] = [];
   const server = http.createServer((req, res) => {
+    seen.push({ path: req.url ?? "" });
     const reply: EchoReply = {
       backend: name,
       host: req.headers.host ?? "",
@@ -369,6 +378,7 @@ export function startEchoBackend(name: string, port: number): Promise<EchoBacken
         name,
         port,
         openSockets: () => wss.clients.size,
+        requests: () => [...seen],
         socketErrors: () => [...socketErrors],
         close: async () => {
           for (const client of wss.clients) client.terminate();

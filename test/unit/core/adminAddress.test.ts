@@ -44,7 +44,7 @@ describe("caddy.adminAddress", () => {
   });
 
   test("the Caddyfile names the socket with its mode", () => {
-    const text = renderCaddyfile([], { adminAddress: DEFAULT_ADMIN_ADDRESS, acmeEmail: "ops@example.com", localCerts: false });
+    const text = renderCaddyfile({ adminAddress: DEFAULT_ADMIN_ADDRESS, domain: "claw.example.com", routesDir: "/etc/caddy/routes", acmeEmail: "ops@example.com", localCerts: false });
     expect(text).toContain("\tadmin unix//var/lib/caddy/admin.sock|0600\n");
   });
 

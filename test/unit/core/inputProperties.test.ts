@@ -1,6 +1,6 @@
 // Property-based: arbitrary text (unicode, control characters, structure characters, very long) in
 // every free-text field. The check never throws, and whatever it accepts renders a Caddyfile with
-// exactly one site block per tenant plus the global block, and a container spec, command and
+// exactly its three fixed blocks, a route table with exactly one line per tenant, and a container spec, command and
 // Docker host that carry the value verbatim and nothing else.
 import fc from "fast-check";
 import * as fs from "fs";
@@ -44,13 +44,16 @@ function check(config: Record<string, unknown>, roster: RosterFile[]): HostingCh
   return checkHosting(config, () => roster);
 }
 
+/** The comment lines the renderer writes between blocks (nothing from input). */
+const OUR_COMMENTS = ["# Managed by openclaw-hosting", "# Caddy asks here before it obtains a certificate", "# Every tenant: its route folder"];
+
 /** The Caddyfile's top-level blocks, asserting that nothing sits outside a block but the header comment. */
 function topLevelBlocks(caddyfile: string): string[] {
   let depth = 0;
   const openers: string[] = [];
   for (const line of caddyfile.split("\n")) {
     const t = line.trim();
-    if (t === "" || (depth === 0 && t.startsWith("# Managed by openclaw-hosting"))) continue;
+    if (t === "" || (depth === 0 && OUR_COMMENTS.some((c) => t.startsWith(c)))) continue;
     if (t.endsWith("{")) {
       if (depth === 0) openers.push(t);
       depth++;
@@ -68,7 +71,12 @@ function topLevelBlocks(caddyfile: string): string[] {
 /** What holds for every accepted input, whatever field the value went into. */
 function expectWellFormed(checked: HostingCheck): void {
   const plan = checked.plan!;
-  expect(topLevelBlocks(plan.caddyfile)).toEqual(["{", ...plan.tenants.map((t) => `${t.host} {`).sort()]);
+  // The Caddyfile names no tenant: the global block, Caddy's certificate question, the one site.
+  expect(topLevelBlocks(plan.caddyfile)).toEqual(["{", `http://127.0.0.1:${checked.config!.caddy.ports?.http ?? 80} {`, `*.${checked.config!.domain} {`]);
+  // The route table: one line per tenant, its host and a port or `suspended`, nothing else.
+  expect(plan.routes.split("\n").filter((l) => l !== "")).toEqual(
+    [...plan.tenants].sort((a, b) => (a.host < b.host ? -1 : 1)).map((t) => `${t.host} ${t.state === "active" ? `port-${t.port}` : "suspended"}`),
+  );
   for (const t of plan.tenants) {
     const env = containerEnv(t, "token", "key");
     expect(env).toHaveLength(5 + Object.keys(t.env).length);
@@ -133,7 +141,10 @@ const fields: Field[] = [
     name: "domain",
     values: anyOf(fc.tuple(word, word).map(([a, b]) => `${a}.${b}.com`)),
     apply: (v) => ({ config: { ...goodConfig, domain: v }, roster: [alice] }),
-    verbatim: (checked, v) => expect(checked.plan!.caddyfile).toContain(`\nalice.${v} {\n`),
+    verbatim: (checked, v) => {
+      expect(checked.plan!.caddyfile).toContain(`\n*.${v} {\n`);
+      expect(checked.plan!.routes).toContain(`alice.${v} port-`);
+    },
   },
   caddyField("storageDir", fc.stringMatching(/^\/[a-z0-9._-]{1,12}(\/[a-z0-9._-]{1,12}){0,3}$/), "/placeholder", (v) => `\n\tstorage file_system ${v}\n`),
   caddyField("acmeEmail", fc.tuple(word, word).map(([a, b]) => `${a}@${b}.com`), "placeholder@example.com", (v) => `\n\temail ${v}\n`),
@@ -194,7 +205,7 @@ const fields: Field[] = [
 ];
 
 describe("arbitrary text in every free-text field", () => {
-  test.each(fields.map((f) => [f.name, f] as const))("%s: never throws; accepted values render one block per tenant and arrive verbatim", (_name, field) => {
+  test.each(fields.map((f) => [f.name, f] as const))("%s: never throws; accepted values render one route per tenant and arrive verbatim", (_name, field) => {
     let accepted = 0;
     fc.assert(
       fc.property(field.values, (value) => {

@@ -7,10 +7,6 @@ import { certificateReasons, parseCertificateRecord } from "../../../tools/share
 
 const base = { domain: "claw.example.com", image: "ghcr.io/openclaw/openclaw:2026.9.6-r20260923", caddy: { acmeEmail: "ops@example.com" } };
 const dns = { zoneId: "0123456789abcdef0123456789abcdef" };
-const sites = [
-  { host: "alice.claw.example.com", port: 18800, state: "active" as const },
-  { host: "carol.claw.example.com", port: 18802, state: "suspended" as const },
-];
 
 describe("the tls block of the stack config", () => {
   test("defaults to perTenant (what existing stacks have), renewing 30 days ahead", () => {
@@ -36,23 +32,24 @@ describe("the tls block of the stack config", () => {
 });
 
 describe("the Caddyfile's certificate lines", () => {
-  const options = { adminAddress: "localhost:2019", acmeEmail: "ops@example.com", localCerts: false };
+  const options = { adminAddress: "localhost:2019", domain: "claw.example.com", routesDir: "/etc/caddy/routes", acmeEmail: "ops@example.com", localCerts: false };
+  const site = (text: string) => text.slice(text.indexOf("*.claw.example.com {"));
 
-  test("perTenant adds nothing: the Caddyfile is byte for byte what it was without a tls block", () => {
-    expect(renderCaddyfile(sites, { ...options, tls: { mode: "perTenant", renewDays: 30 } })).toBe(renderCaddyfile(sites, options));
+  test("perTenant adds nothing: the Caddyfile is byte for byte what it is without a tls block (certificates on demand)", () => {
+    expect(renderCaddyfile({ ...options, tls: { mode: "perTenant", renewDays: 30 } })).toBe(renderCaddyfile(options));
+    expect(site(renderCaddyfile(options))).toContain("*.claw.example.com {\n\ttls {\n\t\ton_demand\n\t}\n");
   });
 
-  test("wildcard serves the lego certificate from its files in every tenant's site, active or suspended", () => {
-    const text = renderCaddyfile(sites, { ...options, tls: { mode: "wildcard", renewDays: 30 } });
-    const line = `\ttls ${WILDCARD_CERT_FILE} ${WILDCARD_KEY_FILE}`;
-    expect(text).toContain(`alice.claw.example.com {\n${line}\n\treverse_proxy`);
-    expect(text).toContain(`carol.claw.example.com {\n${line}\n\theader`);
+  test("wildcard serves the lego certificate from its files for every tenant host, instead of on-demand certificates", () => {
+    const text = site(renderCaddyfile({ ...options, tls: { mode: "wildcard", renewDays: 30 } }));
+    expect(text).toContain(`*.claw.example.com {\n\ttls ${WILDCARD_CERT_FILE} ${WILDCARD_KEY_FILE}\n`);
+    expect(text).not.toContain("on_demand");
     expect(siteTlsLines({ mode: "perTenant", renewDays: 30 })).toEqual([]);
   });
 
   test("a certificate path or CA root that would change the file's structure is refused", () => {
-    expect(() => renderCaddyfile(sites, { ...options, tls: { mode: "wildcard", renewDays: 30 }, tlsFiles: { cert: "/x y", key: "/k" } })).toThrow(/tls.certFile/);
-    expect(() => renderCaddyfile(sites, { ...options, acmeCaRoot: "/r\n}" })).toThrow(/caddy.acmeCaRoot/);
+    expect(() => renderCaddyfile({ ...options, tls: { mode: "wildcard", renewDays: 30 }, tlsFiles: { cert: "/x y", key: "/k" } })).toThrow(/tls.certFile/);
+    expect(() => renderCaddyfile({ ...options, acmeCaRoot: "/r\n}" })).toThrow(/caddy.acmeCaRoot/);
   });
 });
 

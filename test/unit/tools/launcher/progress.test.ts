@@ -30,6 +30,7 @@ describe("onEngineEvent", () => {
       pre("create", TI, `${P}${TI}::alice`),
       pre("create", "docker:index/container:Container", `${P}${TI}$docker:index/container:Container::alice-gateway`),
       out("create", "docker:index/container:Container", `${P}${TI}$docker:index/container:Container::alice-gateway`),
+      pre("update", "command:local:Command", `${P}openclaw:hosting:Edge$command:local:Command::edge-routes`),
       pre("create", "command:local:Command", `${P}openclaw:hosting:Edge$command:local:Command::edge-caddyfile`),
       { summaryEvent: { resourceChanges: { create: 7, same: 3 }, durationSeconds: 41.6 } },
     ].flatMap((e) => onEngineEvent(s, e));
@@ -37,6 +38,7 @@ describe("onEngineEvent", () => {
       "  tenant alice: creating",
       "  tenant alice: creating its container (waits until the gateway is healthy)",
       "  [2 resource(s) done: 1 create, 1 unchanged]",
+      "  edge: writing the routes (no reload)",
       "  edge: installing the Caddyfile and reloading Caddy",
       "  done in 42 s: 7 create, 3 same",
     ]);
