@@ -125,6 +125,35 @@ describe("moves happen only by an edit of server:", () => {
   });
 });
 
+describe("a restore's data: label: fresh volumes, the same token, the replaced volumes retained", () => {
+  test("data: r1 in place: carol's volumes become openclaw-carol-*.r1, her token resource is unchanged, the first copy is listed on b", async () => {
+    const before = await runProgram(serversConfig());
+    const restored = SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, data: "r1" } : t));
+    const after = await runProgram(serversConfig(restored), { tenants: before.outputs.tenants, retainedData: [] });
+    const token = (r: ProgramRun) => ofType(r, TYPES.token).find((t) => t.name === "carol-gateway-token");
+    expect(token(after)?.urn).toBe(token(before)?.urn);
+    expect(token(after)?.inputs).toEqual(token(before)?.inputs);
+    const volumes = (r: ProgramRun, tenant: string) => ofType(r, TYPES.volume).filter((v) => v.name.startsWith(`${tenant}-`)).map((v) => v.inputs.name).sort();
+    expect(volumes(after, "carol")).toEqual(["openclaw-carol-credentials.r1", "openclaw-carol-state.r1"]);
+    const mounts = (ofType(after, TYPES.container).find((c) => c.name === "carol-gateway")?.inputs.volumes as { volumeName: string }[]).map((v) => v.volumeName).sort();
+    expect(mounts).toEqual(["openclaw-carol-credentials.r1", "openclaw-carol-state.r1"]);
+    // No other tenant's resources change.
+    for (const other of ["alice", "bob", "dave", "erin", "frank"]) expect(volumes(after, other)).toEqual(volumes(before, other));
+    expect(after.outputs.retainedData).toEqual([{ tenant: "carol", server: "b", volumes: ["openclaw-carol-state", "openclaw-carol-credentials"] }]);
+    expect((after.outputs.tenants as Record<string, { data?: string }>).carol.data).toBe("r1");
+    // The next update on the same copy keeps the first copy listed.
+    const next = await runProgram(serversConfig(restored), { tenants: after.outputs.tenants, retainedData: after.outputs.retainedData });
+    expect(next.outputs.retainedData).toEqual(after.outputs.retainedData);
+  });
+
+  test("a bad data label is refused naming the tenant and the field", async () => {
+    const bad = SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, data: "R1.x" } : t));
+    const failure = await runProgram(serversConfig(bad)).then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(ProgramFailure);
+    expect((failure as ProgramFailure).message).toMatch(/carol.*data/);
+  });
+});
+
 describe("deleteData: tenant@server deletes what a moved tenant left on one server", () => {
   const moved = SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, server: "c", port: 18812 } : t));
   /** The deployment after carol's move from b to c: carol's b volumes listed as retained. */
