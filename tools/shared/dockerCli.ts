@@ -118,3 +118,34 @@ export function endSharedConnections(engines: Engine[]): void {
     });
   }
 }
+
+/**
+ * Runs a tool's shell script on the server itself (not in a container): over the same ssh as the
+ * Docker CLI (the stack's key, the shared connection) as `bash -s -- ARGS`, the script on stdin;
+ * on this machine's engine, here. ARGS are plain words (names, IDs, paths): never a secret.
+ */
+export function onServer(engine: Engine, script: string, args: readonly string[], timeoutMs: number): Promise<Run> {
+  for (const a of args) if (!/^[A-Za-z0-9._/=,:@-]+$/.test(a)) throw new EngineError(`not a plain word for a server command: ${a.slice(0, 80)}`);
+  const argv = engine.ssh === undefined
+    ? ["bash", "-s", "--", ...args]
+    : [path.join(engine.ssh.control, "ssh"), "-p", String(engine.ssh.port), "-l", engine.ssh.user, "--", engine.ssh.host, "bash", "-s", "--", ...args];
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { env: engine.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.stdout.on("data", (d) => (stdout += String(d)));
+    child.stderr.on("data", (d) => (stderr += String(d)));
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(script);
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      const failure = status === 0 ? undefined : timedOut ? `no end after ${timeoutMs} ms` : status === null ? `stopped by ${signal ?? "a signal"}` : `exit ${status}`;
+      resolve({ code: status ?? -1, stdout, stderr: stderr.trim(), failure });
+    });
+  });
+}
