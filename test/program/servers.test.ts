@@ -1,5 +1,6 @@
 import { ProgramFailure, ProgramRun, TYPES, ofType, runProgram } from "../support/program";
 import { SIX_TENANTS, THREE_SERVERS, serversConfig } from "../support/servers";
+import { forgetOnLostServer } from "../../tools/restore/decide";
 
 const serverOf = Object.fromEntries(SIX_TENANTS.map((t) => [t.name, t.server]));
 const providerName = (ref: string | undefined) => ref?.split("::")[3];
@@ -144,6 +145,14 @@ describe("a restore's data: label: fresh volumes, the same token, the replaced v
     // The next update on the same copy keeps the first copy listed.
     const next = await runProgram(serversConfig(restored), { tenants: after.outputs.tenants, retainedData: after.outputs.retainedData });
     expect(next.outputs.retainedData).toEqual(after.outputs.retainedData);
+  });
+
+  test("npm run recover's state deletes name exactly the program's container, network and process-limit command of the tenant", async () => {
+    const run = await runProgram(serversConfig());
+    const urns = forgetOnLostServer("test", "carol").map((c) => /'(.+)'$/.exec(c)?.[1]);
+    const registered = (name: string) => run.resources.find((r) => r.name === name)?.urn;
+    expect(urns).toEqual([registered("carol-gateway"), registered("carol-network"), registered("carol-process-limit")]);
+    expect(urns.every((u) => u !== undefined)).toBe(true);
   });
 
   test("a bad data label is refused naming the tenant and the field", async () => {

@@ -213,3 +213,23 @@ export function planRecovery(plan: HostingPlan, deployed: DeployedTenants, lost:
   if (problems.length > 0) return { refused: `the surviving servers cannot hold ${lost}'s tenants; nothing was changed:\n  - ${problems.join("\n  - ")}` };
   return { recoveries: lostTenants.map((t) => ({ tenant: t, to: where.get(t.name) as string })), notInRoster };
 }
+
+/**
+ * What `pulumi up` cannot do for a tenant whose old server is gone: delete its container, network and
+ * process-limit command there (each delete would reach the dead server; the container and network are
+ * deleted before their replacement is created). These commands make Pulumi forget them instead, in
+ * dependency order (container first); nothing on a surviving server is touched. The URNs are the
+ * program's own (components/tenantInstance.ts under index.ts).
+ */
+export function forgetOnLostServer(stack: string, tenant: string, project = "openclaw-hosting"): string[] {
+  const stackName = stack.split("/").pop() ?? stack;
+  const urn = (type: string, name: string) => `urn:pulumi:${stackName}::${project}::openclaw:hosting:TenantInstance$${type}::${name}`;
+  return [
+    urn("docker:index/container:Container", `${tenant}-gateway`),
+    urn("docker:index/network:Network", `${tenant}-network`),
+    urn("command:remote:Command", `${tenant}-process-limit`),
+  ].map((u) => `pulumi state delete --stack ${stack} --yes '${u}'`);
+}
+
+/** The `pulumi up` that applies a recovery while the lost server cannot answer (see docs/servers.md, "Losing a server"). */
+export const upWithoutLostServer = (stack: string): string => `OPENCLAW_SERVER_CHECK=off pulumi up --stack ${stack} --continue-on-error`;

@@ -12,7 +12,7 @@ import { Engine, endSharedConnections, engineFor } from "../shared/dockerCli";
 import { STACK_FLAGS, StackArgs, UsageError, parseToolArgs } from "../shared/args";
 import { REPO, loadPlan } from "../shared/load";
 import { rosterTextAfter, tenantFileName } from "../shared/tenantData";
-import { DeployedTenants, Recovery, formatAge, freshDataLabel, planRecovery, snapshotAgeMs } from "./decide";
+import { DeployedTenants, Recovery, forgetOnLostServer, formatAge, freshDataLabel, planRecovery, snapshotAgeMs, upWithoutLostServer } from "./decide";
 import { RestoreResult, restoreTenant } from "./restore";
 
 const RecoverArgs = StackArgs.extend({ server: z.string(), outputs: z.string().optional() });
@@ -107,9 +107,11 @@ async function main(): Promise<number> {
     console.log(`${tenant.name}  ${to}  ${r.snapshot.id.slice(0, 8)}  ${r.snapshot.time}  ${formatAge(snapshotAgeMs(r.snapshot, end))}  ${r.files}  ${r.bytes}  ${r.ms.total} ms`);
   }
   const ok = outcomes.filter((o) => o.result !== undefined);
-  console.log(`\n${ok.length} of ${outcomes.length} tenants restored in ${end.getTime() - t0} ms; their files now say server: and data:. Commit them and run:`);
-  console.log(`  pulumi up --stack ${args.stack}`);
-  console.log(`What ${args.server} held stays listed in retainedData; it cannot be deleted while ${args.server} is gone.`);
+  console.log(`\n${ok.length} of ${outcomes.length} tenants restored in ${end.getTime() - t0} ms; their files now say server: and data:. Commit them, then`);
+  console.log(`make Pulumi forget what they had on ${args.server} (it cannot be deleted there while ${args.server} is gone), and update the rest:`);
+  for (const o of ok) for (const line of forgetOnLostServer(args.stack, o.recovery.tenant.name)) console.log(`  ${line}`);
+  console.log(`  ${upWithoutLostServer(args.stack)}`);
+  console.log(`Their volumes on ${args.server} stay listed in retainedData. Once ${args.server} is replaced or removed from servers, a plain pulumi up works again.`);
   return ok.length === outcomes.length ? 0 : 1;
 }
 

@@ -88,7 +88,7 @@ const config = () => baseConfig(rosterDir, {
   caddy: { caddyfilePath: "/run/openclaw-edge/Caddyfile", adminAddress: "localhost:2019", localCerts: true, storageDir: "/run/openclaw-edge/data" },
 });
 /** The program under mocks for the roster folder as it is now (the tools edit it). */
-const programNow = (previous: Record<string, unknown> = {}) => runProgram(config(), previous);
+const programNow = (previous: Record<string, unknown> = {}) => runProgram(config(), previous, undefined, { OPENCLAW_KNOWN_HOSTS: path.join(path.dirname(KEY), "known_hosts") });
 
 async function replay(p: ProgramRun, server: string, tenants?: string[]): Promise<void> {
   const objects = suiteTenants(p, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server, tenants });
@@ -129,10 +129,12 @@ async function mountpoint(server: string, volume: string): Promise<string> {
 }
 /** Every path under a tenant's two volumes (host paths: the namespaces share this filesystem): kind, size, numeric owner, mode, SHA-256. */
 async function treeOf(server: string, volumes: string[]): Promise<string> {
+  return treeOfDirs(await Promise.all(volumes.map((v) => mountpoint(server, v))));
+}
+async function treeOfDirs(dirs: string[]): Promise<string> {
   const parts: string[] = [];
-  for (const [i, v] of volumes.entries()) {
-    const mp = await mountpoint(server, v);
-    parts.push(await must(sh(`cd '${mp}' && find . -printf '${["state", "credentials"][i]} %y %s %U:%G %m %p\\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r sha256sum | sed 's/^/${i} /'`), `reading ${v}`));
+  for (const [i, dir] of dirs.entries()) {
+    parts.push(await must(sh(`cd '${dir}' && find . -printf '${["state", "credentials"][i]} %y %s %U:%G %m %p\\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r sha256sum | sed 's/^/${i} /'`), `reading ${dir}`));
   }
   return parts.join("");
 }
@@ -159,8 +161,10 @@ async function snapshot(tenant: string, server: string): Promise<void> {
     `cp -a '${state}' '${stage}/state' && cp -a '${credentials}' '${stage}/credentials'`,
     `for db in $(cd '${state}' && find . -name '*.sqlite'); do rm -f "${stage}/state/$db"; sqlite3 "${state}/$db" ".backup '${stage}/state/$db'"; chown --reference="${state}/$db" "${stage}/state/$db"; chmod --reference="${state}/$db" "${stage}/state/$db"; done`,
     `restic backup -q '${stage}' --host ${server} --tag tenant=${tenant} --tag server=${server} --tag stack=${STACK}`,
-    `rm -rf '${stage}'`,
   ].join(" && "), resticEnv()), `snapshotting ${tenant}`);
+  // What the snapshot holds: the staged tree (its databases are the online-backup copies, not the live files).
+  atSnapshot.set(tenant, await treeOfDirs([`${stage}/state`, `${stage}/credentials`]));
+  fs.rmSync(stage, { recursive: true, force: true });
 }
 
 /** npm run restore / recover as an operator runs them: the stack's ssh key, host keys from the suite's known_hosts. */
@@ -204,8 +208,6 @@ beforeAll(async () => {
   const t0 = Date.now();
   for (const t of ROSTER) await snapshot(t.name, t.server);
   figures.push(`${ROSTER.length} snapshots made the contract's way in ${Date.now() - t0} ms`);
-  // What each snapshot holds, read from the live volumes right after (nothing writes but the stand-in's idle gateway, which does not touch these files).
-  for (const t of ROSTER) atSnapshot.set(t.name, await treeOf(t.server, [`openclaw-${t.name}-state`, `openclaw-${t.name}-credentials`]));
 }, 600_000);
 
 afterAll(async () => {
