@@ -38,7 +38,8 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 # chromium: the dashboard's and the Control UI's browser tests (playwright-core, no browser download).
-PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar chromium)
+# restic, sqlite3: the restore suites make snapshots the backup contract's way and check restored databases.
+PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar chromium restic sqlite3)
 
 log() { printf '[runtime-env] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
