@@ -390,8 +390,12 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
     const volumes = ["openclaw-alice-state", "openclaw-alice-credentials"];
     const [state, creds] = await Promise.all(volumes.map(async (v) => (await dockerCli(["volume", "inspect", "-f", "{{.Mountpoint}}", v])).stdout.trim()));
     const credentialsBefore = (await dockerCli(["exec", alice.container, "sh", "-c", `cd ${CREDENTIALS_DIR} && find . -type f | sort | xargs -r sha256sum`])).stdout;
-    // The backup contract's snapshot, taken while alice runs (docs/restore.md): a staged copy whose
-    // SQLite databases are made by SQLite's online backup, tagged, into a repository this engine's host reads.
+    // The backup contract's snapshot (docs/restore.md): a staged copy whose SQLite databases are made
+    // by SQLite's online backup, tagged, into a repository this engine's host reads. Taken with alice
+    // stopped: the running gateway keeps its database locked against an outside reader (seen here:
+    // sqlite3's .backup failed with "database is locked"); live snapshots are the snapshot side's job.
+    // What pulumi up does with `data: r1` starts with the same stop: the container is replaced.
+    await destroyAlice();
     const stack = `real-gateway-${process.pid}`;
     const repo = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-real-restore-repo-"));
     const etc = "/etc/openclaw/backup";
@@ -424,8 +428,7 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
       await docker.getContainer(alice.container).remove({ force: true }).catch(() => undefined);
       for (const v of fresh) await docker.getVolume(v).remove().catch(() => undefined);
     });
-    // What pulumi up does with `data: r1`: the container replaced by one on the fresh volumes, same token.
-    await destroyAlice();
+    // The replacement's new container: on the fresh volumes, same token.
     const hostConfig = alice.translated.create.HostConfig ?? {};
     const binds = (hostConfig.Binds ?? []).map((b) => b.replace(/^openclaw-alice-(state|credentials):/, "openclaw-alice-$1.r1:"));
     expect(binds.filter((b) => b.includes(".r1:")).length).toBe(2);
