@@ -62,9 +62,10 @@ export = async () => {
   // 4. Data of departed tenants and what moved tenants left behind: kept and listed, deleted only
   //    when `deleteData` names them (`dave`: every server that keeps some; `alice@s1`: s1 only).
   const here = Object.fromEntries(plan.tenants.map((t) => [t.name, t.server]));
-  const retainedData = listRetainedData(previous.tenantServers, previous.retainedData, here, [], fallbackServer);
+  const data = { previous: previous.tenantData, current: Object.fromEntries(plan.tenants.flatMap((t) => (t.data === undefined ? [] : [[t.name, t.data]]))) };
+  const retainedData = listRetainedData(previous.tenantServers, previous.retainedData, here, [], fallbackServer, data);
   for (const d of dataDeletions(config.deleteData, retainedData, fallbackServer, DEFAULT_SERVER)) {
-    new TenantDataDeletion(d.name, { tenant: d.tenant, connection: (servers.get(d.server) as Server).connection });
+    new TenantDataDeletion(d.name, { tenant: d.tenant, volumes: d.volumes, connection: (servers.get(d.server) as Server).connection });
   }
 
   // 5. What operators read after `pulumi up`; the gateway tokens only as a secret.

@@ -7,6 +7,8 @@ import { serverScript } from "../program/serverScripts";
 export interface TenantDataDeletionArgs {
   /** A tenant no longer in the roster (the core refuses a live one). */
   tenant: string;
+  /** Its volumes on that server (every copy retainedData lists there); default: the first copy's. */
+  volumes?: string[];
   connection?: ServerConnection;
 }
 
@@ -19,7 +21,7 @@ export class TenantDataDeletion extends pulumi.ComponentResource {
 
   constructor(name: string, args: TenantDataDeletionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openclaw:hosting:TenantDataDeletion", name, {}, opts);
-    this.volumes = tenantVolumes(args.tenant);
+    this.volumes = args.volumes ?? tenantVolumes(args.tenant);
     const create = [
       "set -euo pipefail",
       `for volume in ${this.volumes.join(" ")}; do`,

@@ -70,7 +70,9 @@ export class TenantInstance extends pulumi.ComponentResource {
     const token = new random.RandomPassword(`${name}-gateway-token`, { length: 48, special: false }, { parent: this });
 
     // Deleting a tenant's data is a separate, explicit act (see README): never a side effect of an edit.
-    const [stateVolume, credentialsVolume] = tenantVolumes(plan.name);
+    // After a restore (`data:` in the roster) these are the fresh volumes it filled; the previous
+    // ones are retained on the server (retainOnDelete) and listed in retainedData.
+    const [stateVolume, credentialsVolume] = tenantVolumes(plan.name, plan.data);
     // The tenant's own filesystem of diskMb, mounted before its volumes are used (diskQuota: image).
     const disk =
       plan.diskQuota === "image"

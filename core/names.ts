@@ -24,6 +24,17 @@ export const ServerName = z
     error: "must be a server name: 1-32 lowercase letters, digits and inner hyphens, starting with a letter",
   });
 
+/**
+ * Which copy of a tenant's data it runs on (the roster's `data:`), written by `npm run restore`: the
+ * volumes `openclaw-<tenant>-state.<label>` and `-credentials.<label>`. A tenant name has no dot, so
+ * no label makes another tenant's volume name.
+ */
+export const DataLabel = z
+  .string({ error: "must be a string" })
+  .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, {
+    error: "must be a data label: 1-40 lowercase letters, digits and inner hyphens (npm run restore writes it)",
+  });
+
 export const Port = z
   .number({ error: "must be a number" })
   .int({ error: "must be a whole number" })

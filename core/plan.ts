@@ -28,6 +28,8 @@ export interface TenantPlan {
   port: number;
   /** The server it runs on (`default` for a single-server stack). */
   server: string;
+  /** Which copy of its data it runs on (the roster's `data:`); absent: the volumes it was created with. */
+  data?: string;
   image: string;
   apiKeyEnv: string;
   memoryMb: number;
@@ -147,6 +149,7 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       state: tenant.state,
       port,
       server: server.name,
+      ...(tenant.data === undefined ? {} : { data: tenant.data }),
       image: tenant.image ?? config.image,
       apiKeyEnv: PROVIDER_KEY_ENV[tenant.provider],
       memoryMb: size.memoryMb,

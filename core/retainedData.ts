@@ -6,11 +6,19 @@ export interface RetainedData {
   tenant: string;
   /** Where the volumes are (`default` for a single-server stack). */
   server: string;
+  /** Which copy of the tenant's data these volumes are (the roster's `data:` then); absent: the first. */
+  data?: string;
   volumes: string[];
 }
 
-export function tenantVolumes(tenant: string): string[] {
-  return [`openclaw-${tenant}-state`, `openclaw-${tenant}-credentials`];
+/**
+ * The one answer to "which volumes hold this tenant's data": the program creates and mounts these,
+ * `npm run move` copies them, `npm run restore` fills fresh ones under a new `data` label, and
+ * retainedData lists them. Without a label they are the names every tenant was created with.
+ */
+export function tenantVolumes(tenant: string, data?: string): string[] {
+  const suffix = data === undefined ? "" : `.${data}`;
+  return [`openclaw-${tenant}-state${suffix}`, `openclaw-${tenant}-credentials${suffix}`];
 }
 
 /**
@@ -22,23 +30,34 @@ export function tenantVolumes(tenant: string): string[] {
 export function listRetainedData(
   /** Last deployment's tenants, name -> server. */
   previousTenants: Readonly<Record<string, string | undefined>>,
-  previousRetained: readonly { tenant: string; server?: string }[],
+  previousRetained: readonly { tenant: string; server?: string; data?: string }[],
   /** This update's tenants, name -> server. */
   current: Readonly<Record<string, string>>,
   deleted: readonly DeleteDataEntry[],
   fallbackServer: string,
+  /** Each tenant's `data` label at the last deployment and in this update (absent: the first copy). */
+  data: { previous?: Readonly<Record<string, string>>; current?: Readonly<Record<string, string>> } = {},
 ): RetainedData[] {
-  const key = (tenant: string, server: string) => `${tenant}\u0000${server}`;
-  const kept = new Map<string, { tenant: string; server: string }>();
-  for (const r of previousRetained) kept.set(key(r.tenant, r.server ?? fallbackServer), { tenant: r.tenant, server: r.server ?? fallbackServer });
+  const key = (tenant: string, server: string, label: string | undefined) => `${tenant}\u0000${server}\u0000${label ?? ""}`;
+  const kept = new Map<string, { tenant: string; server: string; data?: string }>();
+  const entry = (tenant: string, server: string, label: string | undefined) => ({ tenant, server, ...(label === undefined ? {} : { data: label }) });
+  for (const r of previousRetained) kept.set(key(r.tenant, r.server ?? fallbackServer, r.data), entry(r.tenant, r.server ?? fallbackServer, r.data));
+  // A tenant leaves its volumes behind when it runs elsewhere now, or on other volumes (a restore).
+  const runsOn = (tenant: string, server: string, label: string | undefined) => current[tenant] === server && data.current?.[tenant] === label;
   for (const [tenant, server] of Object.entries(previousTenants)) {
     const was = server ?? fallbackServer;
-    if (current[tenant] !== was) kept.set(key(tenant, was), { tenant, server: was });
+    const label = data.previous?.[tenant];
+    if (!runsOn(tenant, was, label)) kept.set(key(tenant, was, label), entry(tenant, was, label));
   }
+  const order = (r: { tenant: string; server: string; data?: string }) => [r.tenant, r.server, r.data ?? ""];
   return [...kept.values()]
-    .filter((r) => current[r.tenant] !== r.server && !deletedBy(deleted, r))
-    .sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : a.server < b.server ? -1 : 1))
-    .map((r) => ({ tenant: r.tenant, server: r.server, volumes: tenantVolumes(r.tenant) }));
+    .filter((r) => !runsOn(r.tenant, r.server, r.data) && !deletedBy(deleted, r))
+    .sort((a, b) => {
+      const [x, y] = [order(a), order(b)];
+      const i = x.findIndex((v, n) => v !== y[n]);
+      return i < 0 ? 0 : x[i] < y[i] ? -1 : 1;
+    })
+    .map((r) => ({ ...r, volumes: tenantVolumes(r.tenant, r.data) }));
 }
 
 /** Whether `deleteData` deletes these retained volumes: `dave` on every server, `alice@s1` on s1 only. */
@@ -51,6 +70,8 @@ export interface DataDeletion {
   name: string;
   tenant: string;
   server: string;
+  /** The volumes to delete there: the first copy's, and every other copy retainedData lists there. */
+  volumes: string[];
 }
 
 /**
@@ -62,7 +83,12 @@ export interface DataDeletion {
 export function dataDeletions(entries: readonly DeleteDataEntry[], retained: readonly RetainedData[], fallbackServer: string, defaultServer: string): DataDeletion[] {
   return entries.flatMap((e) => {
     const servers = e.server !== undefined ? [e.server] : [...new Set([fallbackServer, ...retained.filter((r) => r.tenant === e.tenant).map((r) => r.server)])].sort();
-    return servers.map((server) => ({ name: server === defaultServer ? e.tenant : `${e.tenant}-on-${server}`, tenant: e.tenant, server }));
+    return servers.map((server) => ({
+      name: server === defaultServer ? e.tenant : `${e.tenant}-on-${server}`,
+      tenant: e.tenant,
+      server,
+      volumes: [...new Set([...tenantVolumes(e.tenant), ...retained.filter((r) => r.tenant === e.tenant && r.server === server).flatMap((r) => r.volumes)])],
+    }));
   });
 }
 

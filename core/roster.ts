@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LIMITS } from "./limits";
-import { ImageRef, Port, ServerName, TenantName, UNSAFE_TEXT } from "./names";
+import { DataLabel, ImageRef, Port, ServerName, TenantName, UNSAFE_TEXT } from "./names";
 import { Problem, problemsFromZod } from "./problems";
 import { TierName } from "./stackConfig";
 import { parseYamlText, printable } from "./yamlText";
@@ -68,6 +68,11 @@ export const TenantSchema = z.strictObject({
   port: Port.optional(),
   /** The server the tenant runs on (a name from the stack's `servers`); without it, the placement rule picks one. */
   server: ServerName.optional(),
+  /**
+   * Which copy of its data the tenant runs on: absent for the volumes it was created with, a label
+   * for the fresh volumes `npm run restore` filled (see core/retainedData.ts, tenantVolumes).
+   */
+  data: DataLabel.optional(),
   image: ImageRef.optional(),
   provider: ProviderName.default("anthropic"),
   env: Env.default({}),

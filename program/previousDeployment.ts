@@ -5,8 +5,10 @@ export interface PreviousDeployment {
   adminAddresses: string[];
   /** Tenants of the last deployment, name -> server (undefined: deployed before servers were recorded). */
   tenantServers: Record<string, string | undefined>;
+  /** Tenants that ran on a restored copy of their data, name -> `data` label. */
+  tenantData: Record<string, string>;
   /** The last deployment's retainedData output. */
-  retainedData: { tenant: string; server?: string }[];
+  retainedData: { tenant: string; server?: string; data?: string }[];
   /** Tenants whose data was in a disk image, name -> server; undefined: deployed before this was recorded. */
   diskImages?: Record<string, string>;
 }
@@ -23,20 +25,22 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
     ["tenants", "retainedData", "caddyfile", "caddyfiles", "diskImages"].map((name) => previous.getOutputDetails(name)),
   );
   const tenantServers: Record<string, string | undefined> = {};
+  const tenantData: Record<string, string> = {};
   for (const [name, entry] of Object.entries(asRecord(tenants.value))) {
-    const server = asRecord(entry).server;
+    const { server, data } = asRecord(entry);
     tenantServers[name] = typeof server === "string" ? server : undefined;
+    if (typeof data === "string") tenantData[name] = data;
   }
   const retainedData = (Array.isArray(retained.value) ? retained.value : []).flatMap((entry: unknown) => {
-    const { tenant, server } = asRecord(entry);
-    return typeof tenant === "string" ? [{ tenant, server: typeof server === "string" ? server : undefined }] : [];
+    const { tenant, server, data } = asRecord(entry);
+    return typeof tenant === "string" ? [{ tenant, server: typeof server === "string" ? server : undefined, ...(typeof data === "string" ? { data } : {}) }] : [];
   });
   const texts = [caddyfile.value, ...Object.values(asRecord(caddyfiles.value))].filter((t): t is string => typeof t === "string");
   const adminAddresses = texts.flatMap((t) => [...t.matchAll(/^\tadmin (\S+)$/gm)].map((m) => m[1]));
   const diskImages = images.value === undefined
     ? undefined
     : Object.fromEntries(Object.entries(asRecord(images.value)).flatMap(([name, server]) => (typeof server === "string" ? [[name, server]] : [])));
-  return { adminAddresses, tenantServers, retainedData, diskImages };
+  return { adminAddresses, tenantServers, tenantData, retainedData, diskImages };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -39,7 +39,8 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 
 # chromium: the dashboard's and the Control UI's browser tests (playwright-core, no browser download).
 # lego, pebble (+ pebble-challtestsrv), openssl: the certificate suite against a real ACME server (test/integration/acme).
-PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar chromium lego pebble openssl)
+# restic, sqlite3: the restore suites make snapshots the backup contract's way and check restored databases.
+PACKAGES=(docker.io containerd runc tini iptables caddy busybox-static curl jq iproute2 tar chromium lego pebble openssl restic sqlite3)
 
 log() { printf '[runtime-env] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -1,5 +1,6 @@
 import { ProgramFailure, ProgramRun, TYPES, ofType, runProgram } from "../support/program";
 import { SIX_TENANTS, THREE_SERVERS, serversConfig } from "../support/servers";
+import { forgetOnLostServer } from "../../tools/restore/decide";
 
 const serverOf = Object.fromEntries(SIX_TENANTS.map((t) => [t.name, t.server]));
 const providerName = (ref: string | undefined) => ref?.split("::")[3];
@@ -124,6 +125,43 @@ describe("moves happen only by an edit of server:", () => {
     expect(after.outputs.retainedData).toEqual([{ tenant: "carol", server: "b", volumes: ["openclaw-carol-state", "openclaw-carol-credentials"] }]);
     const record = ofType(after, TYPES.dnsRecord).find((r) => r.inputs.name === "carol.claw.example.com");
     expect(record?.inputs.content).toBe(THREE_SERVERS.c.publicIp);
+  });
+});
+
+describe("a restore's data: label: fresh volumes, the same token, the replaced volumes retained", () => {
+  test("data: r1 in place: carol's volumes become openclaw-carol-*.r1, her token resource is unchanged, the first copy is listed on b", async () => {
+    const before = await runProgram(serversConfig());
+    const restored = SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, data: "r1" } : t));
+    const after = await runProgram(serversConfig(restored), { tenants: before.outputs.tenants, retainedData: [] });
+    const token = (r: ProgramRun) => ofType(r, TYPES.token).find((t) => t.name === "carol-gateway-token");
+    expect(token(after)?.urn).toBe(token(before)?.urn);
+    expect(token(after)?.inputs).toEqual(token(before)?.inputs);
+    const volumes = (r: ProgramRun, tenant: string) => ofType(r, TYPES.volume).filter((v) => v.name.startsWith(`${tenant}-`)).map((v) => v.inputs.name).sort();
+    expect(volumes(after, "carol")).toEqual(["openclaw-carol-credentials.r1", "openclaw-carol-state.r1"]);
+    const mounts = (ofType(after, TYPES.container).find((c) => c.name === "carol-gateway")?.inputs.volumes as { volumeName: string }[]).map((v) => v.volumeName).sort();
+    expect(mounts).toEqual(["openclaw-carol-credentials.r1", "openclaw-carol-state.r1"]);
+    // No other tenant's resources change.
+    for (const other of ["alice", "bob", "dave", "erin", "frank"]) expect(volumes(after, other)).toEqual(volumes(before, other));
+    expect(after.outputs.retainedData).toEqual([{ tenant: "carol", server: "b", volumes: ["openclaw-carol-state", "openclaw-carol-credentials"] }]);
+    expect((after.outputs.tenants as Record<string, { data?: string }>).carol.data).toBe("r1");
+    // The next update on the same copy keeps the first copy listed.
+    const next = await runProgram(serversConfig(restored), { tenants: after.outputs.tenants, retainedData: after.outputs.retainedData });
+    expect(next.outputs.retainedData).toEqual(after.outputs.retainedData);
+  });
+
+  test("npm run recover's state deletes name exactly the program's container, network and process-limit command of the tenant", async () => {
+    const run = await runProgram(serversConfig());
+    const urns = forgetOnLostServer("test", "carol").map((c) => /'(.+)'$/.exec(c)?.[1]);
+    const registered = (name: string) => run.resources.find((r) => r.name === name)?.urn;
+    expect(urns).toEqual([registered("carol-gateway"), registered("carol-network"), registered("carol-process-limit")]);
+    expect(urns.every((u) => u !== undefined)).toBe(true);
+  });
+
+  test("a bad data label is refused naming the tenant and the field", async () => {
+    const bad = SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, data: "R1.x" } : t));
+    const failure = await runProgram(serversConfig(bad)).then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(ProgramFailure);
+    expect((failure as ProgramFailure).message).toMatch(/carol.*data/);
   });
 });
 

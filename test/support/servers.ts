@@ -17,10 +17,13 @@ export const SIX_TENANTS = [
   { name: "erin", server: "c", port: 18810, tier: "heavy" as const },
   { name: "frank", server: "c", port: 18811 },
 ];
-export type ServerTenant = (typeof SIX_TENANTS)[number] | { name: string; server?: string; port?: number; tier?: "light" | "standard" | "heavy"; state?: "active" | "suspended" };
+export type ServerTenant = ((typeof SIX_TENANTS)[number] | { name: string; server?: string; port?: number; tier?: "light" | "standard" | "heavy"; state?: "active" | "suspended" }) & { data?: string };
 
 export function serversRoster(tenants: readonly ServerTenant[] = SIX_TENANTS): string {
-  return writeRoster(tenants.map(({ server, ...t }) => ({ ...t, extra: server !== undefined ? `server: ${server}` : undefined })));
+  return writeRoster(tenants.map(({ server, data, ...t }) => {
+    const extra = [server !== undefined ? `server: ${server}` : "", data !== undefined ? `data: ${data}` : ""].filter((l) => l !== "").join("\n");
+    return { ...t, extra: extra === "" ? undefined : extra };
+  }));
 }
 
 export function serversConfig(tenants: readonly ServerTenant[] = SIX_TENANTS, overrides: Record<string, unknown> = {}): Record<string, unknown> {

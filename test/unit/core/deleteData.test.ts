@@ -88,14 +88,14 @@ describe("what the entries delete", () => {
 
   test("alice@s1: exactly one deletion, on s1, named alice-on-s1; only that entry leaves the list", () => {
     const chosen = entries({ tenant: "alice", server: "s1" });
-    expect(dataDeletions(chosen, retained, "s1", "default")).toEqual([{ name: "alice-on-s1", tenant: "alice", server: "s1" }]);
+    expect(dataDeletions(chosen, retained, "s1", "default")).toEqual([{ name: "alice-on-s1", tenant: "alice", server: "s1", volumes: ["openclaw-alice-state", "openclaw-alice-credentials"] }]);
     const after = listRetainedData({ alice: "s2", bob: "s1" }, retained, { alice: "s2", bob: "s1" }, chosen, "s1");
     expect(after.map((r) => `${r.tenant}@${r.server}`)).toEqual(["dave@s2", "dave@s3"]);
   });
 
   test("plain dave: the fallback server and every server that lists dave, names as before", () => {
     expect(dataDeletions(entries({ tenant: "dave" }), retained, "s1", "default").map((d) => d.name)).toEqual(["dave-on-s1", "dave-on-s2", "dave-on-s3"]);
-    expect(dataDeletions(entries({ tenant: "dave" }), [], "default", "default")).toEqual([{ name: "dave", tenant: "dave", server: "default" }]);
+    expect(dataDeletions(entries({ tenant: "dave" }), [], "default", "default")).toEqual([{ name: "dave", tenant: "dave", server: "default", volumes: ["openclaw-dave-state", "openclaw-dave-credentials"] }]);
     expect(listRetainedData({}, retained, { alice: "s2", bob: "s1" }, entries({ tenant: "dave" }), "s1").map((r) => `${r.tenant}@${r.server}`)).toEqual(["alice@s1"]);
   });
 

@@ -1,4 +1,4 @@
-import { listRetainedData } from "../../../core/retainedData";
+import { dataDeletions, listRetainedData, tenantVolumes } from "../../../core/retainedData";
 
 const on = (server: string, ...names: string[]) => Object.fromEntries(names.map((n) => [n, server]));
 
@@ -39,5 +39,32 @@ describe("retained data of departed tenants", () => {
     expect(listRetainedData(on("b", "alice", "bob"), again, { ...on("a", "alice"), ...on("b", "bob") }, [], "a")).toEqual([
       { tenant: "alice", server: "b", volumes: ["openclaw-alice-state", "openclaw-alice-credentials"] },
     ]);
+  });
+
+  test("a restore in place (a new data label, same server) keeps the old volumes listed; another tenant's names are never made", () => {
+    const restored = listRetainedData(on("a", "alice"), [], on("a", "alice"), [], "a", { current: { alice: "r1" } });
+    expect(restored).toEqual([{ tenant: "alice", server: "a", volumes: ["openclaw-alice-state", "openclaw-alice-credentials"] }]);
+    // The next update, on the same restored copy, still lists the first copy; a second restore lists both.
+    expect(listRetainedData(on("a", "alice"), restored, on("a", "alice"), [], "a", { previous: { alice: "r1" }, current: { alice: "r1" } })).toEqual(restored);
+    const twice = listRetainedData(on("a", "alice"), restored, on("a", "alice"), [], "a", { previous: { alice: "r1" }, current: { alice: "r2" } });
+    expect(twice).toEqual([
+      ...restored,
+      { tenant: "alice", server: "a", data: "r1", volumes: ["openclaw-alice-state.r1", "openclaw-alice-credentials.r1"] },
+    ]);
+    // Back on a listed copy: that copy leaves the list.
+    expect(listRetainedData(on("a", "alice"), twice, on("a", "alice"), [], "a", { previous: { alice: "r2" }, current: { alice: "r1" } }).map((r) => r.data)).toEqual([undefined, "r2"]);
+    // A tenant name holds no dot: `a-r1`'s volumes are never `a`'s labelled ones.
+    expect(tenantVolumes("a-r1")).not.toEqual(tenantVolumes("a", "r1"));
+  });
+
+  test("deleteData deletes every copy listed on that server", () => {
+    const retained = [
+      { tenant: "alice", server: "a", volumes: tenantVolumes("alice") },
+      { tenant: "alice", server: "a", data: "r1", volumes: tenantVolumes("alice", "r1") },
+    ];
+    expect(dataDeletions([{ tenant: "alice", server: "a" }], retained, "a", "default")).toEqual([{
+      name: "alice-on-a", tenant: "alice", server: "a",
+      volumes: ["openclaw-alice-state", "openclaw-alice-credentials", "openclaw-alice-state.r1", "openclaw-alice-credentials.r1"],
+    }]);
   });
 });

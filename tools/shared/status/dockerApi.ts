@@ -51,6 +51,8 @@ export const InspectSchema = z.object({
   }),
   Config: z.object({ Labels, Image: z.string().optional() }),
   HostConfig: z.object({ Memory: z.number().nonnegative().optional(), NanoCpus: z.number().nonnegative().optional() }),
+  /** What it mounts: a restored tenant runs on some of its volumes, and keeps the others (retainedData). */
+  Mounts: z.array(z.looseObject({ Type: z.string().optional(), Name: z.string().optional() })).nullish(),
 });
 export type ContainerInspect = z.infer<typeof InspectSchema>;
 

@@ -128,7 +128,7 @@ export function tenantStatus(input: TenantInput, rules: FlagRules): TenantStatus
   const notes: string[] = [];
   const server = input.server ?? input.desired?.server ?? DEFAULT_SERVER;
   const desired = input.desired?.state ?? null;
-  const diskUsedBytes = diskUsedOf(volumes, input.volumeSizes);
+  const diskUsedOfAll = diskUsedOf(volumes, input.volumeSizes);
   if (input.otherContainers !== undefined && input.otherContainers.length > 0) {
     notes.push(`other containers labelled for this tenant: ${input.otherContainers.join(", ")}`);
   }
@@ -141,12 +141,17 @@ export function tenantStatus(input: TenantInput, rules: FlagRules): TenantStatus
       state: error !== undefined ? "unknown" : volumes.length > 0 ? "no container" : "not found",
       health: "none", memoryUsedBytes: null, memoryLimitBytes: null, memoryPercent: null, cpuPercent: null,
       cpuLimit: null, restartCount: null, exitCode: null, oomKilled: false, startedAt: null, image: null, url: null,
-      tier: input.desired?.tier ?? null, volumes, diskUsedBytes, diskBudgetBytes: diskBudget,
-      diskPercent: memoryPercent(diskUsedBytes, diskBudget), desired, error: error ?? null, notes,
+      tier: input.desired?.tier ?? null, volumes, diskUsedBytes: diskUsedOfAll, diskBudgetBytes: diskBudget,
+      diskPercent: memoryPercent(diskUsedOfAll, diskBudget), desired, error: error ?? null, notes,
     };
     if (base.state === "no container") notes.push("no container: data kept in its volumes");
   } else {
     const inspect = InspectSchema.parse(input.inspect);
+    // After a restore the tenant has more volumes than it runs on: its disk is what its container mounts.
+    const mounted = (inspect.Mounts ?? []).flatMap((m) => (m.Type === "volume" && m.Name !== undefined && volumes.includes(m.Name) ? [m.Name] : []));
+    const kept = mounted.length > 0 ? volumes.filter((v) => !mounted.includes(v)) : [];
+    if (kept.length > 0) notes.push(`kept copies of its data, not counted in its disk: ${kept.join(", ")}`);
+    const diskUsedBytes = mounted.length > 0 ? diskUsedOf(mounted, input.volumeSizes) : diskUsedOfAll;
     const stats = input.stats === undefined ? undefined : StatsSchema.parse(input.stats);
     const used = stats === undefined ? null : memoryUsedBytes(stats);
     const limit = memoryLimitBytes(inspect, stats);

@@ -51,6 +51,18 @@ describe("disk against the budget", () => {
     expect(t.flags).toEqual(["disk at 93% of its 4.0 MiB budget (>= 90%)"]);
   });
 
+  test("a restored tenant: its disk is the volumes its container mounts; the kept copies are named, not counted", () => {
+    const restored = { "openclaw-dora-state.r1": 1 * MiB, "openclaw-dora-credentials.r1": 4096, "openclaw-dora-state": 3.7 * MiB, "openclaw-dora-credentials": 4096 };
+    const mounts = [{ Type: "volume", Name: "openclaw-dora-state.r1" }, { Type: "volume", Name: "openclaw-dora-credentials.r1" }, { Type: "tmpfs" }];
+    const t = tenantStatus({
+      tenant: "dora", volumes: [...VOLS("dora"), "openclaw-dora-state.r1", "openclaw-dora-credentials.r1"],
+      inspect: { ...inspect("dora", { "openclaw.disk-budget-mb": "4" }), Mounts: mounts }, stats: STATS, volumeSizes: volumeSizes(df(restored)),
+    }, RULES);
+    expect(t.diskUsedBytes).toBe(1 * MiB + 4096);
+    expect(t.flags).toEqual([]);
+    expect(t.notes).toContain("kept copies of its data, not counted in its disk: openclaw-dora-credentials, openclaw-dora-state");
+  });
+
   test("below the threshold, or with no budget: not flagged; the threshold is a rule", () => {
     const roomy = tenantStatus({ tenant: "dora", volumes: VOLS("dora"), inspect: inspect("dora", { "openclaw.disk-budget-mb": "5" }), stats: STATS, volumeSizes: sizes }, RULES);
     expect(roomy.flags).toEqual([]);

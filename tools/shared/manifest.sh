@@ -1,6 +1,6 @@
 # Run in a helper container (busybox or coreutils) with the tenant's volumes at /v/<key>: one line
 # per regular file, `<bytes> <sha256> <path>`, one `DIR <path>` line per directory (empty ones too),
-# and one `OTHER <path>` line for anything else. tools/move/manifest.ts parses it.
+# and one `OTHER <path>` line for anything else. tools/shared/manifest.ts parses it.
 # shellcheck shell=sh
 set -eu
 cd /v

@@ -1,4 +1,4 @@
-import { compareManifests, manifestTotals, parseManifest } from "../../../../tools/move/manifest";
+import { compareManifests, manifestTotals, parseManifest } from "../../../../tools/shared/manifest";
 
 const A = "a".repeat(64);
 const B = "b".repeat(64);
