@@ -25,7 +25,7 @@ import { applyProcessLimits, removeProcessLimits } from "../support/serverComman
 import { EdgeApply, EdgeCommand, EdgePorts, TEST_DOMAIN, applyEdge, edgeCommandOf, testCaddyfile, testStackConfig } from "../caddy/fixtures";
 import { RunStateFile } from "../edge/helpers";
 import {
-  CaddySandbox, Cleanup, RunningCaddy, caddySandbox, freePort, localRootCaPath, makeTempDir, portIsFree, removeDir, sleep,
+  CaddySandbox, Cleanup, RunningCaddy, caddySandbox, freePort, localRootCaPath, makeTempDir, portIsFree, removeDir, runCommand, sleep,
   startCaddy, waitUntil,
 } from "../support/caddy";
 import {
