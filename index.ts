@@ -28,10 +28,11 @@ export = async () => {
     plan: s,
     privateRanges: config.privateRanges,
     caddy: { caddyfilePath: config.caddy.caddyfilePath, adminAddress: config.caddy.adminAddress },
+    backup: config.backup === undefined ? undefined : { config: config.backup, servers: plan.servers.map((p) => p.name), stack: pulumi.getStack() },
     connection: connections.get(s.name),
     tenants: (server) => plan.tenants.filter((t) => t.server === s.name).map((t) => new TenantInstance(
       t.name,
-      { plan: t, apiKey: apiKeys[t.name], connection: server.connection, serverReady: [server.ready] },
+      { plan: t, apiKey: apiKeys[t.name], connection: server.connection, serverReady: [server.ready], backupReady: server.backup },
       { provider: server.docker },
     )),
   })]));

@@ -4,6 +4,8 @@ import { providerSshOpts, sshDockerHost } from "../core/dockerHost";
 import { ServerPlan } from "../core/plan";
 import { serverResourceNames } from "../core/servers";
 import { ServerConnection } from "../program/serverCommand";
+import { BackupConfig } from "../core/backup";
+import { BackupSchedule } from "./backupSchedule";
 import { EgressGuard } from "./egressGuard";
 import { Edge } from "./edge";
 import { TenantInstance } from "./tenantInstance";
@@ -14,6 +16,8 @@ export interface ServerArgs {
   /** Ranges its tenants may never reach (the stack's `privateRanges`). */
   privateRanges: string[];
   caddy: { caddyfilePath: string; adminAddress: string };
+  /** The stack's backups (absent: none); every server's names, for the one that maintains the repository. */
+  backup?: { config: BackupConfig; servers: readonly string[]; stack: string };
   /** How commands reach it over SSH (program/serverConnection.ts); absent when it is this machine. */
   connection?: ServerConnection;
   /**
@@ -37,6 +41,8 @@ export class Server extends pulumi.ComponentResource {
   public readonly connection: ServerConnection | undefined;
   /** Tenants' containers wait for it, so no gateway runs unguarded. */
   public readonly ready: pulumi.Resource;
+  /** The server's scheduled snapshots, installed; absent when the stack has no backups. */
+  public readonly backup: pulumi.Resource | undefined;
   public readonly tenants: TenantInstance[];
   public readonly caddyfile: string;
 
@@ -63,6 +69,14 @@ export class Server extends pulumi.ComponentResource {
       { parent: this, aliases: WAS_TOP_LEVEL },
     );
     this.ready = guard.ready;
+    this.backup =
+      args.backup === undefined
+        ? undefined
+        : new BackupSchedule(
+          names.backup,
+          { backup: args.backup.config, server: args.plan.name, servers: args.backup.servers, stack: args.backup.stack, connection: this.connection },
+          { parent: this },
+        ).ready;
     this.tenants = args.tenants(this);
     new Edge(
       names.edge,
