@@ -9,7 +9,7 @@ import {
 } from "../status";
 import { message, withTimeout } from "../../../program/bounded";
 import { CONCURRENCY, Client, dockerClient } from "../../../program/dockerClient";
-import { collect, dataDiskOf, diskUsage } from "./collect";
+import { backupsOf, collect, dataDiskOf, diskUsage } from "./collect";
 import { StackServer } from "./desired";
 
 /** Volume sizes for one ask: the map, or why there is none (the rows then say disk was not measured). */
@@ -71,7 +71,8 @@ export async function askServer(server: AskedServer, opts: AskOptions): Promise<
       listBound: { what: `listing ${server.name}`, ms: opts.timeoutMs * 3 },
     });
     const dataDisk = opts.dataDisk === false ? undefined : await measureDataDisk(docker, opts.timeoutMs);
-    return { server: server.name, engine: target.display, reachable: true, tenants, dataDisk, elapsedMs: Date.now() - started };
+    const backups = opts.dataDisk === false ? undefined : await backupsOf(docker, opts.timeoutMs).catch(() => undefined);
+    return { server: server.name, engine: target.display, reachable: true, tenants, dataDisk, backups, elapsedMs: Date.now() - started };
   } catch (err) {
     return await unreachable(err);
   } finally {

@@ -17,3 +17,4 @@ export * from "./desired";
 export * from "./redact";
 export * from "./servers";
 export * from "./serverDisk";
+export * from "./backups";
