@@ -222,7 +222,7 @@ cmd_maintain() {
   if ! restic_retry forget --tag "stack=$OPENCLAW_BACKUP_STACK" --group-by paths ${SET_keep:?} --prune; then ok=false; err="forget/prune failed: $(printf '%s' "$ERR" | tail -n 3)"; fi
   printf '{"ok":%s,"time":"%s","error":%s}\n' "$ok" "$(now_iso)" "$(json_str "$err")" >"$STATUS/_prune.json"
   local cok=true cerr=""
-  if ! restic_retry check --read-data-subset="${SET_subset:-5%}"; then cok=false; cerr="repository check failed: $(printf '%s' "$ERR$OUT" | grep -v '^$' | tail -n 3)"; fi
+  if ! restic_retry check --read-data-subset="${SET_subset:-5%}"; then cok=false; cerr="repository check failed: $(printf '%s\n%s' "$ERR" "$OUT" | grep -v '^$' | tail -n 3)"; fi
   printf '{"ok":%s,"time":"%s","startedAt":"%s","subset":"%s","error":%s}\n' "$cok" "$(now_iso)" "$t0" "${SET_subset:-5%}" "$(json_str "$cerr")" >"$STATUS/_check.json"
   chmod 600 "$STATUS/_prune.json" "$STATUS/_check.json"
   [ "$ok" = true ] && [ "$cok" = true ] || die "${err:-$cerr}"
