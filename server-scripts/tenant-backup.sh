@@ -162,13 +162,15 @@ stage() {
 snapshot_tenant() {
   local t=$1 reason=${2:-scheduled} c=openclaw-$1 started t0 info image user summary snap added total err=""
   started=$(now_iso); t0=$(now_ms)
-  if ! info=$(docker inspect -f "{{.Image}} {{.Config.User}} {{index .Config.Labels \"$MANAGED_LABEL\"}}" "$c" 2>/dev/null); then
+  if ! info=$(docker inspect -f "{{.Image}}|{{.Config.User}}|{{index .Config.Labels \"$MANAGED_LABEL\"}}" "$c" 2>/dev/null); then
     echo "tenant $t has no container on this server: nothing to snapshot"
     return 0
   fi
-  read -r image user managed <<<"$info"
-  [ "$managed" = openclaw-hosting ] || die "container $c is not one of the program's"
-  [ -n "$user" ] || die "container $c has no user set (the program always sets one)"
+  local managed
+  IFS='|' read -r image user managed <<<"$info"
+  if [ "$managed" != openclaw-hosting ]; then echo "tenant $t: container $c is not one of the program's; not snapshotted" >&2; return 1; fi
+  # The copy runs as the tenant's own user, never as root: a container without one is refused.
+  if ! [[ "$user" =~ ^[0-9]+(:[0-9]+)?$ ]] || [ "${user%%:*}" = 0 ]; then echo "tenant $t: container $c has no numeric non-root user; not snapshotted" >&2; return 1; fi
   exec 8>"/run/lock/openclaw-backup-$t.lock"
   flock -w 900 8 || { err="another snapshot of $t is still running after 15 min"; }
   local copied=""
