@@ -247,12 +247,13 @@ export const TenantBackupStatus = z.object({
   totalBytes: z.number().nullable().optional(),
   durationMs: z.number().nullable().optional(),
   reason: z.string().optional(),
-  error: z.string().optional(),
+  /** null after a good run (the script writes every field). */
+  error: z.string().nullable().optional(),
   lastGood: z.object({ time: z.string(), snapshotId: z.string(), totalBytes: z.number().nullable() }).nullable().optional(),
 });
 export type TenantBackupStatus = z.infer<typeof TenantBackupStatus>;
 
-export const RepositoryCheckStatus = z.object({ ok: z.boolean(), time: z.string(), subset: z.string().optional(), error: z.string().optional() });
+export const RepositoryCheckStatus = z.object({ ok: z.boolean(), time: z.string(), subset: z.string().optional(), error: z.string().nullable().optional() });
 export type RepositoryCheckStatus = z.infer<typeof RepositoryCheckStatus>;
 
 export interface BackupVerdict {

@@ -25,9 +25,9 @@ const status = (tenant: string, fields: Record<string, unknown>) =>
   `${tenant}.json ${JSON.stringify({ tenant, server: "s1", stack: "prod", startedAt: "x", reason: "scheduled", ...fields })}`;
 const FILES = [
   '_schedule.json {"schedule":"hourly","intervalMinutes":60,"maintain":true}',
-  status("alice", { ok: true, time: "2026-12-06T11:40:00Z", snapshotId: "aaaa1111", totalBytes: 5 * MiB, bytesAdded: 1000, durationMs: 900 }),
+  status("alice", { ok: true, time: "2026-12-06T11:40:00Z", snapshotId: "aaaa1111", totalBytes: 5 * MiB, bytesAdded: 1000, durationMs: 900, error: null, lastGood: { time: "2026-12-06T11:40:00Z", snapshotId: "aaaa1111", totalBytes: 5 * MiB } }),
   status("bob", { ok: false, time: "2026-12-06T11:41:00Z", snapshotId: null, error: "restic backup failed: Fatal: wrong password or no key found", lastGood: { time: "2026-12-06T10:41:00Z", snapshotId: "bbbb2222", totalBytes: 7 } }),
-  status("carol", { ok: true, time: "2026-12-06T09:00:00Z", snapshotId: "cccc3333", totalBytes: 9 }),
+  status("carol", { ok: true, time: "2026-12-06T09:00:00Z", snapshotId: "cccc3333", totalBytes: 9, error: null, lastGood: null }),
   '_check.json {"ok":false,"time":"2026-12-06T04:31:00Z","subset":"5%","error":"repository check failed: pack 1234 damaged"}',
   "dave.json {not json",
 ].join("\n");
