@@ -138,7 +138,7 @@ backup_run() { echo "$BASE_RUN/backup"; }
 start_backup_host() {
   local run n; run="$(backup_run)"
   mkdir -p "$run/repo"
-  mountpoint -q "$run/repo" || mount -t tmpfs -o size=256m,mode=0700 openclaw-backup-repo "$run/repo"
+  mountpoint -q "$run/repo" || mount -t tmpfs -o "size=${OPENCLAW_BACKUP_REPO_MB:-256}m,mode=0700" openclaw-backup-repo "$run/repo"
   [ -s "$KEY_DIR/backup_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$KEY_DIR/backup_ed25519" -C openclaw-backup-test >/dev/null
   cp "$KEY_DIR/backup_ed25519.pub" "$run/authorized_keys"
   [ -s "$run/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$run/host_key" -C backup-host >/dev/null
