@@ -173,6 +173,10 @@ test("the settings are root-only files; the password is in none of the unit file
 });
 
 test("the installed unit snapshots every tenant on its server, both volumes, tagged tenant, server and stack", async () => {
+  // What a tenant could try: a link in its volume to a file of the host's. The copy runs as the
+  // tenant's user in its own container, so a link stays a link and the host's file is never read.
+  const planted = await dockerCli("s1", ["exec", "openclaw-alice", "ln", "-s", "/etc/shadow", "/home/node/.openclaw/leak"]);
+  expect(planted.code).toBe(0);
   const results = await Promise.all((["s1", "s2"] as ServerName[]).map((s) => runUnit(s)));
   for (const r of results) {
     noSecret(r);
@@ -196,6 +200,8 @@ test("the installed unit snapshots every tenant on its server, both volumes, tag
   const files = await ssh("s1", `${INSTALLED} restic ls latest --tag tenant=alice`);
   expect(files.stdout).toContain("/var/lib/openclaw/backup/staging/alice/state");
   expect(files.stdout).toContain("/var/lib/openclaw/backup/staging/alice/credentials");
+  const nodes = (await ssh("s1", `${INSTALLED} restic ls --json latest --tag tenant=alice`)).stdout.split("\n").filter((l) => l.includes('"path"')).map((l) => JSON.parse(l) as { path: string; type: string; size?: number });
+  expect(nodes.find((n) => n.path.endsWith("/state/leak"))).toMatchObject({ type: "symlink" });
   // The staging copy is gone after the snapshot (the tenant's data is not left lying around).
   expect(fs.readdirSync(`${varDir("s1")}/staging`)).toEqual([]);
 });
