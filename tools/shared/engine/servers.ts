@@ -11,6 +11,7 @@ import { message, withTimeout } from "../../../program/bounded";
 import { CONCURRENCY, Client, dockerClient } from "../../../program/dockerClient";
 import { backupsOf, collect, dataDiskOf, diskUsage } from "./collect";
 import { StackServer } from "./desired";
+import type { ServerBackups } from "../status/backups";
 
 /** Volume sizes for one ask: the map, or why there is none (the rows then say disk was not measured). */
 export interface VolumeSizes { sizes?: ReadonlyMap<string, number>; note?: string }
@@ -25,6 +26,8 @@ export interface AskOptions {
   connect?: (target: DockerTarget, timeoutMs: number) => Client;
   /** false: the server's data filesystem is not measured (it runs a short helper container). */
   dataDisk?: boolean;
+  /** Where the server's backup status comes from; default: read now, unless dataDisk is false (same helper cost). */
+  backups?: (docker: Docker) => Promise<ServerBackups | undefined>;
 }
 
 /** A server to ask: a stack's server, or the one engine of DOCKER_HOST (tenants absent = no roster to compare with). */
@@ -71,7 +74,8 @@ export async function askServer(server: AskedServer, opts: AskOptions): Promise<
       listBound: { what: `listing ${server.name}`, ms: opts.timeoutMs * 3 },
     });
     const dataDisk = opts.dataDisk === false ? undefined : await measureDataDisk(docker, opts.timeoutMs);
-    const backups = opts.dataDisk === false ? undefined : await backupsOf(docker, opts.timeoutMs).catch(() => undefined);
+    const backups = opts.backups !== undefined ? await opts.backups(docker).catch(() => undefined)
+      : opts.dataDisk === false ? undefined : await backupsOf(docker, opts.timeoutMs).catch(() => undefined);
     return { server: server.name, engine: target.display, reachable: true, tenants, dataDisk, backups, elapsedMs: Date.now() - started };
   } catch (err) {
     return await unreachable(err);
