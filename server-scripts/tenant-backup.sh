@@ -178,7 +178,7 @@ snapshot_tenant() {
   if [ -z "$err" ]; then
     if restic_retry backup --json --host "$OPENCLAW_BACKUP_SERVER" --tag "tenant=$t" --tag "server=$OPENCLAW_BACKUP_SERVER" \
       --tag "stack=$OPENCLAW_BACKUP_STACK" --tag "reason=$reason" "$STAGING/$t"; then
-      summary=$(printf '%s\n' "$OUT" | grep '"message_type":"summary"' | tail -n1)
+      summary=$(printf '%s\n' "$OUT" | grep '"message_type":"summary"' | tail -n1 || true)
       snap=$(printf '%s' "$summary" | sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p')
       added=$(printf '%s' "$summary" | sed -n 's/.*"data_added":\([0-9]*\).*/\1/p')
       total=$(printf '%s' "$summary" | sed -n 's/.*"total_bytes_processed":\([0-9]*\).*/\1/p')
