@@ -139,7 +139,7 @@ async function copy(src, dst) {
 }
 (async () => {
   for (const part of ["state", "credentials"]) await copy(`/src/${part}`, `/out/${part}`);
-  console.log(JSON.stringify({ files, dbs, bytes }));
+  console.log(JSON.stringify({ files, dbs, bytes, maxRssKb: process.resourceUsage().maxRSS }));
 })().catch((e) => { console.error(String(e && e.message || e)); process.exit(1); });
 JS
 )
