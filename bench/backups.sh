@@ -76,15 +76,17 @@ figures() {
     "$label" "$N" "$ms" "$per" "$(awk -v b="$total" 'BEGIN {print b / 1048576}')" "$(awk -v b="$added" 'BEGIN {print b / 1048576}')" "$(du -sh "$OPENCLAW_BACKUP_REPO_DIR/bench" | cut -f1)"
 }
 
-t0=$(ms); "$SSH" "$S1" -- /usr/local/lib/openclaw-hosting/tenant-backup.sh run >/dev/null; first=$(( $(ms) - t0 ))
+rss() { sed -n 's/.*"maxRssKb":\([0-9]*\).*/\1/p' "$1" | sort -n | awk '{a[NR]=$1} END {printf "copy container peak memory: median %.0f MB, max %.0f MB\n", a[int((NR+1)/2)]/1024, a[NR]/1024}'; }
+t0=$(ms); "$SSH" "$S1" -- /usr/local/lib/openclaw-hosting/tenant-backup.sh run >"$TEMPLATE/run1.out"; first=$(( $(ms) - t0 ))
 figures "first run" "$first"
+rss "$TEMPLATE/run1.out"
 # A tenth of the tenants write: 100 new rows each and a new 256 KB file.
 for i in $(seq 1 10 "$N"); do
   t=$(printf 'bench%04d' "$i"); s="$DATA_ROOT/volumes/openclaw-$t-state/_data"
   sqlite3 "$s/state/openclaw.sqlite" "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 100) INSERT INTO t(v) SELECT randomblob(2000) FROM c;" >/dev/null
   head -c 262144 /dev/urandom >"$s/workspace/new.bin"; chown -R 1000:1000 "$s"
 done
-t0=$(ms); "$SSH" "$S1" -- /usr/local/lib/openclaw-hosting/tenant-backup.sh run >/dev/null; second=$(( $(ms) - t0 ))
+t0=$(ms); "$SSH" "$S1" -- /usr/local/lib/openclaw-hosting/tenant-backup.sh run >"$TEMPLATE/run2.out"; second=$(( $(ms) - t0 ))
 figures "incremental" "$second"
 t0=$(ms); "$SSH" "$S1" -- /usr/local/lib/openclaw-hosting/tenant-backup.sh maintain >/dev/null; log "maintenance (forget --prune, check 5%): $(( $(ms) - t0 )) ms"
 
