@@ -4,7 +4,7 @@
  *   discovery.ts  which tenants an engine has            flags.ts    when a tenant needs attention
  *   model.ts      rows per tenant, summary per server    desired.ts  the roster's side (from the plan)
  *   redact.ts     secrets out of log lines (dashboard) servers.ts  several servers in one report
- *   serverDisk.ts a server's data filesystem filling up
+ *   serverDisk.ts a server's data filesystem filling up  backups.ts  each tenant's last good snapshot
  * Shared by both views (npm run status, npm run dashboard); the status CLI's own options and table
  * are in tools/status/. No I/O here: tools/shared/engine/ does the Docker calls.
  */
