@@ -353,7 +353,9 @@ cmd_remove() {
   rm -f "$UNIT_DIR/$UNIT.service" "$UNIT_DIR/$UNIT.timer" "$UNIT_DIR/$MAINT_UNIT.service" "$UNIT_DIR/$MAINT_UNIT.timer"
   have_systemd && systemctl daemon-reload || true
   # The secrets go; the snapshots stay in the repository (the operator's to delete).
-  rm -rf "$ETC" "$STAGING" "$VAR/cache"
+  # Their contents: the folders themselves may be mount points (the test servers bind them).
+  local d
+  for d in "$ETC" "$STAGING" "$VAR/cache"; do [ -d "$d" ] && find "$d" -mindepth 1 -delete; rmdir "$d" 2>/dev/null || true; done
   rm -f "$STATUS"/_schedule.json
   echo "backups removed from this server (snapshots kept in the repository)"
 }
