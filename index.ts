@@ -38,10 +38,11 @@ export = async () => {
     privateRanges: config.privateRanges,
     caddy: { caddyfilePath: config.caddy.caddyfilePath, routesDir: routesDirOf(config.caddy), adminAddress: config.caddy.adminAddress },
     certificates: { settings: renewal, dnsToken },
+    backup: config.backup === undefined ? undefined : { config: config.backup, servers: plan.servers.map((p) => p.name), stack: pulumi.getStack() },
     connection: connections.get(s.name),
     tenants: (server) => plan.tenants.filter((t) => t.server === s.name).map((t) => new TenantInstance(
       t.name,
-      { plan: t, apiKey: apiKeys[t.name], connection: server.connection, serverReady: [server.ready] },
+      { plan: t, apiKey: apiKeys[t.name], connection: server.connection, serverReady: [server.ready], backupReady: server.backup },
       { provider: server.docker },
     )),
   })]));

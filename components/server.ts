@@ -6,6 +6,8 @@ import { serverResourceNames } from "../core/servers";
 import { providerSshGate } from "../program/providerSsh";
 import { ServerConnection } from "../program/serverCommand";
 import { Certificates, CertificatesArgs } from "./certificates";
+import { BackupConfig } from "../core/backup";
+import { BackupSchedule } from "./backupSchedule";
 import { EgressGuard } from "./egressGuard";
 import { Edge } from "./edge";
 import { TenantInstance } from "./tenantInstance";
@@ -18,6 +20,8 @@ export interface ServerArgs {
   caddy: { caddyfilePath: string; routesDir: string; adminAddress: string };
   /** Its certificates: renewal settings (core/tls.ts) and, in wildcard mode, the DNS token. */
   certificates: Pick<CertificatesArgs, "settings" | "dnsToken">;
+  /** The stack's backups (absent: none); every server's names, for the one that maintains the repository. */
+  backup?: { config: BackupConfig; servers: readonly string[]; stack: string };
   /** How commands reach it over SSH (program/serverConnection.ts); absent when it is this machine. */
   connection?: ServerConnection;
   /**
@@ -41,6 +45,8 @@ export class Server extends pulumi.ComponentResource {
   public readonly connection: ServerConnection | undefined;
   /** Tenants' containers wait for it, so no gateway runs unguarded. */
   public readonly ready: pulumi.Resource;
+  /** The server's scheduled snapshots, installed; absent when the stack has no backups. */
+  public readonly backup: pulumi.Resource | undefined;
   public readonly tenants: TenantInstance[];
   public readonly caddyfile: string;
 
@@ -67,6 +73,14 @@ export class Server extends pulumi.ComponentResource {
       { parent: this, aliases: WAS_TOP_LEVEL },
     );
     this.ready = guard.ready;
+    this.backup =
+      args.backup === undefined
+        ? undefined
+        : new BackupSchedule(
+          names.backup,
+          { backup: args.backup.config, server: args.plan.name, servers: args.backup.servers, stack: args.backup.stack, connection: this.connection },
+          { parent: this },
+        ).ready;
     this.tenants = args.tenants(this);
     const certificates = new Certificates(
       `${args.plan.name}-certificates`,

@@ -13,6 +13,7 @@ import { processLimitApply, processLimitRemove } from "../core/processLimit";
 import { tenantVolumes } from "../core/retainedData";
 import { ServerConnection, serverCommand } from "../program/serverCommand";
 import { serverScript } from "../program/serverScripts";
+import { snapshotBeforeUpgrade } from "./backupSchedule";
 
 /**
  * Container fields the provider shows as an in-place update but never applies: its update only
@@ -33,6 +34,8 @@ export interface TenantInstanceArgs {
   connection?: ServerConnection;
   /** What must be in place on the server before the gateway runs (the egress guard). */
   serverReady?: pulumi.Resource[];
+  /** The server's installed backups: when set, a new image is snapshotted before the container is replaced. */
+  backupReady?: pulumi.Resource;
 }
 
 /**
@@ -131,6 +134,12 @@ export class TenantInstance extends pulumi.ComponentResource {
 
     let container: docker.Container | undefined;
     if (plan.state === "active") {
+      // Upgrades take a snapshot first (docs/backups.md#rollback): OpenClaw migrates its database
+      // one way, so the old image is only safe to go back to with the data from before.
+      const snapshot =
+        args.backupReady === undefined
+          ? undefined
+          : snapshotBeforeUpgrade(name, plan.name, plan.image, args.connection, { parent: this, dependsOn: [args.backupReady] });
       const envs = pulumi
         .all([token.result, args.apiKey ?? ""])
         .apply(([gatewayToken, apiKey]) => containerEnv(plan, gatewayToken, apiKey));
@@ -176,7 +185,7 @@ export class TenantInstance extends pulumi.ComponentResource {
           parent: this,
           deleteBeforeReplace: true,
           replaceOnChanges: [...APPLIED_ONLY_AT_CREATE],
-          dependsOn: [processLimit, ...(disk === undefined ? [] : [disk]), ...(args.serverReady ?? [])],
+          dependsOn: [processLimit, ...(disk === undefined ? [] : [disk]), ...(snapshot === undefined ? [] : [snapshot]), ...(args.serverReady ?? [])],
         },
       );
     }

@@ -1,7 +1,8 @@
+import { BACKUP_SECRET_FIELDS } from "./backup";
 import { Problem } from "./problems";
 
 /** Config keys that must only ever hold Pulumi secrets (encrypted in the stack file). */
-export const SECRET_CONFIG_KEYS = ["apiKeys", "cloudflare:apiToken"] as const;
+export const SECRET_CONFIG_KEYS = ["apiKeys", "cloudflare:apiToken", "backup"] as const;
 
 /**
  * How to set a secret without putting it on a command line (where shell history and `ps` keep it):
@@ -11,7 +12,7 @@ export const FROM_STDIN = "(no value on the command line: pulumi asks for it, or
 
 /** The `pulumi config set --secret` line for one secret config key (`apiKeys.alice`, `cloudflare:apiToken`), value from stdin. */
 export function setSecretCommand(key: string): string {
-  const path = key.startsWith("apiKeys.") ? `--path '${key}'` : key;
+  const path = key.startsWith("apiKeys.") || key.startsWith("backup.") ? `--path '${key}'` : key;
   return `pulumi config set --secret ${path} ${FROM_STDIN}`;
 }
 
@@ -24,11 +25,31 @@ export function plaintextSecretProblems(keys: readonly string[]): Problem[] {
   return [...new Set(keys)].sort().map((key) => {
     const tenant = /^apiKeys\.(.+)$/.exec(key)?.[1];
     const command =
-      key === "cloudflare:apiToken" || tenant !== undefined ? setSecretCommand(key)
+      key === "cloudflare:apiToken" || tenant !== undefined || key.startsWith("backup.") ? setSecretCommand(key)
         : `${setSecretCommand("apiKeys.<tenant>")} for each tenant`;
     return {
       field: key,
       message: `is stored in plaintext, readable by anyone with the stack file; remove it and set it as a secret: ${command}`,
     };
   });
+}
+
+/** The backup block's secret leaves present in a plaintext `backup` value (JSON text or object), as config paths. */
+export function plaintextBackupSecrets(value: unknown, isSecure: (leaf: unknown) => boolean = () => false): string[] {
+  let block: unknown = value;
+  if (typeof value === "string") {
+    try {
+      block = JSON.parse(value);
+    } catch {
+      return [];
+    }
+  }
+  if (block === null || typeof block !== "object" || Array.isArray(block)) return [];
+  const found: string[] = [];
+  for (const field of BACKUP_SECRET_FIELDS) {
+    let leaf: unknown = block;
+    for (const part of field.split(".")) leaf = leaf !== null && typeof leaf === "object" && !Array.isArray(leaf) ? (leaf as Record<string, unknown>)[part] : undefined;
+    if (leaf !== undefined && !isSecure(leaf)) found.push(`backup.${field}`);
+  }
+  return found;
 }

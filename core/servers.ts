@@ -65,10 +65,10 @@ export function writtenAsSingleServer(servers: readonly ServerTarget[]): boolean
  * single-server stack has always used (`server`, `edge`), so moving the single-server keys under
  * `servers.default` replaces nothing; every other server gets its name as a suffix.
  */
-export function serverResourceNames(server: string): { provider: string; edge: string; egressGuard: string } {
+export function serverResourceNames(server: string): { provider: string; edge: string; egressGuard: string; backup: string } {
   return server === DEFAULT_SERVER
-    ? { provider: "server", edge: "edge", egressGuard: "egress-guard" }
-    : { provider: `server-${server}`, edge: `edge-${server}`, egressGuard: `egress-guard-${server}` };
+    ? { provider: "server", edge: "edge", egressGuard: "egress-guard", backup: "backup" }
+    : { provider: `server-${server}`, edge: `edge-${server}`, egressGuard: `egress-guard-${server}`, backup: `backup-${server}` };
 }
 
 /** How a server's Docker engine is reached: over SSH with its key, or this machine's (`local`: DOCKER_HOST or the socket). */

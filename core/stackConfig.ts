@@ -11,6 +11,8 @@ import { DISK_QUOTA_MODES } from "./diskBudget";
 import { DEFAULT_PRIVATE_RANGES } from "./egressGuard";
 import { CGROUP_DRIVERS } from "./processLimit";
 import { TLS_MODES } from "./tls";
+import { BackupConfigSchema } from "./backup";
+import { DEFAULT_SERVER } from "./servers";
 
 export const TIER_NAMES = ["light", "standard", "heavy"] as const;
 export const TierName = z.enum(TIER_NAMES, { error: `must be one of ${TIER_NAMES.join(", ")}` });
@@ -216,6 +218,14 @@ export const StackConfigSchema = z
       .optional(),
     /** Tenants whose retained volumes this stack deletes: the explicit, reviewed act of deleting data. */
     deleteData: z.array(DeleteDataEntry).max(LIMITS.deleteData, { error: `must have at most ${LIMITS.deleteData} entries` }).default([]),
+    /** Scheduled restic snapshots of every tenant (docs/backups.md); without it, tenants have no backups. */
+    backup: BackupConfigSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const named = c.backup?.maintenanceServer;
+    if (named === undefined) return;
+    const servers = c.servers === undefined ? [DEFAULT_SERVER] : Object.keys(c.servers);
+    if (!servers.includes(named)) ctx.addIssue({ code: "custom", path: ["backup", "maintenanceServer"], message: `must be one of the stack's servers (${servers.sort().join(", ")})` });
   })
   .superRefine((c, ctx) => {
     // `tenant@server` names one of this stack's servers; each tenant's data is named once.

@@ -9,6 +9,7 @@ import { HostingInputError } from "../core/problems";
 import { deletionsTooEarly } from "../core/retainedData";
 import { DEFAULT_SERVER } from "../core/servers";
 import { StackConfig } from "../core/stackConfig";
+import { plaintextBackupSecrets } from "../core/secrets";
 import { PreviousDeployment, previousDeployment } from "./previousDeployment";
 import { ServerConnection } from "./serverCommand";
 import { serverConnections } from "./serverConnection";
@@ -53,6 +54,9 @@ export function plaintextSecretKeys(): string[] {
     }
   }
   if (all["cloudflare:apiToken"] !== undefined && !secretKeys.has("cloudflare:apiToken")) keys.push("cloudflare:apiToken");
+  // The backup block holds the repository password (and keys): set with --secret, the whole block is secret.
+  const backup = `${pulumi.getProject()}:backup`;
+  if (all[backup] !== undefined && !secretKeys.has(backup)) keys.push(...plaintextBackupSecrets(all[backup]));
   return keys;
 }
 

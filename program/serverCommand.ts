@@ -8,6 +8,10 @@ export interface ServerCommandArgs {
   /** Runs when the resource is removed (the text recorded at create time). */
   delete?: string;
   stdin?: pulumi.Input<string>;
+  /** Runs instead of create when the command's inputs change (without it, create runs again). */
+  update?: string;
+  /** A change of any of these replaces the resource, so create runs again (e.g. a tenant's image). */
+  triggers?: pulumi.Input<unknown>[];
 }
 
 /**

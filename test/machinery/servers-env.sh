@@ -8,6 +8,14 @@
 #   test/machinery/servers-env.sh down      # stop everything it started and remove namespaces, veths and state
 #   test/machinery/servers-env.sh stop-server N   # stop server N's dockerd and sshd (the "lost server" test)
 #   test/machinery/servers-env.sh start-server N  # start them again (idempotent: what runs is left running)
+#   test/machinery/servers-env.sh backup-link N down|up  # cut (or restore) server N's path to the backup host
+#
+# The backup host: its own namespace (oc-bak) with an sshd serving only sftp (internal-sftp), key
+# authentication with a key of its own (the servers' restic uses it), at 10.249.0.1, reached from
+# server N over a veth of its own (10.249.N.2 -> 10.249.N.1). The repository folder is a 256 MB
+# tmpfs ($BASE_RUN/backup/repo), so a test can fill it. Each server sees its own
+# /etc/openclaw/backup and /var/lib/openclaw/backup (bound from its run folder, like the edge's
+# files), as separate machines would.
 #
 # Addresses: host side 10.250.N.1/24, server side 10.250.N.2/24; each engine's default bridge is
 # 10.251.N.1/24. None of them exists outside these namespaces and their veths. Run it under the
@@ -44,6 +52,14 @@ stop_pidfile() {
 }
 
 cmd_install() {
+  # restic (the backups' tool, on every server) and sqlite3 (the backup suite's integrity checks).
+  local want=() p
+  for p in restic sqlite3; do command -v "$p" >/dev/null 2>&1 || want+=("$p"); done
+  if [ ${#want[@]} -gt 0 ]; then
+    log "installing ${want[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${want[@]}" >&2 \
+      || { DEBIAN_FRONTEND=noninteractive apt-get update -q >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${want[@]}" >&2; }
+  fi
   if [ -x /usr/sbin/sshd ]; then log "openssh-server present"; return 0; fi
   log "installing openssh-server"
   local policy=/usr/sbin/policy-rc.d created=0
@@ -74,11 +90,14 @@ start_dockerd() {
   local n="$1" run state
   run="$(run_dir "$n")"; state="$(state_dir "$n")"
   mkdir -p "$run/exec" "$state/docker" "$run/cg"
+  backup_dirs "$n"
   ( close_inherited_fds; exec nsenter --net="/run/netns/$(ns "$n")" unshare --mount --propagation private bash -c '
     set -e
     mount --rbind /sys/fs/cgroup "$1/cg"
     mount -t sysfs sysfs /sys
     mount --move "$1/cg" /sys/fs/cgroup 2>/dev/null || mount --rbind "$1/cg" /sys/fs/cgroup
+    mount --bind "$1/backup-etc" /etc/openclaw/backup
+    mount --bind "$1/backup-var" /var/lib/openclaw/backup
     exec setsid dockerd --data-root "$2/docker" --exec-root "$1/exec" --host "unix://$1/docker.sock" \
       --pidfile "$1/dockerd.pid" --bip "10.251.$3.1/24" --containerd-namespace "openclaw-srv$3" \
       --containerd-plugins-namespace "openclaw-srv$3-plugins" --storage-driver overlay2 --log-level warn
@@ -94,10 +113,68 @@ start_dockerd() {
 # namespace per process with the server's own folder bound at $EDGE_DIR.
 EDGE_DIR=/run/openclaw-edge
 in_server() {
-  local n="$1"; shift
-  mkdir -p "$EDGE_DIR" "$(run_dir "$n")/edge"
+  local n="$1" run; shift
+  run="$(run_dir "$n")"
+  mkdir -p "$EDGE_DIR" "$run/edge"
+  backup_dirs "$n"
   nsenter --net="/run/netns/$(ns "$n")" unshare --mount --propagation private bash -c \
-    'mount --bind "$1" "$2" && shift 2 && exec "$@"' _ "$(run_dir "$n")/edge" "$EDGE_DIR" "$@"
+    'mount --bind "$1/edge" "$2" && mount --bind "$1/backup-etc" /etc/openclaw/backup && mount --bind "$1/backup-var" /var/lib/openclaw/backup && shift 2 && exec "$@"' \
+    _ "$run" "$EDGE_DIR" "$@"
+}
+
+# Each server's own backup settings and state (root-only, as tenant-backup.sh keeps them), at the
+# paths the program uses, bound over these empty mount points.
+backup_dirs() {
+  local run; run="$(run_dir "$1")"
+  mkdir -p /etc/openclaw/backup /var/lib/openclaw/backup "$run/backup-etc" "$run/backup-var"
+  chmod 700 "$run/backup-etc" "$run/backup-var"
+}
+
+BACKUP_NS=oc-bak
+BACKUP_ADDR=10.249.0.1
+backup_run() { echo "$BASE_RUN/backup"; }
+
+# The backup host: sshd serving only sftp, in its own namespace, linked to each server.
+start_backup_host() {
+  local run n; run="$(backup_run)"
+  mkdir -p "$run/repo"
+  mountpoint -q "$run/repo" || mount -t tmpfs -o "size=${OPENCLAW_BACKUP_REPO_MB:-256}m,mode=0700" openclaw-backup-repo "$run/repo"
+  [ -s "$KEY_DIR/backup_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$KEY_DIR/backup_ed25519" -C openclaw-backup-test >/dev/null
+  cp "$KEY_DIR/backup_ed25519.pub" "$run/authorized_keys"
+  [ -s "$run/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$run/host_key" -C backup-host >/dev/null
+  ip netns add "$BACKUP_NS"
+  ip -n "$BACKUP_NS" link set lo up
+  ip -n "$BACKUP_NS" addr add "$BACKUP_ADDR/32" dev lo
+  for n in "${SERVERS[@]}"; do
+    ip link add "ocb$n-b" netns "$BACKUP_NS" type veth peer name "ocb$n-s" netns "$(ns "$n")"
+    ip -n "$BACKUP_NS" addr add "10.249.$n.1/24" dev "ocb$n-b"
+    ip -n "$BACKUP_NS" link set "ocb$n-b" up
+    ip -n "$(ns "$n")" addr add "10.249.$n.2/24" dev "ocb$n-s"
+    backup_link "$n" up
+  done
+  mkdir -p /run/sshd
+  ( close_inherited_fds; exec nsenter --net="/run/netns/$BACKUP_NS" /usr/sbin/sshd -f /dev/null \
+    -o ListenAddress="$BACKUP_ADDR" -o Port=22 -o HostKey="$run/host_key" -o PidFile="$run/sshd.pid" \
+    -o AuthorizedKeysFile="$run/authorized_keys" -o PubkeyAuthentication=yes -o PasswordAuthentication=no \
+    -o KbdInteractiveAuthentication=no -o PermitRootLogin=prohibit-password -o UsePAM=no -o StrictModes=no \
+    -o Subsystem="sftp internal-sftp" -o ForceCommand=internal-sftp -o AllowTcpForwarding=no -o PermitTTY=no \
+    -o MaxStartups=100 -o MaxSessions=100 -E "$run/sshd.log" ) </dev/null >>"$run/sshd.log" 2>&1
+  local i=0
+  until [ -s "$run/sshd.pid" ]; do i=$((i + 1)); [ "$i" -lt 40 ] || die "sshd of the backup host did not start (see $run/sshd.log)"; sleep 0.25; done
+}
+
+# backup_link N up|down: server N's veth to the backup host (down: the repository is unreachable).
+backup_link() {
+  ip -n "$(ns "$1")" link set "ocb$1-s" "$2"
+  if [ "$2" = up ]; then ip -n "$(ns "$1")" route replace "$BACKUP_ADDR/32" via "10.249.$1.1" dev "ocb$1-s"; fi
+}
+
+stop_backup_host() {
+  local run; run="$(backup_run)"
+  stop_pidfile "$run/sshd.pid" "sshd of the backup host"
+  ip netns del "$BACKUP_NS" 2>/dev/null || true
+  mountpoint -q "$run/repo" 2>/dev/null && umount "$run/repo"
+  rm -rf "$run"
 }
 
 start_sshd() {
@@ -163,9 +240,13 @@ cmd_up() {
     DOCKER_HOST="unix://$(run_dir "$n")/docker.sock" bash "$REPO_ROOT/test/machinery/gateway-image/build.sh" >&2
     log "server $n up: ssh root@$(addr "$n"), engine $(run_dir "$n")/docker.sock"
   done
+  start_backup_host
+  log "backup host up: sftp root@$BACKUP_ADDR, repository folder $(backup_run)/repo (tmpfs, 256 MB)"
   # What the tests read: where the servers are and how to reach them.
   printf 'export OPENCLAW_SERVERS=%s\nexport OPENCLAW_SERVERS_KEY=%s\nexport OPENCLAW_SERVERS_SSH_BIN=%s\nexport OPENCLAW_SERVERS_RUN=%s\n' \
     "$(for n in "${SERVERS[@]}"; do printf '%s ' "$(addr "$n")"; done | sed 's/ $//' | tr ' ' ,)" "$KEY_DIR/id_ed25519" "$KEY_DIR/bin" "$BASE_RUN"
+  printf "export OPENCLAW_BACKUP_HOST=%s\nexport OPENCLAW_BACKUP_KEY=%s\nexport OPENCLAW_BACKUP_HOST_KEY='%s'\nexport OPENCLAW_BACKUP_REPO_DIR=%s\n" \
+    "$BACKUP_ADDR" "$KEY_DIR/backup_ed25519" "$(cut -d' ' -f1-2 "$(backup_run)/host_key.pub")" "$(backup_run)/repo"
 }
 
 cmd_stop_server() {
@@ -187,6 +268,7 @@ cmd_start_server() {
 
 cmd_down() {
   local n run
+  stop_backup_host
   for n in "${SERVERS[@]}"; do
     run="$(run_dir "$n")"
     stop_pidfile "$run/caddy.pid" "caddy of server $n"
@@ -202,6 +284,7 @@ cmd_down() {
   done
   rm -rf "$KEY_DIR"
   rmdir "$BASE_RUN" "$BASE_STATE" "$EDGE_DIR" 2>/dev/null || true
+  rmdir /etc/openclaw/backup /etc/openclaw /var/lib/openclaw/backup /var/lib/openclaw 2>/dev/null || true
 }
 
 case "${1:-}" in
@@ -210,5 +293,6 @@ case "${1:-}" in
   down) cmd_down; log "down" ;;
   stop-server) cmd_stop_server "${2:?server number}" ;;
   start-server) cmd_start_server "${2:?server number}" ;;
-  *) echo "usage: $0 {install|up|down|stop-server N|start-server N}" >&2; exit 2 ;;
+  backup-link) backup_link "${2:?server number}" "${3:?up or down}" ;;
+  *) echo "usage: $0 {install|up|down|stop-server N|start-server N|backup-link N up|down}" >&2; exit 2 ;;
 esac

@@ -1,4 +1,5 @@
 /** What `npm run check` prints for a checked stack: the tenant table, totals, servers and problems. No I/O. */
+import { backupSummary } from "../../core/backup";
 import { HostingCheck } from "../../core/check";
 import { ServerPlan } from "../../core/plan";
 import { formatProblem } from "../../core/problems";
@@ -63,6 +64,7 @@ export function checkReport(stack: string, rosterOverride: string | undefined, c
     }
     if (checked.config?.servers === undefined) stdout.push(`Recommended server for this roster: ${use.recommended.memoryGb} GB memory, ${use.recommended.cpus} CPUs (reservations ${use.memoryReservedMb} MB + 1 GB for the system)`);
   }
+  if (checked.config !== undefined) stdout.push(`\n${backupSummary(checked.config.backup)}`);
   for (const w of checked.certificateBurst === undefined ? checked.warnings : [...checked.warnings, checked.certificateBurst]) stdout.push(`warning: ${formatProblem(w)}`);
   if (missingKeys.length > 0) {
     stdout.push(`note: Pulumi.${stack}.yaml holds no apiKeys; pulumi up will require one for: ${missingKeys.join(", ")}`);

@@ -23,6 +23,9 @@ export class TenantMetrics {
     restarts: this.gauge("openclaw_tenant_restarts", "Docker's restart count for the container"),
     disk: this.gauge("openclaw_tenant_disk_used_bytes", "bytes in the tenant's volumes (GET /system/df)"),
     diskBudget: this.gauge("openclaw_tenant_disk_budget_bytes", "the tenant's disk budget"),
+    backupTime: this.gauge("openclaw_tenant_backup_last_good_timestamp_seconds", "when the tenant's last good snapshot was taken (its server's backup status)"),
+    backupBytes: this.gauge("openclaw_tenant_backup_last_good_bytes", "the size of the tenant's last good snapshot"),
+    backupOk: this.gauge("openclaw_tenant_backup_last_run_ok", "1 when the tenant's last snapshot run succeeded, 0 when it failed"),
     desired: this.gauge("openclaw_tenant_desired_active", "the roster's desired state: 1 active, 0 suspended (only tenants the roster names)"),
   };
   private readonly srv = {
@@ -34,6 +37,7 @@ export class TenantMetrics {
     capacity: this.serverGauge("openclaw_server_memory_capacity_bytes", "the server's memory (stack config memoryMb), when given"),
     cpu: this.serverGauge("openclaw_server_cpu_percent", "CPU use of the server's tenants in percent of one core (only when it answered)"),
     cpus: this.serverGauge("openclaw_server_cpus", "the server's CPUs (stack config cpus), when given"),
+    backupCheck: this.serverGauge("openclaw_backup_repository_check_ok", "1 when the backup repository's last check passed, 0 when it failed (the server that maintains it)"),
     elapsed: this.serverGauge("openclaw_server_refresh_duration_seconds", "how long the server took to answer (or to fail) in the last refresh"),
     renewalFailed: this.serverGauge("openclaw_certificate_renewal_failed", "1 when the server's last certificate renewal failed (the certificate in use is kept), 0 when it succeeded"),
   };
@@ -79,6 +83,9 @@ export class TenantMetrics {
       if (t.restartCount !== null) this.g.restarts.set(l, t.restartCount);
       if (t.diskUsedBytes !== null) this.g.disk.set(l, t.diskUsedBytes);
       if (t.diskBudgetBytes !== null) this.g.diskBudget.set(l, t.diskBudgetBytes);
+      if (t.backup?.lastGoodAt != null) this.g.backupTime.set(l, Date.parse(t.backup.lastGoodAt) / 1000);
+      if (t.backup?.lastGoodBytes != null) this.g.backupBytes.set(l, t.backup.lastGoodBytes);
+      if (t.backup?.lastRunOk != null) this.g.backupOk.set(l, t.backup.lastRunOk ? 1 : 0);
     }
     for (const s of report.servers) {
       const l = { server: s.server };
@@ -95,6 +102,7 @@ export class TenantMetrics {
       if (s.elapsedMs !== null) this.srv.elapsed.set(l, s.elapsedMs / 1000);
       if (s.certificates?.renewal != null) this.srv.renewalFailed.set(l, s.certificates.renewal.ok ? 0 : 1);
       for (const c of s.certificates?.certificates ?? []) this.certExpiry.set({ server: s.server, name: c.name }, Date.parse(c.notAfter) / 1000);
+      if (s.backupCheck !== undefined) this.srv.backupCheck.set(l, s.backupCheck.ok ? 1 : 0);
     }
     for (const d of desired ?? []) this.g.desired.set({ tenant: d.tenant, server: d.server, tier: d.tier }, d.state === "active" ? 1 : 0);
     this.reportAt = Date.parse(report.checkedAt);

@@ -15,10 +15,14 @@ import {
 } from "../shared/status";
 import { message, withTimeout } from "../../program/bounded";
 import { Client, dockerClient } from "../../program/dockerClient";
-import { diskUsage, lastLogLines } from "../shared/engine/collect";
+import { backupsOf, diskUsage, lastLogLines } from "../shared/engine/collect";
 import { AskedServer, VolumeSizes, askServer, readCertificates } from "../shared/engine/servers";
+import type { ServerBackups } from "../shared/status/backups";
 import { History, sampleOf } from "./history";
 import { TenantMetrics } from "./metrics";
+
+/** How often the dashboard reads each server's backup status files (the shortest schedule is 5 min). */
+export const BACKUPS_MS = 120_000;
 
 export const LOG_LINES = 50;
 
@@ -71,6 +75,8 @@ export class EngineSource implements Source {
   private readonly listeners = new Set<(r: StatusReport) => void>();
   /** Volume sizes per server, measured every `diskMs`. */
   private readonly sizes = new Map<string, { map: Map<string, number>; at: number }>();
+  /** Each server's backup status files, read at most every BACKUPS_MS (a helper container per read). */
+  private readonly backups = new Map<string, { value: ServerBackups | undefined; at: number }>();
   private lastSampleAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -139,6 +145,14 @@ export class EngineSource implements Source {
   }
 
   /** The server's volume sizes: measured again when older than `diskMs`; a failed measurement keeps the last ones. */
+  private async backupsOf(server: string, docker: Docker, now: number): Promise<ServerBackups | undefined> {
+    const known = this.backups.get(server);
+    if (known !== undefined && now - known.at < BACKUPS_MS) return known.value;
+    const value = await backupsOf(docker, this.opts.timeoutMs).catch(() => known?.value);
+    this.backups.set(server, { value, at: now });
+    return value;
+  }
+
   private async sizesOf(server: string, docker: Docker, now: number): Promise<VolumeSizes> {
     const known = this.sizes.get(server);
     if (known !== undefined && now - known.at < this.opts.diskMs) return { sizes: known.map };
@@ -172,6 +186,8 @@ export class EngineSource implements Source {
         // A helper container per refresh is too much; npm run status (e.g. from cron) watches it.
         dataDisk: false,
         certificates: (docker) => this.certificatesOf(server.name, docker, now),
+        // Snapshots run every few minutes at most: their status files are read every BACKUPS_MS.
+        backups: (docker) => this.backupsOf(server.name, docker, now),
       });
       if (!result.reachable) this.drop(server.name);
       return result;

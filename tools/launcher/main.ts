@@ -3,6 +3,7 @@
 // prerequisite is met; then gets a Pulumi CLI, a backend, a stack and a passphrase, and runs the
 // update through Pulumi's Automation API with readable progress. The thin I/O shell: every decision
 // is a pure function beside it (args, decisions, prerequisites, progress).
+import { backupSummary } from "../../core/backup";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -171,6 +172,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (checked.docker !== undefined) for (const image of checked.toPull) await pullImage(checked.docker, image);
   }
+  if (config !== undefined && action !== "destroy") say(backupSummary(config.backup));
   say(`Running ${action}${apply ? "" : " (preview)"} on stack ${stackName}:`);
   await runAction(stack, action, apply);
 

@@ -1,5 +1,6 @@
 import { LIMITS } from "../../core/limits";
 import { Problem } from "../../core/problems";
+import { plaintextBackupSecrets } from "../../core/secrets";
 import { parseYamlText, printable } from "../../core/yamlText";
 
 export const PROJECT = "openclaw-hosting";
@@ -64,6 +65,7 @@ export function readStackFile(text: string, fileName = "the stack file"): StackF
         result.plaintextSecrets.push("apiKeys");
       }
     }
+    if (key === "backup" && !isSecure(value)) result.plaintextSecrets.push(...plaintextBackupSecrets(value, isSecure));
     const plain = unseal(value, key);
     result.raw[key] = typeof plain === "string" || (plain !== null && typeof plain === "object") ? plain : JSON.stringify(plain);
   }

@@ -15,6 +15,8 @@ import { dockerClient } from "../../program/dockerClient";
 import { DesiredState, SeveralServers, loadStackView } from "../shared/engine/desired";
 import { REPO } from "../shared/load";
 import { concurrencyFor, measureDataDisk, readCertificates, statusOfServers, tenantRows } from "../shared/engine/servers";
+import { backupsOf } from "../shared/engine/collect";
+import { repositoryCheckReasons, withBackups } from "../shared/status";
 
 async function main(): Promise<number> {
   let opts: StatusOptions;
@@ -67,16 +69,21 @@ async function main(): Promise<number> {
       return EXIT_UNREACHABLE;
     }
     // The same rows as each server of a stack and the dashboard get (volume sizes, collect, flags).
-    const tenants = await tenantRows(docker, {
+    const rows = await tenantRows(docker, {
       server, timeoutMs: opts.timeoutMs, concurrency: concurrencyFor(target), only: opts.only, desired: desired?.tenants, rules,
     });
+    const backups = await backupsOf(docker, opts.timeoutMs).catch(() => undefined);
+    const tenants = withBackups(rows, backups, new Date(checkedAt));
     const report = buildReport(tenants, {
       engine: target.display, checkedAt, memoryThresholdPercent: rules.memoryThresholdPercent,
       diskThresholdPercent: rules.diskThresholdPercent, elapsedMs: Date.now() - started, capacity: desired?.capacity,
     });
     const dataDisk = (await measureDataDisk(docker, opts.timeoutMs)) ?? null;
     const certificates = (await readCertificates(docker, opts.timeoutMs)) ?? null;
-    report.servers = report.servers.map((s) => ({ ...s, dataDisk, certificates, flags: [...serverDiskReasons(dataDisk), ...certificateReasons(certificates)] }));
+    report.servers = report.servers.map((s) => ({
+      ...s, dataDisk, certificates, flags: [...serverDiskReasons(dataDisk), ...certificateReasons(certificates), ...repositoryCheckReasons(backups)],
+      ...(backups?.check !== undefined ? { backupCheck: backups.check } : {}),
+    }));
     console.log(opts.json ? renderJson(report) : renderTable(report));
     return exitCodeFor(report);
   } finally {

@@ -63,5 +63,12 @@ export function renderTable(report: StatusReport): string {
   for (const sv of report.servers) if (sv.certificates !== null) out.push(`  ${certificateLine(sv.server, sv.certificates)}`);
   for (const sv of report.servers) for (const reason of sv.flags) out.push(`  FLAGGED server ${sv.server}: ${reason}`);
   for (const t of report.tenants) for (const n of t.notes) if (!n.startsWith("no container:")) out.push(`  note ${t.tenant}: ${n}`);
+  for (const t of report.tenants) {
+    const b = t.backup;
+    if (b === undefined) continue;
+    const good = b.lastGoodAt === null ? "no good snapshot" : `last good snapshot ${b.snapshotId ?? "?"} at ${b.lastGoodAt}${b.lastGoodBytes === null ? "" : ` (${formatBytes(b.lastGoodBytes)})`}`;
+    out.push(`  backup ${t.tenant}: ${good}${b.lastRunOk === false ? `; last run FAILED at ${b.lastRunAt}` : ""}`);
+  }
+  for (const sv of report.servers) if (sv.backupCheck !== undefined) out.push(`  backup repository check (from ${sv.server}): ${sv.backupCheck.ok ? "ok" : "FAILED"} at ${sv.backupCheck.time}`);
   return out.join("\n");
 }

@@ -3,6 +3,8 @@ import Docker from "dockerode";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../../core/labels";
 import { DataDisk, DesiredTenant, InspectSchema, ServerCertificates, TenantInput, discoverTenants, parseCertificateRecord, parseDf, tenantsToReport, volumeSizes } from "../status";
 import { TLS_STATE_DIR } from "../../../core/tls";
+import { BACKUP_STATUS_DIR } from "../../../core/backup";
+import { ServerBackups, parseBackupFiles } from "../status/backups";
 import { message, pool, withTimeout } from "../../../program/bounded";
 
 export interface CollectOptions {
@@ -75,6 +77,38 @@ export async function certificatesOf(docker: Docker, timeoutMs: number, now = ne
     if (exit.StatusCode !== 0) return undefined;
     const out: unknown = await withTimeout("reading the certificate record", timeoutMs, c.logs({ stdout: true, stderr: false, follow: false }));
     return parseCertificateRecord(demuxLogs(Buffer.isBuffer(out) ? out : Buffer.from(String(out), "utf8")).join("\n"), now);
+  } finally {
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * The server's backup status files (/var/lib/openclaw/backup/status, root-only), read by a
+ * throwaway container of a tenant's own image: root without capabilities (the files are root's own),
+ * the folder alone mounted read-only, no network. A bind that must exist (Mounts, not Binds): on a
+ * server without backups nothing is created and the answer is undefined.
+ */
+export async function backupsOf(docker: Docker, timeoutMs: number): Promise<ServerBackups | undefined> {
+  const filters = { label: [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`] };
+  const [any] = await withTimeout("listing containers", timeoutMs, docker.listContainers({ all: true, filters }));
+  if (any === undefined) return undefined;
+  let c: Docker.Container;
+  try {
+    c = await withTimeout("creating the backup status reader", timeoutMs, docker.createContainer({
+      Image: any.Image, Entrypoint: ["sh", "-c", 'for f in /status/*.json; do [ -f "$f" ] && printf "%s " "${f##*/}" && cat "$f"; done; exit 0'], Cmd: [],
+      User: "0:0", NetworkDisabled: true,
+      HostConfig: { Mounts: [{ Type: "bind", Source: BACKUP_STATUS_DIR, Target: "/status", ReadOnly: true }], NetworkMode: "none", ReadonlyRootfs: true, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"] },
+    }));
+  } catch {
+    return undefined; // no status folder: backups are not installed on this server
+  }
+  try {
+    await withTimeout("reading backup status", timeoutMs, c.start());
+    await withTimeout("reading backup status", timeoutMs, c.wait());
+    const out: unknown = await withTimeout("reading backup status", timeoutMs, c.logs({ stdout: true, stderr: false, follow: false }));
+    return parseBackupFiles(demuxLogs(Buffer.isBuffer(out) ? out : Buffer.from(String(out), "utf8")).join("\n"));
+  } catch {
+    return undefined;
   } finally {
     await c.remove({ force: true }).catch(() => undefined);
   }

@@ -9,8 +9,9 @@ import {
 } from "../status";
 import { message, withTimeout } from "../../../program/bounded";
 import { CONCURRENCY, Client, dockerClient } from "../../../program/dockerClient";
-import { certificatesOf, collect, dataDiskOf, diskUsage } from "./collect";
+import { backupsOf, certificatesOf, collect, dataDiskOf, diskUsage } from "./collect";
 import { StackServer } from "./desired";
+import type { ServerBackups } from "../status/backups";
 
 /** Volume sizes for one ask: the map, or why there is none (the rows then say disk was not measured). */
 export interface VolumeSizes { sizes?: ReadonlyMap<string, number>; note?: string }
@@ -27,6 +28,8 @@ export interface AskOptions {
   dataDisk?: boolean;
   /** The server's certificate record: default read now (a short helper container); the dashboard passes a cached reader. */
   certificates?: false | ((docker: Docker) => Promise<ServerCertificates | undefined>);
+  /** Where the server's backup status comes from; default: read now, unless dataDisk is false (same helper cost). */
+  backups?: (docker: Docker) => Promise<ServerBackups | undefined>;
 }
 
 /** A server to ask: a stack's server, or the one engine of DOCKER_HOST (tenants absent = no roster to compare with). */
@@ -83,7 +86,9 @@ export async function askServer(server: AskedServer, opts: AskOptions): Promise<
     });
     const dataDisk = opts.dataDisk === false ? undefined : await measureDataDisk(docker, opts.timeoutMs);
     const certificates = opts.certificates === false ? undefined : await (opts.certificates ?? ((d) => readCertificates(d, opts.timeoutMs)))(docker);
-    return { server: server.name, engine: target.display, reachable: true, tenants, dataDisk, certificates, elapsedMs: Date.now() - started };
+    const backups = opts.backups !== undefined ? await opts.backups(docker).catch(() => undefined)
+      : opts.dataDisk === false ? undefined : await backupsOf(docker, opts.timeoutMs).catch(() => undefined);
+    return { server: server.name, engine: target.display, reachable: true, tenants, dataDisk, certificates, backups, elapsedMs: Date.now() - started };
   } catch (err) {
     return await unreachable(err);
   } finally {

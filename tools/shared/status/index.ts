@@ -6,6 +6,7 @@
  *   redact.ts     secrets out of log lines (dashboard) servers.ts  several servers in one report
  *   serverDisk.ts a server's data filesystem filling up
  *   certificates.ts a server's certificates expiring or not renewed
+ *   serverDisk.ts a server's data filesystem filling up  backups.ts  each tenant's last good snapshot
  * Shared by both views (npm run status, npm run dashboard); the status CLI's own options and table
  * are in tools/status/. No I/O here: tools/shared/engine/ does the Docker calls.
  */
@@ -19,3 +20,4 @@ export * from "./redact";
 export * from "./servers";
 export * from "./serverDisk";
 export * from "./certificates";
+export * from "./backups";

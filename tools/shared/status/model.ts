@@ -10,6 +10,8 @@ import type { ServerCertificates } from "./certificates";
 import { FlagRules, EXIT_FLAGGED, EXIT_OK, EXIT_UNREACHABLE, flagReasons } from "./flags";
 import { MIB, cpuPercent, memoryLimitBytes, memoryPercent, memoryUsedBytes } from "./metrics";
 import { DataDisk } from "./serverDisk";
+import { RepositoryCheckStatus } from "../../../core/backup";
+import type { TenantBackup } from "./backups";
 
 /** The server name when status asks one engine (DOCKER_HOST, no stack servers); every row and metric carries its server. */
 export const DEFAULT_SERVER = "local";
@@ -66,6 +68,8 @@ export interface TenantStatus {
   error: string | null;
   /** Why the tenant needs attention; empty when it does not. */
   flags: string[];
+  /** The tenant's last good snapshot and last run (absent: its server has no backups installed). */
+  backup?: TenantBackup;
   /** Facts worth knowing that are not alarms. */
   notes: string[];
 }
@@ -241,6 +245,8 @@ export interface ServerSummary {
   certificates: ServerCertificates | null;
   /** Why the server itself needs attention (its data disk filling up, a certificate expiring or not renewed); counted by exitCodeFor. */
   flags: string[];
+  /** The backup repository's last check, on the server that maintains it (absent elsewhere). */
+  backupCheck?: RepositoryCheckStatus;
   /** False when its engine could not be asked (its roster tenants then show as unknown). */
   reachable: boolean;
   /** Why it could not be asked; null when reachable. */

@@ -6,11 +6,12 @@ import { FlagRules, flagReasons } from "./flags";
 import { MIB } from "./metrics";
 import { DataDisk, serverDiskReasons } from "./serverDisk";
 import { ServerCertificates, certificateReasons } from "./certificates";
+import { ServerBackups, repositoryCheckReasons, tenantBackup } from "./backups";
 import { DesiredTenant, ReportMeta, ServerCapacity, ServerSummary, StatusReport, TenantStatus, buildReport, summariseServers } from "./model";
 
 /** What one server's engine answered: its tenants, or why it could not be asked. */
 export type ServerResult = (
-  | { server: string; engine: string; reachable: true; tenants: TenantStatus[]; /** absent: not measured */ dataDisk?: DataDisk; /** absent: not read */ certificates?: ServerCertificates }
+  | { server: string; engine: string; reachable: true; tenants: TenantStatus[]; /** absent: not measured */ dataDisk?: DataDisk; /** absent: not read */ certificates?: ServerCertificates; /** absent: no backups installed (or not read) */ backups?: ServerBackups }
   | { server: string; engine: string; reachable: false; error: string; desired: readonly DesiredTenant[] }
 ) & { /** How long the server took to answer or fail, ms. */ elapsedMs?: number };
 
@@ -29,7 +30,8 @@ export function unreachableTenant(d: DesiredTenant, error: string, rules: FlagRu
 /** One report from every server's result, in server order; `meta.engine` is ignored (each server has its own). */
 export function mergeServerResults(results: readonly ServerResult[], meta: Omit<ReportMeta, "engine">, rules: FlagRules): StatusReport {
   const sorted = [...results].sort((a, b) => (a.server < b.server ? -1 : 1));
-  const tenants = sorted.flatMap((r) => (r.reachable ? r.tenants : r.desired.map((d) => unreachableTenant(d, r.error, rules))));
+  const now = new Date(meta.checkedAt);
+  const tenants = sorted.flatMap((r) => (r.reachable ? withBackups(r.tenants, r.backups, now) : r.desired.map((d) => unreachableTenant(d, r.error, rules))));
   const engine = sorted.map((r) => `${r.server}=${r.engine}`).join(", ");
   const report = buildReport(tenants, { ...meta, engine });
   const capacity: Readonly<Record<string, ServerCapacity>> = meta.capacity ?? {};
@@ -42,7 +44,8 @@ export function mergeServerResults(results: readonly ServerResult[], meta: Omit<
       ...summary,
       dataDisk,
       certificates,
-      flags: [...serverDiskReasons(dataDisk), ...certificateReasons(certificates)],
+      flags: [...serverDiskReasons(dataDisk), ...certificateReasons(certificates), ...repositoryCheckReasons(r.reachable ? r.backups : undefined)],
+      ...(r.reachable && r.backups?.check !== undefined ? { backupCheck: r.backups.check } : {}),
       reachable: r.reachable,
       error: r.reachable ? null : r.error,
       elapsedMs: r.elapsedMs ?? null,
@@ -58,6 +61,19 @@ function emptySummary(server: string, engine: string, cap: ServerCapacity | unde
     overcommit: cap?.overcommit ?? null, cpus: cap?.cpus ?? null, commitRatio: capacityBytes === null ? null : 0, memoryUsedBytes: 0,
     cpuPercent: 0, diskUsedBytes: 0, dataDisk: null, certificates: null, flags: [], reachable: true, error: null, elapsedMs: null,
   };
+}
+
+/**
+ * Each running or stopped tenant's backup cells and flags from its server's status files. A tenant
+ * without a container there (data kept after a move) is not judged: its new server's files are.
+ */
+export function withBackups(rows: TenantStatus[], backups: ServerBackups | undefined, now: Date): TenantStatus[] {
+  if (backups === undefined) return rows;
+  return rows.map((t) => {
+    if (t.container === null) return t;
+    const { backup, flags } = tenantBackup(backups, t.tenant, now);
+    return { ...t, backup, flags: [...t.flags, ...flags] };
+  });
 }
 
 /** The servers that could not be asked (exitCodeFor then gives EXIT_UNREACHABLE). */

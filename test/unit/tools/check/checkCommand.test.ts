@@ -17,6 +17,8 @@ describe("npm run check", () => {
     expect(stdout).toMatch(/alice\s+https:\/\/alice\.claw\.localhost:8443\s+18879\s+standard\s+active\s+2048 MB\s+1\.0/);
     expect(stdout).toMatch(/carol\s+.*heavy\s+suspended\s+4096 MB\s+2\.0/);
     expect(stdout).toMatch(/TOTAL 3\s+2 active\s+3584 MB\s+1\.5/);
+    // The sample stack has no backup block: said plainly.
+    expect(stdout).toContain("backups: NONE. This stack has no backup block, so its tenants have no backups");
   });
 
   test("checks the prod stack file too", () => {
