@@ -126,69 +126,33 @@ export async function collect(docker: Docker, opts: CollectOptions): Promise<Ten
     ? onEngine
     : discoverTenants(containers, volumes.Volumes, tenantsToReport(onEngine.map((t) => t.tenant), opts.desired, opts.only));
   const desired = new Map((opts.desired ?? []).map((d) => [d.tenant, d]));
-  const firstRound = Date.now();
-  const inputs = await pool(tenants, opts.concurrency, async (t): Promise<{ input: TenantInput; sample?: () => Promise<unknown> }> => {
+  return pool(tenants, opts.concurrency, async (t): Promise<TenantInput> => {
     const input: TenantInput = {
       tenant: t.tenant, server: opts.server, volumes: t.volumes, otherContainers: t.otherContainers, volumeSizes: opts.volumeSizes,
       desired: desired.get(t.tenant), notInRoster: opts.desired !== undefined && !desired.has(t.tenant),
     };
-    if (t.container === null) return { input };
+    if (t.container === null) return input;
     const c = docker.getContainer(t.container.id);
-    const name = t.container.name;
     let inspect: unknown;
     try {
-      inspect = await withTimeout(`inspecting ${name}`, opts.timeoutMs, c.inspect());
+      inspect = await withTimeout(`inspecting ${t.container.name}`, opts.timeoutMs, c.inspect());
     } catch (err) {
-      return { input: { ...input, error: `inspect failed: ${message(err)}` } };
+      return { ...input, error: `inspect failed: ${message(err)}` };
     }
     input.inspect = inspect;
     const parsed = InspectSchema.safeParse(inspect);
     const state = parsed.success ? parsed.data.State : undefined;
-    if (opts.stats === false || state === undefined || !state.Running || state.Paused === true || state.Restarting) return { input };
-    // one-shot (Engine API 1.41+): the daemon answers at once instead of waiting a second for its
-    // next sample; CPU comes from two such samples a second apart, taken for every tenant in two
-    // quick rounds. Over ssh:// a call in flight holds one of a few streams, so a call that waits
-    // a second made 100 tenants cost ~25 s there (issue 21).
-    const sample = () => withTimeout(`stats of ${name}`, opts.timeoutMs, c.stats({ stream: false, "one-shot": true } as { stream: false }));
-    try {
-      input.stats = await sample();
-    } catch (err) {
-      input.error = message(err);
-      return { input };
-    }
-    return { input, sample };
-  });
-  const again = inputs.filter((i) => i.sample !== undefined && !carriesPrevious(i.input.stats));
-  if (again.length > 0) {
-    // The daemon refreshes its samples about once a second.
-    await new Promise((r) => setTimeout(r, Math.max(0, firstRound + CPU_SAMPLE_GAP_MS - Date.now())));
-    await pool(again, opts.concurrency, async ({ input, sample }) => {
+    if (opts.stats !== false && state !== undefined && state.Running && state.Paused !== true && !state.Restarting) {
       try {
-        input.stats = withPrevious(await (sample as () => Promise<unknown>)(), input.stats);
+        // stream=false: the daemon takes two samples about a second apart, so precpu_stats is filled.
+        // (one-shot does not help: Docker 20.10's daemon still answers at its next one-second tick.)
+        input.stats = await withTimeout(`stats of ${t.container.name}`, opts.timeoutMs, c.stats({ stream: false }));
       } catch (err) {
         input.error = message(err);
       }
-    });
-  }
-  return inputs.map((i) => i.input);
-}
-
-/** How far apart the two samples are, at least (the daemon's own `docker stats` interval). */
-export const CPU_SAMPLE_GAP_MS = 1100;
-
-type RawStats = { cpu_stats?: { system_cpu_usage?: unknown }; precpu_stats?: unknown };
-
-/** A sample that already holds the one before (an engine without one-shot waited for it). */
-function carriesPrevious(stats: unknown): boolean {
-  const pre = (stats as RawStats | undefined)?.precpu_stats as { system_cpu_usage?: unknown } | undefined;
-  return typeof pre?.system_cpu_usage === "number" && pre.system_cpu_usage > 0;
-}
-
-/** The second sample, with the first one's CPU counters as its `precpu_stats` (what `docker stats` compares). */
-export function withPrevious(second: unknown, first: unknown): unknown {
-  if (second === null || typeof second !== "object") return second;
-  const previous = (first as RawStats | undefined)?.cpu_stats;
-  return previous === undefined ? second : { ...(second as object), precpu_stats: previous };
+    }
+    return input;
+  });
 }
 
 /**
