@@ -143,14 +143,21 @@ async function treeOfDirs(dirs: string[]): Promise<string> {
 let repoDir: string;
 let saved: string | undefined;
 const PASSWORD = crypto.randomBytes(24).toString("base64url");
+/**
+ * Each server's own /etc/openclaw/backup, as this machine sees it: servers-env.sh binds it from the
+ * server's run folder into the server's mount namespace (where its sshd, and so the tools' restic, run).
+ */
+const SERVER_BACKUP_DIRS = SERVER_NAMES.map((_, i) => path.join(process.env.OPENCLAW_SERVERS_RUN ?? "/run/openclaw-servers", `s${i + 1}`, "backup-etc"));
 function writeBackupFiles(repository: string, password: string): void {
-  fs.mkdirSync(BACKUP_DIR, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(BACKUP_DIR, "password"), password, { mode: 0o600 });
-  fs.writeFileSync(path.join(BACKUP_DIR, "restic.env"), [
-    `RESTIC_REPOSITORY='${repository}'`, `RESTIC_PASSWORD_FILE='${BACKUP_DIR}/password'`, "OPENCLAW_RESTIC_OPTS=''", `OPENCLAW_BACKUP_STACK='${STACK}'`, "",
-  ].join("\n"), { mode: 0o600 });
+  for (const dir of SERVER_BACKUP_DIRS) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dir, "password"), password, { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, "restic.env"), [
+      `RESTIC_REPOSITORY='${repository}'`, `RESTIC_PASSWORD_FILE='${BACKUP_DIR}/password'`, "OPENCLAW_RESTIC_OPTS=''", `OPENCLAW_BACKUP_STACK='${STACK}'`, "",
+    ].join("\n"), { mode: 0o600 });
+  }
 }
-const resticEnv = () => ({ ...process.env, RESTIC_REPOSITORY: repoDir, RESTIC_PASSWORD_FILE: path.join(BACKUP_DIR, "password") });
+const resticEnv = () => ({ ...process.env, RESTIC_REPOSITORY: repoDir, RESTIC_PASSWORD_FILE: path.join(SERVER_BACKUP_DIRS[0], "password") });
 
 /** A tenant's snapshot as the contract makes it: staged copy, SQLite by its online backup, tags, host = server. */
 async function snapshot(tenant: string, server: string): Promise<void> {
@@ -201,8 +208,9 @@ beforeAll(async () => {
       `chown --reference='${state}' '${state}/openclaw.sqlite' && echo other > '${state}/other-owner' && chown 4242:4343 '${state}/other-owner'`), `writing ${t.name}'s database`);
   }
   repoDir = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-restore-repo-"));
-  if (fs.existsSync(path.join(BACKUP_DIR, "restic.env"))) saved = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-backup-etc-"));
-  if (saved !== undefined) fs.cpSync(BACKUP_DIR, saved, { recursive: true });
+  // What the servers' backup folders held (another suite's install), put back afterwards.
+  saved = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-backup-etc-"));
+  SERVER_BACKUP_DIRS.forEach((dir, i) => { if (fs.existsSync(dir)) fs.cpSync(dir, path.join(saved as string, String(i)), { recursive: true }); });
   writeBackupFiles(repoDir, PASSWORD);
   await must(sh("restic init -q", resticEnv()), "restic init");
   const t0 = Date.now();
@@ -212,12 +220,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   fs.rmSync(path.join(REPO_ROOT, `Pulumi.${STACK}.yaml`), { force: true });
-  fs.rmSync(path.join(BACKUP_DIR, "restic.env"), { force: true });
-  fs.rmSync(path.join(BACKUP_DIR, "password"), { force: true });
-  if (saved !== undefined) {
-    fs.cpSync(saved, BACKUP_DIR, { recursive: true });
-    fs.rmSync(saved, { recursive: true, force: true });
+  for (const [i, dir] of SERVER_BACKUP_DIRS.entries()) {
+    fs.rmSync(path.join(dir, "restic.env"), { force: true });
+    fs.rmSync(path.join(dir, "password"), { force: true });
+    if (saved !== undefined && fs.existsSync(path.join(saved, String(i)))) fs.cpSync(path.join(saved, String(i)), dir, { recursive: true });
   }
+  if (saved !== undefined) fs.rmSync(saved, { recursive: true, force: true });
   if (repoDir !== undefined) fs.rmSync(repoDir, { recursive: true, force: true });
   // What this suite made on the servers, by its label; the lost server gets its engine (and image) back.
   await run(["bash", path.join(__dirname, "..", "..", "machinery", "servers-env.sh"), "start-server", "1"], "", 120_000);
