@@ -94,11 +94,14 @@ async function replay(p: ProgramRun, server: string, tenants?: string[]): Promis
   const objects = suiteTenants(p, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server, tenants });
   await createSuiteTenants(engines.get(server) as Docker, objects, 60_000);
 }
+/** Each server's edge commands (the routes, then the Caddyfile), over SSH, as command.remote runs them. */
 async function installEdge(p: ProgramRun, server: string): Promise<void> {
-  const edge = ofType(p, TYPES.remoteCommand).find((c) => c.name === `edge-${server}-caddyfile`);
-  if (edge === undefined) throw new Error(`no edge command for ${server}`);
-  const r = await ssh(server, String(edge.inputs.create), String(edge.inputs.stdin));
-  if (r.code !== 0) throw new Error(`edge command on ${server} failed (${r.code}): ${r.stderr}`);
+  for (const part of ["routes", "caddyfile"]) {
+    const edge = ofType(p, TYPES.remoteCommand).find((c) => c.name === `edge-${server}-${part}`);
+    if (edge === undefined) throw new Error(`no edge ${part} command for ${server}`);
+    const r = await ssh(server, String(edge.inputs.create), String(edge.inputs.stdin));
+    if (r.code !== 0) throw new Error(`edge ${part} command on ${server} failed (${r.code}): ${r.stderr}`);
+  }
 }
 /** curl to one server's Caddy for a tenant's host name; with a bearer token when given. */
 async function viaEdge(server: string, tenant: string, urlPath: string, token?: string): Promise<string> {
