@@ -357,6 +357,9 @@ cmd_remove() {
   local d
   for d in "$ETC" "$STAGING" "$VAR/cache"; do [ -d "$d" ] && find "$d" -mindepth 1 -delete; rmdir "$d" 2>/dev/null || true; done
   rm -f "$STATUS"/_schedule.json
+  # This script too, and its folder once no other openclaw-hosting script is left in it.
+  rm -f "$INSTALLED"
+  rmdir "$(dirname "$INSTALLED")" 2>/dev/null || true
   echo "backups removed from this server (snapshots kept in the repository)"
 }
 
