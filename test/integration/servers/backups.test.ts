@@ -10,7 +10,6 @@
  * node:sqlite): a SQLite writer commits rows in WAL mode inside the tenant's container while the
  * snapshot is taken.
  */
-import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -20,6 +19,7 @@ import { ProgramRun, PROJECT, TYPES, baseConfig, fakeKey, ofType, runProgram } f
 import { projectTempDir, writeRoster } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, removeLabelled } from "../support/docker";
 import { createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { Shell, run } from "../support/run";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const SSH_BIN = process.env.OPENCLAW_SERVERS_SSH_BIN ?? "";
@@ -49,24 +49,6 @@ const INSTALLED = "/usr/local/lib/openclaw-hosting/tenant-backup.sh";
 
 jest.setTimeout(240_000);
 
-interface Shell { code: number | null; stdout: string; stderr: string; ms: number }
-function run(argv: string[], stdin = "", timeoutMs = 60_000, env: NodeJS.ProcessEnv = process.env): Promise<Shell> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.stdout.on("data", (d) => (stdout += String(d)));
-    child.stderr.on("data", (d) => (stderr += String(d)));
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(stdin);
-  });
-}
 const addressOf = (server: ServerName) => ADDRESSES[SERVERS[server]];
 function ssh(server: ServerName, command: string, stdin = "", timeoutMs = 120_000): Promise<Shell> {
   return run([path.join(SSH_BIN, "ssh"), addressOf(server), "--", command], stdin, timeoutMs);

@@ -9,7 +9,6 @@
  * machine's filesystem, so a local-path repository stands in for the sftp one; the tools treat the
  * repository URL as opaque).
  */
-import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -20,6 +19,7 @@ import { ProgramRun, REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram }
 import { projectTempDir, writeRoster } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming } from "../support/docker";
 import { createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { Shell, run } from "../support/run";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";
@@ -40,24 +40,6 @@ const STAGING = "/var/lib/openclaw/backup/staging";
 
 jest.setTimeout(300_000);
 
-interface Shell { code: number | null; stdout: string; stderr: string; ms: number }
-function run(argv: string[], stdin: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Shell> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.stdout.on("data", (d) => (stdout += String(d)));
-    child.stderr.on("data", (d) => (stderr += String(d)));
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(stdin);
-  });
-}
 const sh = (script: string, env: NodeJS.ProcessEnv = process.env) => run(["bash", "-c", script], "", 120_000, env);
 async function must(r: Promise<Shell>, what: string): Promise<string> {
   const done = await r;

@@ -6,7 +6,6 @@
  * `docker system dial-stdio` on the server, like the Docker provider), and each server's edge
  * command runs over SSH exactly as command.remote would: the create string, the routes or Caddyfile on stdin.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
@@ -16,6 +15,7 @@ import { writeRoster, projectTempDir } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, sleep, waitHealthy } from "../support/docker";
 import { createSuiteTenants, suiteTenants } from "../support/programTenants";
 import { Engine, MoveError, moveTenantData } from "../../../tools/move/transfer";
+import { Shell, run } from "../support/run";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";
@@ -42,27 +42,9 @@ const offDisk = (name: string) => ({ name, diskMb: 2048, diskQuota: "off" as con
 // Under load (2 cores, a health check per container every second) one move over SSH took 140 s.
 jest.setTimeout(300_000);
 
-interface Shell { code: number | null; stdout: string; stderr: string; ms: number }
 /** ssh through the suite's wrapper (key auth, known hosts, batch mode), with stdin; bounded in time. */
 function ssh(address: string, command: string, stdin = "", timeoutMs = 60_000): Promise<Shell> {
   return run([path.join(SSH_BIN, "ssh"), address, "--", command], stdin, timeoutMs);
-}
-function run(argv: string[], stdin: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<Shell> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.stdout.on("data", (d) => (stdout += String(d)));
-    child.stderr.on("data", (d) => (stderr += String(d)));
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
-    child.stdin.on("error", () => undefined); // a command that does not read its stdin may close it first
-    child.stdin.end(stdin);
-  });
 }
 
 /** A Docker client for one server, over SSH, that refuses a host key other than the one scanned at setup. */
