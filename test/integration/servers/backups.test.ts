@@ -74,6 +74,8 @@ let program: ProgramRun;
 const installs = new Map<ServerName, { create: string; stdin: string; delete: string }>();
 
 beforeAll(async () => {
+  // Every server running (another suite may have stopped one; start-server leaves a running one as it is).
+  for (const n of [1, 2, 3]) await run(["bash", path.join(__dirname, "..", "..", "machinery", "servers-env.sh"), "start-server", String(n)], "", 120_000);
   if (ADDRESSES.length !== 3 || SSH_BIN === "" || BACKUP_HOST === "" || REPO_DIR === "") {
     throw new Error("the servers and the backup host are not up: run this suite through test/machinery/run.sh (it runs test/machinery/servers-env.sh up)");
   }

@@ -172,6 +172,8 @@ const atSnapshot = new Map<string, string>();
 const figures: string[] = [];
 
 beforeAll(async () => {
+  // Every server running (another suite may have stopped one; start-server leaves a running one as it is).
+  for (const n of [1, 2, 3]) await run(["bash", path.join(__dirname, "..", "..", "machinery", "servers-env.sh"), "start-server", String(n)], "", 120_000);
   if (ADDRESSES.length !== 3 || KEY === "" || SSH_BIN === "") throw new Error("the three servers are not up: run this suite through test/machinery/run.sh (servers-env.sh up)");
   for (const [i, name] of SERVER_NAMES.entries()) engines.set(name, engineOverSsh(ADDRESSES[i]));
   rosterDir = projectTempDir("restore");

@@ -12,7 +12,7 @@ import Docker from "dockerode";
 import { npmScriptFile } from "../../support/cli";
 import { ProgramFailure, ProgramRun, REPO_ROOT, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
 import { writeRoster, projectTempDir } from "../../support/roster";
-import { TEST_LABEL, TestHealthTiming, sleep, waitHealthy } from "../support/docker";
+import { TEST_LABEL, TestHealthTiming, removeLabelled, sleep, waitHealthy } from "../support/docker";
 import { createSuiteTenants, suiteTenants } from "../support/programTenants";
 import { Engine, MoveError, moveTenantData } from "../../../tools/move/transfer";
 import { Shell, run } from "../support/run";
@@ -161,9 +161,13 @@ interface StatusJson {
   servers: { server: string; reachable: boolean; error: string | null; tenants: number }[];
   elapsedMs: number;
 }
-afterAll(() => {
+afterAll(async () => {
   if (statusStack !== undefined) fs.rmSync(path.join(REPO_ROOT, `Pulumi.${statusStack}.yaml`), { force: true });
-});
+  // The servers as the next suite expects them: s3 running again (a test stops it), and none of
+  // this suite's tenants left behind (their names are the next suites' names too).
+  for (const n of [1, 2, 3]) await run(["bash", path.join(__dirname, "..", "..", "machinery", "servers-env.sh"), "start-server", String(n)], "", 120_000);
+  for (const server of SERVER_NAMES) await removeLabelled(new Docker({ socketPath: path.join(RUN, server, "docker.sock") }), `${TEST_LABEL}=three-servers`).catch(() => undefined);
+}, 300_000);
 /** The roster after the move test: alice on s2. */
 const AFTER_MOVE = ROSTER.map((x) => (x.name === "alice" ? { ...x, server: "s2" } : x));
 const runningRows = (report: StatusJson) => report.tenants.filter((t) => t.state === "running").map((t) => `${t.server}/${t.tenant}`).sort();
