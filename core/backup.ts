@@ -84,7 +84,7 @@ export function parseRepository(url: string): Repository | { problem: string } {
     return { kind: "sftp", url, user: m[1], host: m[2], port, path: m[4] };
   }
   if (url.startsWith("s3:")) {
-    if (!/^s3:(https?:\/\/)?[a-z0-9.-]+(:\d{1,5})?\/[a-z0-9][a-z0-9.-]{1,62}(\/[A-Za-z0-9._\/-]*)?$/.test(url)) {
+    if (!/^s3:(https?:\/\/)?[a-z0-9.-]+(:\d{1,5})?\/[a-z0-9][a-z0-9.-]{2,62}(\/[A-Za-z0-9._\/-]*)?$/.test(url)) {
       return { problem: "an S3 repository is s3:https://host/bucket[/prefix] or s3:s3.amazonaws.com/bucket (no credentials in the URL: set backup.s3 as secrets)" };
     }
     return { kind: "s3", url };

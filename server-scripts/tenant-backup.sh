@@ -99,15 +99,21 @@ write_status() {
 # database by a copy made with SQLite's online backup API (one step: one read transaction, so every
 # transaction committed before it began is in the copy, whatever the gateway writes meanwhile),
 # checked with PRAGMA integrity_check. -wal, -shm and -journal files beside a database are left out.
+# What only a running gateway means is left out too, as OpenClaw's own `backup create` leaves it out:
+# its lock folder (state/tmp/openclaw-<uid>), and the rows of `state_leases` in the copies (a lease
+# names the process that held it; restored, no such process runs, and a lease from another host
+# would keep the restored gateway from starting until it expires, up to 5 minutes later).
 COPY_JS=$(cat <<'JS'
 const fs = require("fs"), path = require("path");
 let sqlite; try { sqlite = require("node:sqlite"); } catch { sqlite = undefined; }
 const MAGIC = Buffer.from("SQLite format 3\0", "latin1");
 const SIDE = /-(wal|shm|journal)$/;
 const isDb = (p) => { const fd = fs.openSync(p, "r"); try { const b = Buffer.alloc(16); return fs.readSync(fd, b, 0, 16, 0) === 16 && b.equals(MAGIC); } finally { fs.closeSync(fd); } };
-let files = 0, dbs = 0, bytes = 0;
+const GATEWAY_LOCKS = /^\/src\/state\/tmp\/openclaw(-\d+)?$/;
+let files = 0, dbs = 0, bytes = 0, leases = 0;
 async function copy(src, dst) {
   const st = fs.lstatSync(src);
+  if (st.isDirectory() && GATEWAY_LOCKS.test(src)) return;
   if (st.isDirectory()) {
     fs.mkdirSync(dst, { mode: 0o700 });
     for (const name of fs.readdirSync(src)) await copy(path.join(src, name), path.join(dst, name));
@@ -123,6 +129,9 @@ async function copy(src, dst) {
       try { await sqlite.backup(db, dst, { rate: 2147483647 }); } finally { db.close(); }
       const copy = new sqlite.DatabaseSync(dst);
       try {
+        if (copy.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state_leases'").get() !== undefined) {
+          leases += Number(copy.prepare("DELETE FROM state_leases").run().changes);
+        }
         const rows = copy.prepare("PRAGMA integrity_check").all();
         if (rows.length !== 1 || rows[0].integrity_check !== "ok") throw new Error(`the copy of ${src} fails its integrity check`);
         copy.exec("PRAGMA journal_mode=DELETE");
@@ -139,7 +148,7 @@ async function copy(src, dst) {
 }
 (async () => {
   for (const part of ["state", "credentials"]) await copy(`/src/${part}`, `/out/${part}`);
-  console.log(JSON.stringify({ files, dbs, bytes, maxRssKb: process.resourceUsage().maxRSS }));
+  console.log(JSON.stringify({ files, dbs, bytes, leases, maxRssKb: process.resourceUsage().maxRSS }));
 })().catch((e) => { console.error(String(e && e.message || e)); process.exit(1); });
 JS
 )

@@ -387,17 +387,9 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
     expect(again.ok).toBe(true);
   }, 240_000);
 
-  test("a restore in place from a restic snapshot (npm run restore's code) keeps the paired browser, the stored credentials and the token", async () => {
+  test("a snapshot of the running gateway (the installed snapshot script) restores in place (npm run restore's code), keeping the paired browser, the stored credentials and the token", async () => {
     expect(pairedDeviceId).toBeDefined();
-    const volumes = ["openclaw-alice-state", "openclaw-alice-credentials"];
-    const [state, creds] = await Promise.all(volumes.map(async (v) => (await dockerCli(["volume", "inspect", "-f", "{{.Mountpoint}}", v])).stdout.trim()));
     const credentialsBefore = (await dockerCli(["exec", alice.container, "sh", "-c", `cd ${CREDENTIALS_DIR} && find . -type f | sort | xargs -r sha256sum`])).stdout;
-    // The backup contract's snapshot (docs/restore.md): a staged copy whose SQLite databases are made
-    // by SQLite's online backup, tagged, into a repository this engine's host reads. Taken with alice
-    // stopped: the running gateway keeps its database locked against an outside reader (seen here:
-    // sqlite3's .backup failed with "database is locked"); live snapshots are the snapshot side's job.
-    // What pulumi up does with `data: r1` starts with the same stop: the container is replaced.
-    await destroyAlice();
     const stack = `real-gateway-${process.pid}`;
     const repo = fs.mkdtempSync(path.join(os.tmpdir(), "openclaw-real-restore-repo-"));
     const etc = "/etc/openclaw/backup";
@@ -406,19 +398,49 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
     cleanup.add("the restore test's repository and backup files", () => {
       for (const f of ["restic.env", "password"]) fs.rmSync(path.join(etc, f), { force: true });
       if (saved !== undefined) fs.cpSync(saved, etc, { recursive: true });
-      for (const d of [repo, ...(saved === undefined ? [] : [saved]), "/var/lib/openclaw/backup/staging/alice"]) fs.rmSync(d, { recursive: true, force: true });
+      for (const d of [repo, ...(saved === undefined ? [] : [saved]), "/var/lib/openclaw/backup/staging/alice", "/var/lib/openclaw/backup/status/alice.json", "/var/lib/openclaw/backup/status/alice.last-good"]) fs.rmSync(d, { recursive: true, force: true });
     });
     fs.mkdirSync(etc, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(etc, "password"), crypto.randomBytes(24).toString("base64url"), { mode: 0o600 });
-    fs.writeFileSync(path.join(etc, "restic.env"), `RESTIC_REPOSITORY='${repo}'\nRESTIC_PASSWORD_FILE='${etc}/password'\nOPENCLAW_RESTIC_OPTS=''\n`, { mode: 0o600 });
-    const stage = "/var/lib/openclaw/backup/staging/alice";
-    const snap = await runCommand(["bash", "-c"], [
-      "set -euo pipefail", "set -a; . /etc/openclaw/backup/restic.env; set +a", "restic init -q",
-      `rm -rf ${stage}; mkdir -p ${stage}`, `cp -a '${state}' ${stage}/state`, `cp -a '${creds}' ${stage}/credentials`,
-      `cd '${state}'; find . -name '*.sqlite' | while read -r db; do rm -f "${stage}/state/$db" "${stage}/state/$db-wal" "${stage}/state/$db-shm"; sqlite3 "$db" ".backup '${stage}/state/$db'"; chown --reference="$db" "${stage}/state/$db"; chmod --reference="$db" "${stage}/state/$db"; done`,
-      `restic backup -q ${stage} --host default --tag tenant=alice --tag server=default --tag stack=${stack}`, `rm -rf ${stage}`,
-    ].join("\n"), "", process.env, 120_000);
+    fs.writeFileSync(path.join(etc, "restic.env"), `RESTIC_REPOSITORY='${repo}'\nRESTIC_PASSWORD_FILE='${etc}/password'\nOPENCLAW_RESTIC_OPTS=''\nOPENCLAW_BACKUP_SERVER='default'\nOPENCLAW_BACKUP_STACK='${stack}'\n`, { mode: 0o600 });
+    const init = await runCommand(["bash", "-c"], "set -a; . /etc/openclaw/backup/restic.env; set +a; restic init -q", "", process.env, 60_000);
+    expect(`${init.exitCode} ${init.stderr}`).toBe("0 ");
+
+    // The snapshot the timer takes, of the gateway as it runs: SQLite's online backup from a one-shot
+    // container of alice's own image, while a client holds a session open and the health endpoint is
+    // asked every 100 ms (what the tenant notices).
+    const held = await connectGateway({ ...wsTarget(), token: alice.token });
+    expect(held.ok).toBe(true);
+    let heldClosedDuringSnapshot = false;
+    held.socket?.once("close", () => { heldClosedDuringSnapshot = true; });
+    const probes: number[] = [];
+    let probing = true;
+    const prober = (async () => {
+      for (let i = 0; probing && i < 3000; i++) {
+        const t0 = Date.now();
+        const r = await viaCaddy("/healthz").then((x) => x.status, () => 0);
+        probes.push(r === 200 ? Date.now() - t0 : -1);
+        await sleep(100);
+      }
+    })();
+    const snap = await runCommand(["bash", "-c"], `bash '${path.resolve(__dirname, "../../../server-scripts/tenant-backup.sh")}' tenant alice manual`, "", process.env, 240_000);
+    probing = false;
+    await prober;
+    held.socket?.close();
     expect(`${snap.exitCode} ${snap.stderr}`).toBe("0 ");
+    expect(heldClosedDuringSnapshot).toBe(false);
+    expect(probes.filter((ms) => ms < 0)).toEqual([]);
+    const copy = JSON.parse(/copy (\{.*\})/.exec(snap.stdout)?.[1] ?? "{}") as { files?: number; dbs?: number; bytes?: number; leases?: number; maxRssKb?: number };
+    expect(copy.dbs).toBeGreaterThanOrEqual(1);
+    // The running gateway's owner lease was in its database; the copy drops it (and the lock folder),
+    // else the restored gateway would wait for the lease to expire (seen: "Another Gateway owner lease
+    // is still active for this state directory" for minutes).
+    expect(copy.leases).toBeGreaterThanOrEqual(1);
+    const status = JSON.parse(fs.readFileSync("/var/lib/openclaw/backup/status/alice.json", "utf8")) as { ok: boolean; durationMs: number; totalBytes: number };
+    expect(status.ok).toBe(true);
+    figures.liveSnapshot = { ms: status.durationMs, bytes: status.totalBytes, files: copy.files, dbs: copy.dbs, leases: copy.leases, copyPeakRssMb: Math.round((copy.maxRssKb ?? 0) / 1024), healthProbes: probes.length, slowestHealthMs: Math.max(...probes) };
+    // What pulumi up does with `data: r1` starts with the container's replacement.
+    await destroyAlice();
 
     const restored = await restoreTenant({
       tenant: { name: "alice", diskMb: 5120, diskQuota: "off", image: REAL_IMAGE }, stack, snapshot: "latest", label: "r1", to: { name: "default", env: process.env },
@@ -435,7 +457,15 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
     const binds = (hostConfig.Binds ?? []).map((b) => b.replace(/^openclaw-alice-(state|credentials):/, "openclaw-alice-$1.r1:"));
     expect(binds.filter((b) => b.includes(".r1:")).length).toBe(2);
     alice.translated = { ...alice.translated, create: { ...alice.translated.create, HostConfig: { ...hostConfig, Binds: binds } } };
-    figures.restoredHealthyMs = await startAlice();
+    const restoredState = (await dockerCli(["volume", "inspect", "-f", "{{.Mountpoint}}", fresh[0]])).stdout.trim();
+    const restoredTmp = path.join(restoredState, "tmp");
+    expect(fs.existsSync(restoredTmp) ? fs.readdirSync(restoredTmp).filter((d) => d.startsWith("openclaw")) : []).toEqual([]);
+    figures.restoredHealthyMs = await startAlice().catch(async (e: unknown) => {
+      // What the gateway said, to tell why (tokens masked), and what of its state dir it found.
+      const logs = await dockerCli(["logs", "--tail", "80", alice.container]).catch(() => ({ stdout: "", stderr: "" }));
+      const found = await runCommand(["bash", "-c"], `cd "$(docker volume inspect -f '{{.Mountpoint}}' ${fresh[0]})" && find . -maxdepth 3 | sort | head -80`, "", process.env, 30_000);
+      throw new Error(`${String(e)}\n--- logs ---\n${(logs.stdout + logs.stderr).split(alice.token).join("<token>")}\n--- state ---\n${found.stdout}`);
+    });
     await waitReady();
     const paired = jsonOut<{ paired?: Array<{ deviceId: string }> }>(await openclawCli(alice.container, ["devices", "list", "--json"]));
     expect((paired.paired ?? []).map((d) => d.deviceId)).toContain(pairedDeviceId);

@@ -14,7 +14,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
-import { backupVerdict, TenantBackupStatus } from "../../../core/backup";
+import { backupVerdict, scheduleInterval, TenantBackupStatus } from "../../../core/backup";
 import { ProgramRun, PROJECT, TYPES, baseConfig, fakeKey, ofType, runProgram } from "../../support/program";
 import { projectTempDir, writeRoster } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, removeLabelled } from "../support/docker";
@@ -154,6 +154,31 @@ test("the settings are root-only files; the password is in none of the unit file
   }
   for (const unit of ["openclaw-backup.service", "openclaw-backup.timer"]) expect(fs.readFileSync(`/etc/systemd/system/${unit}`, "utf8")).not.toContain(PASSWORD);
   expect(fs.readFileSync("/etc/systemd/system/openclaw-backup.timer", "utf8")).toContain("OnCalendar=*:00/15");
+});
+
+test("systemd accepts the installed units, and the timer fires at the interval the program's schedule check assumes", async () => {
+  // No systemd runs here as PID 1 (so no timer really fires); systemd's own parser checks the files
+  // it would load, and its calendar engine computes when the timer elapses.
+  // (The maintenance units too when this machine's last install left them: the servers share /etc here.)
+  const units = ["openclaw-backup.service", "openclaw-backup.timer", "openclaw-backup-maintain.service", "openclaw-backup-maintain.timer"]
+    .map((u) => `/etc/systemd/system/${u}`).filter((u, i) => i < 2 || fs.existsSync(u));
+  const utc = { ...process.env, TZ: "UTC" };
+  const verify = await run(["systemd-analyze", "verify", ...units], "", 60_000, utc);
+  expect(`${verify.code} ${verify.stderr.split("\n").filter((l) => /openclaw/.test(l)).join("\n")}`).toBe("0 ");
+  // Every form the schedule check accepts, as systemd reads it: three elapses, the interval between them.
+  const forms = ["hourly", "daily", "weekly", "*:07", "*:00/15", "*:05/10", "03:30", "*-*-* 23:59", "*-*-* 0/6:00", "2/12:15", fs.readFileSync(units[1], "utf8").match(/^OnCalendar=(.*)$/m)?.[1] ?? "missing"];
+  for (const form of forms) {
+    const expected = scheduleInterval(form);
+    expect({ form, accepted: "minutes" in expected }).toEqual({ form, accepted: true });
+    const cal = await run(["systemd-analyze", "calendar", "--iterations", "3", form], "", 30_000, utc);
+    expect({ form, code: cal.code }).toEqual({ form, code: 0 });
+    const elapses = [...cal.stdout.matchAll(/(?:Next elapse|Iter\. #\d+): \w{3} (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC/g)].map((m) => Date.parse(`${m[1].replace(" ", "T")}Z`));
+    expect({ form, elapses: elapses.length }).toEqual({ form, elapses: 3 });
+    // Between later elapses (the first may be a partial period): the interval the status check uses.
+    expect({ form, minutes: (elapses[2] - elapses[1]) / 60_000 }).toEqual({ form, minutes: (expected as { minutes: number }).minutes });
+  }
+  // And a schedule the check refuses is one systemd refuses too, or one whose interval is not fixed.
+  expect((await run(["systemd-analyze", "calendar", "bogus"], "", 30_000)).code).not.toBe(0);
 });
 
 test("the installed unit snapshots every tenant on its server, both volumes, tagged tenant, server and stack", async () => {

@@ -1,13 +1,11 @@
 /**
  * Restoring tenants from restic snapshots on the three stand-in servers (test/machinery/servers-env.sh),
  * with `npm run restore` and `npm run recover` run as an operator runs them (ssh with the stack's key,
- * host keys from OPENCLAW_KNOWN_HOSTS). The snapshots are made here exactly as the backup contract
- * says the servers' own job makes them (/work/notes/backup-contract.md, docs/restore.md): a staged
- * directory /var/lib/openclaw/backup/staging/<tenant>/{state,credentials} with SQLite copied by its
- * online backup, `restic backup` tagged tenant=, server=, stack=, host = the server's name, into one
- * repository every server reaches through /etc/openclaw/backup/restic.env (the namespaces share this
- * machine's filesystem, so a local-path repository stands in for the sftp one; the tools treat the
- * repository URL as opaque).
+ * host keys from OPENCLAW_KNOWN_HOSTS). The snapshots are the servers' own: server-scripts/tenant-backup.sh
+ * run over ssh on each tenant's server (`tenant NAME`), one of them while a writer commits, into one
+ * repository every server reaches through its /etc/openclaw/backup/restic.env (the namespaces share
+ * this machine's filesystem, so a local-path repository stands in for the sftp one; the tools treat
+ * the repository URL as opaque).
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -134,30 +132,61 @@ const PASSWORD = crypto.randomBytes(24).toString("base64url");
  */
 const SERVER_BACKUP_DIRS = SERVER_NAMES.map((_, i) => path.join(process.env.OPENCLAW_SERVERS_RUN ?? "/run/openclaw-servers", `s${i + 1}`, "backup-etc"));
 function writeBackupFiles(repository: string, password: string): void {
-  for (const dir of SERVER_BACKUP_DIRS) {
+  for (const [i, dir] of SERVER_BACKUP_DIRS.entries()) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(dir, "password"), password, { mode: 0o600 });
     fs.writeFileSync(path.join(dir, "restic.env"), [
-      `RESTIC_REPOSITORY='${repository}'`, `RESTIC_PASSWORD_FILE='${BACKUP_DIR}/password'`, "OPENCLAW_RESTIC_OPTS=''", `OPENCLAW_BACKUP_STACK='${STACK}'`, "",
+      `RESTIC_REPOSITORY='${repository}'`, `RESTIC_PASSWORD_FILE='${BACKUP_DIR}/password'`, "OPENCLAW_RESTIC_OPTS=''", `OPENCLAW_BACKUP_STACK='${STACK}'`, `OPENCLAW_BACKUP_SERVER='${SERVER_NAMES[i]}'`, "",
     ].join("\n"), { mode: 0o600 });
   }
 }
 const resticEnv = () => ({ ...process.env, RESTIC_REPOSITORY: repoDir, RESTIC_PASSWORD_FILE: path.join(SERVER_BACKUP_DIRS[0], "password") });
 
-/** A tenant's snapshot as the contract makes it: staged copy, SQLite by its online backup, tags, host = server. */
-async function snapshot(tenant: string, server: string): Promise<void> {
-  const [state, credentials] = await Promise.all([`openclaw-${tenant}-state`, `openclaw-${tenant}-credentials`].map((v) => mountpoint(server, v)));
-  const stage = `${STAGING}/${tenant}`;
-  await must(sh([
-    `rm -rf '${stage}' && mkdir -p '${stage}'`,
-    `cp -a '${state}' '${stage}/state' && cp -a '${credentials}' '${stage}/credentials'`,
-    `for db in $(cd '${state}' && find . -name '*.sqlite'); do rm -f "${stage}/state/$db"; sqlite3 "${state}/$db" ".backup '${stage}/state/$db'"; chown --reference="${state}/$db" "${stage}/state/$db"; chmod --reference="${state}/$db" "${stage}/state/$db"; done`,
-    `restic backup -q '${stage}' --host ${server} --tag tenant=${tenant} --tag server=${server} --tag stack=${STACK}`,
-  ].join(" && "), resticEnv()), `snapshotting ${tenant}`);
-  // What the snapshot holds: the staged tree (its databases are the online-backup copies, not the live files).
-  atSnapshot.set(tenant, await treeOfDirs([`${stage}/state`, `${stage}/credentials`]));
-  fs.rmSync(stage, { recursive: true, force: true });
+const SNAPSHOT_SCRIPT = path.join(REPO_ROOT, "server-scripts", "tenant-backup.sh");
+/** Each server's own status and staging folders, as this machine sees them (bound like backup-etc). */
+const SERVER_BACKUP_VARS = SERVER_BACKUP_DIRS.map((dir) => path.join(path.dirname(dir), "backup-var"));
+
+/** A tenant's snapshot as its server's scheduled job takes it: tenant-backup.sh, over ssh, on the tenant's server. */
+async function snapshot(tenant: string, server: string): Promise<string> {
+  const r = await ssh(server, `bash '${SNAPSHOT_SCRIPT}' tenant ${tenant} manual`);
+  if (r.code !== 0 || r.stderr !== "") throw new Error(`snapshotting ${tenant} on ${server} failed (${r.code}): ${r.stderr}`);
+  // What the snapshot holds, read back with restic itself (independent of the restore tool's own check).
+  const target = fs.mkdtempSync(path.join(os.tmpdir(), `openclaw-snapshot-${tenant}-`));
+  try {
+    await must(sh(`restic restore latest -q --tag tenant=${tenant} --tag stack=${STACK} --target '${target}'`, resticEnv()), `reading ${tenant}'s snapshot`);
+    const staged = path.join(target, STAGING, tenant);
+    atSnapshot.set(tenant, await treeOfDirs([`${staged}/state`, `${staged}/credentials`]));
+  } finally {
+    fs.rmSync(target, { recursive: true, force: true });
+  }
+  return r.stdout.trim();
 }
+
+/**
+ * Rows of 2 KB in their own WAL database of the tenant's state, one transaction each, for `ms`;
+ * the result reports the rows written and the slowest commit.
+ */
+function busyWriter(server: string, tenant: string, ms: number): Promise<Shell> {
+  const js = `
+    const { DatabaseSync } = require("node:sqlite"); const fs = require("fs");
+    fs.mkdirSync("/home/node/.openclaw/state", { recursive: true });
+    const db = new DatabaseSync("/home/node/.openclaw/state/writer.sqlite", { timeout: 30000 });
+    db.exec("PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS rows(id INTEGER PRIMARY KEY, t INTEGER, pad BLOB)");
+    const ins = db.prepare("INSERT INTO rows(id, t, pad) VALUES(?, ?, randomblob(2000))");
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    let id = 0, slowest = 0; const end = Date.now() + ${ms};
+    while (Date.now() < end) { const t0 = Date.now(); id++; db.exec("BEGIN"); ins.run(id, t0); db.exec("COMMIT"); slowest = Math.max(slowest, Date.now() - t0); Atomics.wait(pause, 0, 0, 3); }
+    console.log(JSON.stringify({ rows: id, slowestCommitMs: slowest }));`;
+  return cli(server, ["exec", `openclaw-${tenant}`, "node", "-e", js]);
+}
+/** The highest row id the writer has committed so far (0 before its database exists). */
+async function committedRows(server: string, tenant: string): Promise<number> {
+  const q = await cli(server, ["exec", `openclaw-${tenant}`, "node", "-e",
+    "const{DatabaseSync}=require('node:sqlite');try{const d=new DatabaseSync('/home/node/.openclaw/state/writer.sqlite',{readOnly:true,timeout:5000});console.log(d.prepare('select max(id) m from rows').get().m||0)}catch{console.log(0)}"]);
+  return Number(q.stdout.trim()) || 0;
+}
+/** Rows alice's writer had committed before her snapshot began. */
+let committedBeforeSnapshot = 0;
 
 /** npm run restore / recover as an operator runs them: the stack's ssh key, host keys from the suite's known_hosts. */
 const tool = (name: "restore" | "recover", args: string[]) =>
@@ -200,9 +229,23 @@ beforeAll(async () => {
   SERVER_BACKUP_DIRS.forEach((dir, i) => { if (fs.existsSync(dir)) fs.cpSync(dir, path.join(saved as string, String(i)), { recursive: true }); });
   writeBackupFiles(repoDir, PASSWORD);
   await must(sh("restic init -q", resticEnv()), "restic init");
+  // alice's snapshot is taken while a writer commits in her container; the others', quiet.
+  const busy = busyWriter("s1", "alice", 15_000);
+  for (let i = 0; i < 40 && committedBeforeSnapshot < 200; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    committedBeforeSnapshot = await committedRows("s1", "alice");
+  }
+  if (committedBeforeSnapshot < 200) throw new Error(`alice's writer committed only ${committedBeforeSnapshot} rows in 10 s`);
   const t0 = Date.now();
-  for (const t of ROSTER) await snapshot(t.name, t.server);
-  figures.push(`${ROSTER.length} snapshots made the contract's way in ${Date.now() - t0} ms`);
+  const aliceSnapshot = await snapshot("alice", "s1");
+  const aliceMs = Date.now() - t0;
+  const wrote = await busy;
+  if (wrote.code !== 0) throw new Error(`alice's writer failed: ${wrote.stderr}`);
+  const w = JSON.parse(wrote.stdout.trim()) as { rows: number; slowestCommitMs: number };
+  if (w.rows <= committedBeforeSnapshot) throw new Error("alice's writer stopped before her snapshot began");
+  for (const t of ROSTER.filter((x) => x.name !== "alice")) await snapshot(t.name, t.server);
+  figures.push(`${ROSTER.length} snapshots by tenant-backup.sh in ${Date.now() - t0} ms; alice's (${aliceMs} ms) while her writer committed ` +
+    `(${committedBeforeSnapshot} rows before it, ${w.rows} by the writer's end, slowest commit ${w.slowestCommitMs} ms): ${aliceSnapshot}`);
 }, 600_000);
 
 afterAll(async () => {
@@ -213,6 +256,8 @@ afterAll(async () => {
     if (saved !== undefined && fs.existsSync(path.join(saved, String(i)))) fs.cpSync(path.join(saved, String(i)), dir, { recursive: true });
   }
   if (saved !== undefined) fs.rmSync(saved, { recursive: true, force: true });
+  // This suite's tenants' snapshot records (the status the servers' monitoring reads).
+  for (const dir of SERVER_BACKUP_VARS) for (const t of ROSTER) for (const f of [`${t.name}.json`, `${t.name}.last-good`]) fs.rmSync(path.join(dir, "status", f), { force: true });
   if (repoDir !== undefined) fs.rmSync(repoDir, { recursive: true, force: true });
   // What this suite made on the servers, by its label; the lost server gets its engine (and image) back.
   await run(["bash", path.join(__dirname, "..", "..", "machinery", "servers-env.sh"), "start-server", "1"], "", 120_000);
@@ -234,14 +279,22 @@ test("restore alice onto s2: fresh volumes, every file as in the snapshot (SHA-2
   expect(label).toMatch(/^r\d{8}-\d{6}$/);
   expect(rosterText("alice")).toContain("server: s2\n");
   const fresh = [`openclaw-alice-state.${label}`, `openclaw-alice-credentials.${label}`];
-  // Byte for byte, owner for owner (the 4242:4343 file too), against the tree at the snapshot.
+  // Byte for byte, owner for owner, against the tree in the snapshot. The snapshot copies as the
+  // tenant's own user, so a file another uid left in the volume comes back as the tenant's.
   const restored = await treeOf("s2", fresh);
   expect(restored).toBe(atSnapshot.get("alice"));
-  expect(restored).toContain(" 4242:4343 644 ./other-owner");
+  const user = String((await (engines.get("s1") as Docker).getContainer("openclaw-alice").inspect()).Config.User);
+  expect(restored).toContain(` ${user.includes(":") ? user : `${user}:${user}`} 644 ./other-owner`);
   const files = restored.split("\n").filter((l) => /^[01] [0-9a-f]{64} /.test(l)).length;
   const bytes = restored.split("\n").filter((l) => / f \d+ /.test(l)).reduce((n, l) => n + Number(l.split(" ")[2]), 0);
   const state = await mountpoint("s2", fresh[0]);
   expect((await must(sh(`sqlite3 '${state}/openclaw.sqlite' 'PRAGMA integrity_check; SELECT count(*) FROM m;'`), "integrity_check")).trim()).toBe("ok\n2000");
+  // The database a writer was busy with during the snapshot: intact, with every row committed before it began.
+  expect(fs.readdirSync(state).filter((f) => f.startsWith("writer.sqlite"))).toEqual(["writer.sqlite"]);
+  expect((await must(sh(`sqlite3 '${state}/writer.sqlite' 'PRAGMA integrity_check;'`), "integrity_check")).trim()).toBe("ok");
+  const [max, count] = (await must(sh(`sqlite3 '${state}/writer.sqlite' 'select max(id), count(*) from rows'`), "counting rows")).trim().split("|").map(Number);
+  expect(max).toBeGreaterThanOrEqual(committedBeforeSnapshot);
+  expect(count).toBe(max);
   figures.push(`restore alice s1 -> s2: ${files} files, ${bytes} bytes compared by SHA-256, owners and modes; tool ${r.ms} ms (whole process); ${/verified .*/.exec(r.stdout)?.[0] ?? ""}`);
   // The live volumes on s1 are untouched and still there.
   for (const v of ["openclaw-alice-state", "openclaw-alice-credentials"]) expect((await cli("s1", ["volume", "inspect", v])).code).toBe(0);

@@ -35,6 +35,8 @@ describe("repository: restic's syntax, nothing that could leave restic.env's quo
     ["sftp:backup@host:/srv/$(id)", "shell characters"],
     ["rest:https://user:pw@backup.example.net/", "must not hold credentials"],
     ["s3:https://AKIA:secret@s3.example.com/b", "no credentials in the URL"],
+    // S3 bucket names are 3 to 63 characters (restic itself refuses "bk" only when it first connects).
+    ["s3:https://s3.example.com/bk/repo", "s3:https://host/bucket"],
     ["b2:bucket/path", "must be a restic repository"],
     ["relative/path", "must be a restic repository"],
   ])("%s is refused (%s)", (url, words) => {
