@@ -11,7 +11,13 @@ const RULES = { memoryThresholdPercent: 90 };
 const ID_A = "a".repeat(64);
 const ID_B = `${"0123456789abcdef".repeat(4)}`;
 
-/** Lines as `docker stats --no-stream --no-trunc --format '{{json .}}'` prints them (docker CLI 28 against Docker 20.10). */
+/**
+ * Lines as `docker stats --no-stream --no-trunc --format '{{json .}}'` prints them: LINE_REAL recorded
+ * on test server s1 (docker CLI 28.2 against Docker 20.10, a 64 MiB stand-in container); LINE_A the
+ * same shape with a busy CPU; LINE_B the CLI's "no figures" line.
+ */
+const ID_REAL = "d5e99c2534d088f6023eeee8fb30724b77ff7614d8631ce70f02babce88d5308";
+const LINE_REAL = `{"BlockIO":"0B / 0B","CPUPerc":"0.00%","Container":"${ID_REAL}","ID":"${ID_REAL}","MemPerc":"14.31%","MemUsage":"9.156MiB / 64MiB","Name":"oc-sample-line","NetIO":"1.04kB / 0B","PIDs":"7"}`;
 const LINE_A = JSON.stringify({
   BlockIO: "0B / 0B", CPUPerc: "12.34%", Container: ID_A, ID: ID_A, MemPerc: "2.34%", MemUsage: "1.496MiB / 64MiB",
   Name: "openclaw-alice", NetIO: "1.2kB / 0B", PIDs: "3",
@@ -41,6 +47,7 @@ describe("docker stats' figures (pure)", () => {
     expect(samples.get(ID_A)).toEqual({ cpuPercent: 12.34, memoryUsedBytes: Math.round(1.496 * MiB), memoryLimitBytes: 64 * MiB });
     expect(samples.get(ID_B)).toEqual({ cpuPercent: null, memoryUsedBytes: null, memoryLimitBytes: null });
     expect(parseStatsLines("").size).toBe(0);
+    expect(parseStatsLines(`${LINE_REAL}\n`).get(ID_REAL)).toEqual({ cpuPercent: 0, memoryUsedBytes: Math.round(9.156 * MiB), memoryLimitBytes: 64 * MiB });
   });
 
   test("a line that is not what the CLI prints fails, naming the line (a changed format is not silent zeros)", () => {
