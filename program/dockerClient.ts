@@ -18,7 +18,8 @@ import { TimeoutError } from "./bounded";
  * How many containers are inspected/sampled at once. Each stats call waits a second or two for the
  * daemon's next samples, so the calls overlap: 50 tenants take ~2.3 s at 64 (8.3 s at 16). Over
  * ssh:// each call in flight is a session on the server's one shared ssh connection, and sshd allows
- * MaxSessions (default 10) sessions per connection, so stay below that.
+ * MaxSessions (default 10) sessions per connection, so stay below that: 8 streams plus the one
+ * `docker stats` that samples every container at once there (SshDialAgent.run, collect's sampleAll).
  */
 export const CONCURRENCY = { local: 64, ssh: 8 };
 
