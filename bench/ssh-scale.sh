@@ -8,7 +8,8 @@
 # status N [BEFORE]: N idle labelled containers on server 1, then `npm run status` over ssh:// with
 #   this checkout (and BEFORE, another checkout of the repo, if given) and over the server's local
 #   socket: wall time, ssh processes started, and ssh handshakes the server accepted (its sshd log);
-#   then 5 dashboard refreshes over ssh:// and over the local socket (bench/sshRefresh.ts).
+#   then 5 dashboard refreshes over ssh:// and over the local socket (bench/sshRefresh.ts). With
+#   STATUS_STOCK=1 both also over a stock sshd on port 2222 (see replay; "stock" rows).
 # replay N [CONC]: (REPLAY_MODES, default "plain mux gate") a stock sshd (MaxStartups 10:30:100, MaxSessions 10) next to server 1's on port
 #   2222; N tenants' worth of the program's engine calls (4 Docker API connections each, as the
 #   provider makes them: `ssh ... docker system dial-stdio`) plus 1 remote command each, CONC
@@ -36,29 +37,35 @@ status_bench() {
   # Counts every ssh the client starts, then runs the servers' own ssh (their key and known hosts).
   printf '#!/bin/sh\necho x >> %s/count\nexec %s "$@"\n' "$WORK" "$SSH" >"$WORK/ssh"
   chmod 755 "$WORK/ssh"
-  local label dir engine
-  for label in before after local; do
+  local label dir engine labels="before after local"
+  # STATUS_STOCK=1: also over a stock sshd (its default MaxSessions 10 per connection).
+  if [ "${STATUS_STOCK:-0}" = 1 ]; then start_stock_sshd || return 1; labels="before after stock local"; fi
+  for label in $labels; do
     if [ "$label" = before ]; then dir="$before"; else dir="$PWD"; fi
     [ -n "$dir" ] || continue
     # "local": the same tenants over the server's own socket, what status costs run on the server.
-    if [ "$label" = local ]; then engine="$ENGINE"; else engine="ssh://root@$HOST"; fi
+    case "$label" in local) engine="$ENGINE" ;; stock) engine="ssh://root@$HOST:2222" ;; *) engine="ssh://root@$HOST" ;; esac
     : >"$WORK/count"
     local a0 t0 t1 a1 code
-    a0="$(accepted "$LOG")"; t0="$(now_ms)"
+    local log="$LOG"; [ "$label" = stock ] && log="$WORK/stock.log"
+    a0="$(accepted "$log")"; t0="$(now_ms)"
     (cd "$dir" && DOCKER_HOST="$engine" OPENCLAW_STATUS_SSH="$WORK/ssh" npx ts-node --transpile-only tools/status/main.ts --json --timeout 20000 >"$WORK/$label.json" 2>"$WORK/$label.err")
-    code=$?; t1="$(now_ms)"; sleep 1; a1="$(accepted "$LOG")"
+    code=$?; t1="$(now_ms)"; sleep 1; a1="$(accepted "$log")"
     local timedout
     timedout="$(grep -c "timed out" "$WORK/$label.json" "$WORK/$label.err" | awk -F: '{s+=$2} END {print s}')"
-    echo "status $label: $n tenants, exit $code, $((t1 - t0)) ms, ssh processes $(wc -l <"$WORK/count"), handshakes accepted by sshd $((a1 - a0)), 'timed out' mentions $timedout, rows $(jq '.tenants | length' "$WORK/$label.json" 2>/dev/null)"
+    echo "status $label: $n tenants, exit $code, $((t1 - t0)) ms, ssh processes $(wc -l <"$WORK/count"), handshakes accepted by sshd $((a1 - a0)), 'timed out' mentions $timedout, rows $(jq '.tenants | length' "$WORK/$label.json" 2>/dev/null), running without figures $(jq '[.tenants[] | select(.state == "running" and (.memoryUsedBytes == null or .cpuPercent == null))] | length' "$WORK/$label.json" 2>/dev/null), sampled on their own $(jq '[.tenants[] | select(any(.notes[]; startswith("sampled on its own")))] | length' "$WORK/$label.json" 2>/dev/null)"
   done
   # A dashboard refresh (the kept connection, as `npm run dashboard` keeps it), over ssh and locally.
-  OPENCLAW_STATUS_SSH="$WORK/ssh" npx ts-node --transpile-only bench/sshRefresh.ts 5 "ssh://root@$HOST" "$ENGINE"
+  local stock_engine=(); [ "${STATUS_STOCK:-0}" = 1 ] && stock_engine=("ssh://root@$HOST:2222")
+  OPENCLAW_STATUS_SSH="$WORK/ssh" npx ts-node --transpile-only bench/sshRefresh.ts 5 "ssh://root@$HOST" "${stock_engine[@]}" "$ENGINE"
+  [ "${STATUS_STOCK:-0}" = 1 ] && kill "$(cat "$WORK/stock.pid")" 2>/dev/null
   for i in $(seq 1 "$n"); do DOCKER_HOST="$ENGINE" docker rm -f "openclaw-bench-t$i" >/dev/null 2>&1 || true; done
 }
 
-replay_bench() {
-  local n="$1" conc="${2:-10}" run="$OPENCLAW_SERVERS_RUN/s1"
-  # A stock sshd: no MaxStartups or MaxSessions given, so OpenSSH's defaults apply.
+# A stock sshd on port 2222 of server 1: no MaxStartups or MaxSessions given, so OpenSSH's defaults
+# apply (10:30:100, 10 sessions per connection).
+start_stock_sshd() {
+  local run="$OPENCLAW_SERVERS_RUN/s1"
   nsenter --net=/run/netns/oc-srv1 /usr/sbin/sshd -f /dev/null -o ListenAddress="$HOST" -o Port=2222 \
     -o HostKey="$run/host_key" -o PidFile="$WORK/stock.pid" -o AuthorizedKeysFile="$(dirname "$OPENCLAW_SERVERS_KEY")/authorized_keys" \
     -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no -o PermitRootLogin=prohibit-password -o UsePAM=no \
@@ -67,6 +74,11 @@ replay_bench() {
   # The same host key as port 22's: known_hosts needs the [host]:2222 form too.
   local kh; kh="$(dirname "$OPENCLAW_SERVERS_KEY")/known_hosts"
   grep -q "^\[$HOST\]:2222 " "$kh" || ssh-keyscan -T 5 -p 2222 "$HOST" 2>/dev/null >>"$kh"
+}
+
+replay_bench() {
+  local n="$1" conc="${2:-10}"
+  start_stock_sshd || return 1
   local mode
   local modes="${REPLAY_MODES:-plain mux gate}"
   for mode in $modes; do

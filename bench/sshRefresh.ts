@@ -36,13 +36,15 @@ async function main(): Promise<void> {
       const report = await source.refresh();
       times.push(Date.now() - t0);
       tenants = report.tenants.length;
-      errors += report.servers.filter((s) => !s.reachable).length + report.tenants.filter((t) => t.flags.some((f) => /timed out|not answer/.test(f))).length;
+      errors += report.servers.filter((s) => !s.reachable).length + report.tenants.filter((t) => t.flags.some((f) => /timed out|not answer/.test(f))).length
+        // A running tenant without its figures, or sampled on its own because the server's one command failed.
+        + report.tenants.filter((t) => t.state === "running" && (t.memoryUsedBytes === null || t.cpuPercent === null || t.notes.some((n) => n.startsWith("sampled on its own")))).length;
     }
     source.stop();
     fs.rmSync(dir, { recursive: true, force: true });
     const later = times.slice(1).sort((a, b) => a - b);
     const median = later.length > 0 ? later[Math.floor(later.length / 2)] : times[0];
-    console.log(`refresh ${engine.startsWith("ssh://") ? "ssh" : "local socket"}: ${tenants} tenants, first ${times[0]} ms (with volume sizes and, over ssh, the connection), then median ${median} ms of ${later.length}; errors ${errors}`);
+    console.log(`refresh ${engine.startsWith("ssh://") ? `ssh (${engine})` : "local socket"}: ${tenants} tenants, first ${times[0]} ms (with volume sizes and, over ssh, the connection), then median ${median} ms of ${later.length}; errors ${errors}`);
   }
 }
 

@@ -94,6 +94,15 @@ export function sshDialArgs(target: Extract<DockerTarget, { kind: "ssh" }>, conn
   return ["-T", ...sshCommonArgs(target, connectTimeoutSeconds, mux), "--", target.host, "docker", "system", "dial-stdio"];
 }
 
+/**
+ * One command run on the server over the same shared connection (a session of it, like each
+ * dial-stdio stream): ssh hands the remote shell one string, so each word is quoted for it.
+ */
+export function sshRunArgs(target: Extract<DockerTarget, { kind: "ssh" }>, connectTimeoutSeconds: number, mux: SshMux, command: readonly string[]): string[] {
+  if (command.length === 0) throw new Error("sshRunArgs: no command to run");
+  return ["-T", ...sshCommonArgs(target, connectTimeoutSeconds, mux), "--", target.host, command.map(shellWord).join(" ")];
+}
+
 /** Ends a shared connection now (its sessions with it) instead of at the end of ControlPersist. */
 export function sshMuxExitArgs(target: Extract<DockerTarget, { kind: "ssh" }>, mux: SshMux): string[] {
   return [...sshCommonArgs(target, 1, mux), "-O", "exit", "--", target.host];

@@ -11,13 +11,15 @@ import * as os from "os";
 import * as path from "path";
 import { Duplex } from "stream";
 import Docker from "dockerode";
-import { DockerTarget, SshMux, sshDialArgs, sshMuxExitArgs } from "../core/dockerHost";
+import { DockerTarget, SshMux, sshDialArgs, sshMuxExitArgs, sshRunArgs } from "../core/dockerHost";
+import { TimeoutError } from "./bounded";
 
 /**
  * How many containers are inspected/sampled at once. Each stats call waits a second or two for the
  * daemon's next samples, so the calls overlap: 50 tenants take ~2.3 s at 64 (8.3 s at 16). Over
  * ssh:// each call in flight is a session on the server's one shared ssh connection, and sshd allows
- * MaxSessions (default 10) sessions per connection, so stay below that.
+ * MaxSessions (default 10) sessions per connection, so stay below that: 8 streams plus the one
+ * `docker stats` that samples every container at once there (SshDialAgent.run, collect's sampleAll).
  */
 export const CONCURRENCY = { local: 64, ssh: 8 };
 
@@ -81,6 +83,9 @@ class ChildStream extends Duplex {
   ref(): this { return this; }
   unref(): this { return this; }
 }
+
+/** The most output a command run on a server may give (100 tenants' stats lines are ~30 KB). */
+export const RUN_OUTPUT_LIMIT = 4 * 1024 * 1024;
 
 /** How long a server's shared ssh connection outlives its last session when nobody ends it (see SshMux). */
 export const SSH_PERSIST_SECONDS = 30;
@@ -159,6 +164,53 @@ class SshDialAgent extends http.Agent {
     return up;
   }
 
+  /**
+   * Runs one command on the server as a session of the shared connection (after the first stream
+   * has set it up, so it never opens a connection of its own), bounded by `timeoutMs`: its stdout,
+   * or an error with ssh's exit status and the last lines of its stderr. stdout is capped.
+   */
+  async run(command: readonly string[], what: string, timeoutMs: number): Promise<string> {
+    if (this.firstUp !== undefined) await this.firstUp;
+    return new Promise<string>((resolve, reject) => {
+      const child = spawn(this.ssh, sshRunArgs(this.target, this.timeoutMs / 1000, this.mux, command), { stdio: ["ignore", "pipe", "pipe"] });
+      this.started++;
+      this.children.add(child);
+      const out: Buffer[] = [];
+      let outBytes = 0;
+      let stderr = "";
+      let settled = false;
+      const settle = (err: Error | undefined, text?: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err !== undefined) reject(err);
+        else resolve(text ?? "");
+      };
+      const timer = setTimeout(() => {
+        child.kill();
+        settle(new TimeoutError(`${what} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      child.stdout?.on("data", (d: Buffer) => {
+        outBytes += d.length;
+        if (outBytes <= RUN_OUTPUT_LIMIT) out.push(d);
+        else {
+          child.kill();
+          settle(new Error(`${what}: more than ${RUN_OUTPUT_LIMIT} bytes of output`));
+        }
+      });
+      child.stderr?.on("data", (d: Buffer) => {
+        if (stderr.length < 2000) stderr += d.toString("utf8");
+      });
+      child.on("error", (err) => settle(new Error(`${this.ssh}: ${err.message}`)));
+      child.on("close", (code) => {
+        this.children.delete(child);
+        if (code === 0) settle(undefined, Buffer.concat(out).toString("utf8"));
+        else settle(new Error(`${what}: ${this.ssh} exited with ${code ?? "a signal"}${stderr.trim() !== "" ? `: ${stderr.trim().split("\n").slice(-2).join(" ")}` : ""}`));
+      });
+    });
+  }
+
   /** Waits (bounded) for the ssh processes to exit, then says why the last one failed, if it did. */
   async failure(waitMs = 1500): Promise<string | undefined> {
     const deadline = Date.now() + waitMs;
@@ -184,6 +236,11 @@ export interface Client {
   failure: () => Promise<string | undefined>;
   /** ssh:// only: how many ssh processes it started so far. */
   sshStarted?: () => number;
+  /**
+   * ssh:// only: runs one command on the server over the client's shared connection (see
+   * SshDialAgent.run); `what` names it in errors. Absent for local and tcp engines.
+   */
+  run?: (command: readonly string[], what: string, timeoutMs: number) => Promise<string>;
 }
 
 /** A client for one engine; close() ends its connections (over ssh://, also the shared ssh connection). */
@@ -212,7 +269,10 @@ export function dockerClient(target: DockerTarget, timeoutMs: number): Client {
       // Plain HTTP over the agent's stream; host and port only shape the request line. docker-modem
       // passes `agent` to http.request (its typings do not list it).
       const options: Docker.DockerOptions & { agent: http.Agent } = { protocol: "http", host: "docker", port: 80, agent };
-      return { docker: new Docker(options), close: () => agent.destroy(), failure: () => agent.failure(), sshStarted: () => agent.started };
+      return {
+        docker: new Docker(options), close: () => agent.destroy(), failure: () => agent.failure(), sshStarted: () => agent.started,
+        run: (command, what, ms) => agent.run(command, what, ms),
+      };
     }
   }
 }

@@ -15,7 +15,7 @@ import { dockerClient } from "../../program/dockerClient";
 import { DesiredState, SeveralServers, loadStackView } from "../shared/engine/desired";
 import { REPO } from "../shared/load";
 import { concurrencyFor, measureDataDisk, readCertificates, statusOfServers, tenantRows } from "../shared/engine/servers";
-import { backupsOf } from "../shared/engine/collect";
+import { backupsOf, statsOverSsh } from "../shared/engine/collect";
 import { repositoryCheckReasons, withBackups } from "../shared/status";
 
 async function main(): Promise<number> {
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   }
   const started = Date.now();
   const checkedAt = new Date(started).toISOString();
-  const { docker, close, failure } = dockerClient(target, opts.timeoutMs);
+  const { docker, close, failure, run } = dockerClient(target, opts.timeoutMs);
   try {
     try {
       await withTimeout("ping", opts.timeoutMs, docker.ping());
@@ -71,6 +71,7 @@ async function main(): Promise<number> {
     // The same rows as each server of a stack and the dashboard get (volume sizes, collect, flags).
     const rows = await tenantRows(docker, {
       server, timeoutMs: opts.timeoutMs, concurrency: concurrencyFor(target), only: opts.only, desired: desired?.tenants, rules,
+      sampleAll: run === undefined ? undefined : statsOverSsh(run, server, opts.timeoutMs),
     });
     const backups = await backupsOf(docker, opts.timeoutMs).catch(() => undefined);
     const tenants = withBackups(rows, backups, new Date(checkedAt));

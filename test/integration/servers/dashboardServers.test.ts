@@ -112,9 +112,22 @@ async function replay(program: ProgramRun, server: string, docker: Docker): Prom
 }
 
 interface Dashboard { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+const SSH_WRAPPER = path.join(os.tmpdir(), `dsh-ssh-${process.pid}`);
+/** How many `docker stats` the dashboard ran on each server address so far (one per refresh: collect's sampleAll). */
+function statsRunsByHost(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of fs.readFileSync(`${SSH_WRAPPER}.log`, "utf8").split("\n")) {
+    const m = / -- (\S+) 'docker' 'stats' '--no-stream' '--no-trunc' '--format' '\{\{json \.\}\}'(?: '[0-9a-f]{64}')+$/.exec(l);
+    if (m !== null) out[m[1]] = (out[m[1]] ?? 0) + 1;
+  }
+  return out;
+}
 /** The real CLI as `npm run dashboard -- --stack` runs it; ssh through the servers' wrapper (their known hosts). */
 function startDashboard(args: string[]): Promise<Dashboard> {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh"), OPENCLAW_DASHBOARD_TOKEN: "" };
+  // The servers' ssh behind a wrapper that logs each command line (the commands run on the servers).
+  fs.writeFileSync(SSH_WRAPPER, `#!/bin/sh\nprintf '%s\\n' "$*" >> ${SSH_WRAPPER}.log\nexec ${path.join(SSH_BIN, "ssh")} "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(`${SSH_WRAPPER}.log`, "");
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENCLAW_STATUS_SSH: SSH_WRAPPER, OPENCLAW_DASHBOARD_TOKEN: "" };
   delete env.DOCKER_HOST;
   const child = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only", npmScriptFile("dashboard"), ...args], {
     cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"],
@@ -135,7 +148,7 @@ interface StatusJson {
   report: {
     checkedAt: string;
     elapsedMs: number;
-    tenants: { tenant: string; server: string; state: string; memoryUsedBytes: number | null }[];
+    tenants: { tenant: string; server: string; state: string; memoryUsedBytes: number | null; cpuPercent: number | null; notes: string[] }[];
     servers: { server: string; reachable: boolean; error: string | null; tenants: number; running: number; elapsedMs: number | null; cpus: number | null; memoryCapacityBytes: number | null }[];
   };
 }
@@ -214,6 +227,7 @@ afterAll(async () => {
   }
   if (stack !== "") fs.rmSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), { force: true });
   if (stateDir !== "") fs.rmSync(stateDir, { recursive: true, force: true });
+  for (const f of [SSH_WRAPPER, `${SSH_WRAPPER}.log`]) fs.rmSync(f, { force: true });
 }, 300_000);
 
 test("the JSON API and /metrics: every server answering, each tenant running on its own server", async () => {
@@ -228,6 +242,11 @@ test("the JSON API and /metrics: every server answering, each tenant running on 
   console.log(`dashboard over three servers: report ${report.elapsedMs} ms (per server: ${report.servers.map((s) => `${s.server} ${s.elapsedMs} ms`).join(", ")}), shown ${Date.now() - t0} ms after start`);
   expect(report.servers.map((s) => [s.server, s.reachable, s.error, s.cpus, s.memoryCapacityBytes])).toEqual(SERVER_NAMES.map((s) => [s, true, null, 2, 4096 * 1024 * 1024]));
   expect(report.tenants.filter((t) => OURS.includes(t.tenant)).every((t) => (t.memoryUsedBytes ?? 0) > 0)).toBe(true);
+  // Each server's tenants sampled by one `docker stats` on it per refresh, none on its own.
+  expect(report.tenants.filter((t) => OURS.includes(t.tenant)).every((t) => t.cpuPercent !== null && !t.notes.some((n) => n.startsWith("sampled on its own")))).toBe(true);
+  const runs = statsRunsByHost();
+  console.log(`docker stats runs per server so far: ${JSON.stringify(runs)}`);
+  expect(Object.keys(runs).sort()).toEqual([...ADDRESSES].sort());
 
   const f = await waitFor("metrics of every tenant", SHOWN_WITHIN_MS, async () => {
     const m = await metrics();
@@ -305,6 +324,7 @@ test("s2 stopped: shown unreachable with why, its tenants unknown, while s1 and 
 });
 
 test("s2 started again: the dashboard finds it, its tenants running again", async () => {
+  const runsBefore = statsRunsByHost()[address(LOST)] ?? 0;
   await serversEnv("start-server", LOST);
   stopped.delete(LOST);
   const t0 = Date.now();
@@ -314,5 +334,7 @@ test("s2 started again: the dashboard finds it, its tenants running again", asyn
   });
   console.log(`s2 and its tenants shown running ${Date.now() - t0} ms after start-server (its containers restart with their policy)`);
   expect(back.servers.map((s) => s.reachable)).toEqual([true, true, true]);
+  // Its new connection samples by one command again.
+  expect(statsRunsByHost()[address(LOST)] ?? 0).toBeGreaterThan(runsBefore);
   expect(dash!.output()).toContain("server s2 answers again");
 });

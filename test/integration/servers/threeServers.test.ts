@@ -7,6 +7,7 @@
  * command runs over SSH exactly as command.remote would: the create string, the routes or Caddyfile on stdin.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
 import { npmScriptFile } from "../../support/cli";
@@ -144,6 +145,15 @@ function cli(server: string, args: string[]): Promise<Shell> {
 /** Generous: a cold ssh connection plus `docker system dial-stdio` took 0.9 s here when idle and over 5 s while the suite's tenants started. */
 const STATUS_TIMEOUT_MS = 20000;
 let statusStack: string | undefined;
+/** The ssh command lines the last statusOfStack started (every argument, space-joined). */
+let sshLines: string[] = [];
+/** The `docker stats` status ran on each server over ssh (see collect's sampleAll): host and the IDs it sampled. */
+function statsRuns(): { host: string; ids: string[] }[] {
+  return sshLines.flatMap((l) => {
+    const m = / -- (\S+) 'docker' 'stats' '--no-stream' '--no-trunc' '--format' '\{\{json \.\}\}'((?: '[0-9a-f]{64}')+)$/.exec(l);
+    return m === null ? [] : [{ host: m[1], ids: m[2].trim().split(" ").map((w) => w.replace(/'/g, "")) }];
+  });
+}
 async function statusOfStack(): Promise<Shell & { report: StatusJson }> {
   if (statusStack === undefined) {
     statusStack = `test-three-servers-${process.pid}`;
@@ -151,13 +161,20 @@ async function statusOfStack(): Promise<Shell & { report: StatusJson }> {
     const config = baseConfig(rosterDir, { domain: DOMAIN, image: IMAGE, servers, caddy: { caddyfilePath: "/run/openclaw-edge/Caddyfile", localCerts: true } });
     fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${statusStack}.yaml`), `config: ${JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [`openclaw-hosting:${k}`, v])))}\n`);
   }
+  // The servers' ssh behind a wrapper that logs each command line (the commands status runs on them).
+  const wrapper = path.join(os.tmpdir(), `status-ssh-${process.pid}`);
+  fs.writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> ${wrapper}.log\nexec ${path.join(SSH_BIN, "ssh")} "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(`${wrapper}.log`, "");
   const r = await run(["npx", "ts-node", "--transpile-only", npmScriptFile("status"), "--stack", statusStack, "--json", "--timeout", String(STATUS_TIMEOUT_MS)], "", 120_000,
-    { ...process.env, OPENCLAW_STATUS_SSH: path.join(SSH_BIN, "ssh"), DOCKER_HOST: undefined });
+    { ...process.env, OPENCLAW_STATUS_SSH: wrapper, DOCKER_HOST: undefined });
+  sshLines = fs.readFileSync(`${wrapper}.log`, "utf8").split("\n").filter((l) => l !== "");
+  fs.rmSync(wrapper, { force: true });
+  fs.rmSync(`${wrapper}.log`, { force: true });
   console.log(`npm run status --stack across three servers: exit ${r.code}, ${r.ms} ms (whole process)`);
   return { ...r, report: JSON.parse(r.stdout) as StatusJson };
 }
 interface StatusJson {
-  tenants: { tenant: string; server: string; state: string }[];
+  tenants: { tenant: string; server: string; state: string; container: string | null; memoryUsedBytes: number | null; cpuPercent: number | null; notes: string[] }[];
   servers: { server: string; reachable: boolean; error: string | null; tenants: number }[];
   elapsedMs: number;
 }
@@ -433,6 +450,22 @@ test("npm run status --stack: every server asked, each tenant running on its own
   expect(r.report.servers.map((s) => [s.server, s.reachable, s.error])).toEqual(SERVER_NAMES.map((n) => [n, true, null]));
   expect(runningRows(r.report)).toEqual(AFTER_MOVE.map((t) => `${t.server}/${t.name}`).sort());
   console.log(`status across three servers: ${r.report.elapsedMs} ms for the report`);
+  // Each server's tenants sampled by ONE `docker stats` run on it (full IDs only on its command
+  // line), not a stats call each: every running row has its figures, none sampled on its own.
+  const runs = statsRuns();
+  expect(runs.map((x) => x.host).sort()).toEqual([...ADDRESSES].sort());
+  for (const server of SERVER_NAMES) {
+    const rows = r.report.tenants.filter((t) => t.server === server && t.state === "running");
+    const ids = runs.find((x) => x.host === address(server))?.ids ?? [];
+    expect(ids.length).toBeGreaterThanOrEqual(rows.length);
+    const engine = new Docker({ socketPath: path.join(RUN, server, "docker.sock") });
+    const inspected = await Promise.all(rows.map(async (t) => (await engine.getContainer(t.container ?? "").inspect()).Id));
+    expect(ids).toEqual(expect.arrayContaining(inspected));
+    for (const t of rows) {
+      expect(`${t.tenant}: ${typeof t.memoryUsedBytes} ${typeof t.cpuPercent}`).toBe(`${t.tenant}: number number`);
+      expect(t.notes.filter((n) => n.startsWith("sampled on its own"))).toEqual([]);
+    }
+  }
   expect(r.code).toBe(0);
 });
 

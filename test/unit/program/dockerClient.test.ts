@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { DockerTarget, sshDialArgs, sshMuxExitArgs } from "../../../core/dockerHost";
+import { DockerTarget, sshDialArgs, sshMuxExitArgs, sshRunArgs } from "../../../core/dockerHost";
 import { CONCURRENCY, SSH_PERSIST_SECONDS, dockerClient } from "../../../program/dockerClient";
 
 const TARGET: Extract<DockerTarget, { kind: "ssh" }> = { kind: "ssh", host: "srv.example", port: 2222, user: "deploy", display: "ssh://deploy@srv.example:2222" };
@@ -32,6 +32,13 @@ describe("the ssh command lines (pure)", () => {
     expect(exit).toEqual(expect.arrayContaining(["ControlPath=/tmp/oc-ssh-abc/%C", "-i", "/keys/id", "-l", "deploy", "-p", "2222"]));
   });
 
+  test("a command run on the server: the shared connection's options, then the host and ONE string with every word quoted for the remote shell", () => {
+    const args = sshRunArgs(TARGET, 10, mux, ["docker", "stats", "--format", "{{json .}}", "it's; rm -rf /"]);
+    expect(args.slice(0, args.indexOf("--"))).toEqual(sshDialArgs(TARGET, 10, mux).slice(0, sshDialArgs(TARGET, 10, mux).indexOf("--")));
+    expect(args.slice(args.indexOf("--") + 1)).toEqual(["srv.example", `'docker' 'stats' '--format' '{{json .}}' 'it'"'"'s; rm -rf /'`]);
+    expect(() => sshRunArgs(TARGET, 10, mux, [])).toThrow(/no command/);
+  });
+
   test("without a shared connection the command line is what it was", () => {
     expect(sshDialArgs(TARGET, 10)).toEqual([
       "-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-l", "deploy", "-p", "2222", "--", "srv.example", "docker", "system", "dial-stdio",
@@ -49,6 +56,12 @@ const fakeSsh = (log: string, engine: string | "unreachable"): string => `#!/usr
 const fs = require("fs");
 fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + "\\n");
 if (process.argv.includes("-O")) process.exit(0);
+if (!process.argv.includes("dial-stdio")) {
+  // A command run on the server: answers as <log>.run says (stdout, stderr, exit code, delay).
+  const r = JSON.parse(fs.readFileSync(${JSON.stringify(log)} + ".run", "utf8"));
+  setTimeout(() => { process.stdout.write(r.stdout); process.stderr.write(r.stderr); process.exitCode = r.code; }, r.delayMs);
+  return;
+}
 if (${JSON.stringify(engine)} === "unreachable") {
   process.stderr.write("ssh: connect to host srv.example port 2222: Connection refused\\n");
   process.exit(255);
@@ -130,6 +143,50 @@ describe("the Docker client over ssh:// (fake ssh, fake engine)", () => {
     } finally {
       client.close();
     }
+  });
+
+  const answerRun = (r: { stdout: string; stderr?: string; code?: number; delayMs?: number }): void =>
+    fs.writeFileSync(path.join(dir, "log.run"), JSON.stringify({ stderr: "", code: 0, delayMs: 0, ...r }));
+
+  test("run: one command on the server as a session of the same shared connection, after the first stream set it up", async () => {
+    answerRun({ stdout: "line 1\nline 2\n" });
+    const client = dockerClient(TARGET, 10_000);
+    try {
+      const run = client.run;
+      if (run === undefined) throw new Error("an ssh:// client has run()");
+      await client.docker.ping();
+      expect(await run(["docker", "stats", "--no-stream"], "docker stats on server s1", 5_000)).toBe("line 1\nline 2\n");
+      const runs = calls().filter((c) => !c.includes("dial-stdio") && !c.includes("-O"));
+      expect(runs.length).toBe(1);
+      expect(runs[0][runs[0].length - 1]).toBe("'docker' 'stats' '--no-stream'");
+      const controlPath = (c: string[]) => c.find((a) => a.startsWith("ControlPath="));
+      expect(controlPath(runs[0])).toBe(controlPath(dials()[0]));
+      expect(client.sshStarted?.()).toBe(dials().length + 1);
+    } finally {
+      client.close();
+    }
+  });
+
+  test("run: a failing command names what it was and gives ssh's exit status and stderr; a slow one is cut at its timeout", async () => {
+    const client = dockerClient(TARGET, 10_000);
+    const run = client.run;
+    if (run === undefined) throw new Error("an ssh:// client has run()");
+    try {
+      await client.docker.ping();
+      answerRun({ stdout: "", stderr: "Error response from daemon: No such container: abc\n", code: 1 });
+      await expect(run(["docker", "stats"], "docker stats on server s1", 5_000))
+        .rejects.toThrow(/^docker stats on server s1: .*ssh exited with 1: Error response from daemon: No such container: abc$/);
+      answerRun({ stdout: "late", delayMs: 5_000 });
+      const t0 = Date.now();
+      await expect(run(["docker", "stats"], "docker stats on server s1", 300)).rejects.toThrow("docker stats on server s1 timed out after 300 ms");
+      expect(Date.now() - t0).toBeLessThan(2_000);
+    } finally {
+      client.close();
+    }
+  });
+
+  test("a local engine has no run(): its containers are sampled one stats call each", () => {
+    expect(dockerClient({ kind: "unix", socketPath: path.join(dir, "engine.sock"), display: "unix://x" }, 1000).run).toBeUndefined();
   });
 
   test("a server that does not answer: the request fails, and failure() gives ssh's own reason", async () => {

@@ -1,11 +1,16 @@
-/** The Docker calls behind the status model: list, inspect, one stats sample, volume sizes, logs. */
+/** The Docker calls behind the status model: list, inspect, one stats sample (per container or per server), volume sizes, logs. */
 import Docker from "dockerode";
+import { z } from "zod";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../../core/labels";
-import { DataDisk, DesiredTenant, InspectSchema, ServerCertificates, TenantInput, discoverTenants, parseCertificateRecord, parseDf, tenantsToReport, volumeSizes } from "../status";
+import {
+  ContainerSample, DataDisk, DesiredTenant, InspectSchema, ListedContainerSchema, ServerCertificates, TenantInput, discoverTenants, parseCertificateRecord, parseDf,
+  parseStatsLines, statsCommand, tenantsToReport, volumeSizes,
+} from "../status";
 import { TLS_STATE_DIR } from "../../../core/tls";
 import { BACKUP_STATUS_DIR } from "../../../core/backup";
 import { ServerBackups, parseBackupFiles } from "../status/backups";
 import { message, pool, withTimeout } from "../../../program/bounded";
+import type { Client } from "../../../program/dockerClient";
 
 export interface CollectOptions {
   server: string;
@@ -18,6 +23,8 @@ export interface CollectOptions {
   volumeSizes?: ReadonlyMap<string, number>;
   /** false: skip the stats calls (state and health only; cheaper, e.g. for a quick check). */
   stats?: boolean;
+  /** Samples every running container at once (over SSH: one `docker stats` on the server); absent = one stats call each. */
+  sampleAll?: SampleAll;
 }
 
 /** GET /system/df's volume sizes, and how long the daemon took (it walks every volume). */
@@ -114,6 +121,22 @@ export async function backupsOf(docker: Docker, timeoutMs: number): Promise<Serv
   }
 }
 
+/**
+ * Samples running containers, by full ID, all at once (e.g. one `docker stats` on the server, see
+ * statsOverSsh); a container missing from the answer is sampled on its own.
+ */
+export type SampleAll = (ids: readonly string[]) => Promise<Map<string, ContainerSample>>;
+
+/** Every container's sample from one `docker stats --no-stream` run on the server over `run` (a client's shared ssh connection). */
+export function statsOverSsh(run: NonNullable<Client["run"]>, server: string, timeoutMs: number): SampleAll {
+  return async (ids) => parseStatsLines(await run(statsCommand(ids), `docker stats on server ${server}`, timeoutMs));
+}
+
+/**
+ * Each tenant's inspect, then one sample of each running one: all at once by `sampleAll` when
+ * given (started with the inspects, as soon as the list says what runs), else (and for any it
+ * missed) one stats call per container, `concurrency` at a time.
+ */
 export async function collect(docker: Docker, opts: CollectOptions): Promise<TenantInput[]> {
   const filters = { label: [`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`] };
   const [containers, volumes] = await Promise.all([
@@ -126,33 +149,42 @@ export async function collect(docker: Docker, opts: CollectOptions): Promise<Ten
     ? onEngine
     : discoverTenants(containers, volumes.Volumes, tenantsToReport(onEngine.map((t) => t.tenant), opts.desired, opts.only));
   const desired = new Map((opts.desired ?? []).map((d) => [d.tenant, d]));
-  return pool(tenants, opts.concurrency, async (t): Promise<TenantInput> => {
+  const listedRunning = new Set(z.array(ListedContainerSchema).parse(containers).filter((c) => c.State === "running").map((c) => c.Id));
+  const toSample = tenants.flatMap((t) => (t.container !== null && listedRunning.has(t.container.id) ? [t.container.id] : []));
+  const batch: Promise<{ samples: Map<string, ContainerSample>; failed?: string }> =
+    opts.stats === false || opts.sampleAll === undefined || toSample.length === 0
+      ? Promise.resolve({ samples: new Map() })
+      : opts.sampleAll(toSample).then((samples) => ({ samples }), (err: unknown) => ({ samples: new Map(), failed: message(err) }));
+  const inspected = await pool(tenants, opts.concurrency, async (t): Promise<{ input: TenantInput; id?: string; name?: string }> => {
     const input: TenantInput = {
       tenant: t.tenant, server: opts.server, volumes: t.volumes, otherContainers: t.otherContainers, volumeSizes: opts.volumeSizes,
       desired: desired.get(t.tenant), notInRoster: opts.desired !== undefined && !desired.has(t.tenant),
     };
-    if (t.container === null) return input;
-    const c = docker.getContainer(t.container.id);
-    let inspect: unknown;
+    if (t.container === null) return { input };
     try {
-      inspect = await withTimeout(`inspecting ${t.container.name}`, opts.timeoutMs, c.inspect());
+      input.inspect = await withTimeout(`inspecting ${t.container.name}`, opts.timeoutMs, docker.getContainer(t.container.id).inspect());
     } catch (err) {
-      return { ...input, error: `inspect failed: ${message(err)}` };
+      return { input: { ...input, error: `inspect failed: ${message(err)}` } };
     }
-    input.inspect = inspect;
-    const parsed = InspectSchema.safeParse(inspect);
+    const parsed = InspectSchema.safeParse(input.inspect);
     const state = parsed.success ? parsed.data.State : undefined;
-    if (opts.stats !== false && state !== undefined && state.Running && state.Paused !== true && !state.Restarting) {
-      try {
-        // stream=false: the daemon takes two samples about a second apart, so precpu_stats is filled.
-        // (one-shot does not help: Docker 20.10's daemon still answers at its next one-second tick.)
-        input.stats = await withTimeout(`stats of ${t.container.name}`, opts.timeoutMs, c.stats({ stream: false }));
-      } catch (err) {
-        input.error = message(err);
-      }
-    }
-    return input;
+    const sampled = opts.stats !== false && state !== undefined && state.Running && state.Paused !== true && !state.Restarting;
+    return sampled ? { input, id: t.container.id, name: t.container.name } : { input };
   });
+  const { samples, failed } = await batch;
+  const alone = inspected.filter((i) => i.id !== undefined && !samples.has(i.id));
+  for (const i of inspected) if (i.id !== undefined && samples.has(i.id)) i.input.sample = samples.get(i.id);
+  await pool(alone, opts.concurrency, async ({ input, id, name }) => {
+    if (failed !== undefined) input.sampleNote = `sampled on its own: ${failed}`;
+    try {
+      // stream=false: the daemon takes two samples about a second apart, so precpu_stats is filled.
+      // (one-shot does not help: Docker 20.10's daemon still answers at its next one-second tick.)
+      input.stats = await withTimeout(`stats of ${name ?? ""}`, opts.timeoutMs, docker.getContainer(id ?? "").stats({ stream: false }));
+    } catch (err) {
+      input.error = message(err);
+    }
+  });
+  return inspected.map((i) => i.input);
 }
 
 /**

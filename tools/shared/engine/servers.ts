@@ -9,7 +9,7 @@ import {
 } from "../status";
 import { message, withTimeout } from "../../../program/bounded";
 import { CONCURRENCY, Client, dockerClient } from "../../../program/dockerClient";
-import { backupsOf, certificatesOf, collect, dataDiskOf, diskUsage } from "./collect";
+import { SampleAll, backupsOf, certificatesOf, collect, dataDiskOf, diskUsage, statsOverSsh } from "./collect";
 import { StackServer } from "./desired";
 import type { ServerBackups } from "../status/backups";
 
@@ -65,7 +65,7 @@ export async function readCertificates(docker: Docker, timeoutMs: number): Promi
 export async function askServer(server: AskedServer, opts: AskOptions): Promise<ServerResult> {
   const started = Date.now();
   const { target } = server;
-  const { docker, close, failure } = (opts.connect ?? dockerClient)(target, opts.timeoutMs);
+  const { docker, close, failure, run } = (opts.connect ?? dockerClient)(target, opts.timeoutMs);
   const unreachable = async (err: unknown): Promise<ServerResult> => ({
     server: server.name, engine: target.display, reachable: false, error: (await failure()) ?? message(err),
     desired: narrow(server, opts.only), elapsedMs: Date.now() - started,
@@ -81,6 +81,8 @@ export async function askServer(server: AskedServer, opts: AskOptions): Promise<
       // --only per server: the named tenants the roster places here (else each would show "not found" elsewhere).
       only: server.tenants === undefined ? opts.only : opts.only?.filter((n) => server.tenants?.some((t) => t.tenant === n)),
       desired: server.tenants,
+      // Over SSH, every container sampled by one command on the server instead of a call each.
+      sampleAll: run === undefined ? undefined : statsOverSsh(run, server.name, opts.timeoutMs),
       // Bounded as a whole too: an engine that answers ping and then hangs is unreachable, not a stall.
       listBound: { what: `listing ${server.name}`, ms: opts.timeoutMs * 3 },
     });
@@ -107,6 +109,8 @@ export interface RowsOptions {
   desired?: readonly DesiredTenant[];
   /** Where volume sizes come from; default: one /system/df now. */
   sizes?: (docker: Docker) => Promise<VolumeSizes>;
+  /** Samples every running container at once (see collect); absent = one stats call each. */
+  sampleAll?: SampleAll;
   /** A bound on listing and inspecting as a whole (on top of each call's own). */
   listBound?: { what: string; ms: number };
 }
@@ -119,6 +123,7 @@ export async function tenantRows(docker: Docker, opts: RowsOptions): Promise<Ten
   const { sizes: volumeSizes, note: diskNote } = await (opts.sizes ?? ((d) => measureNow(d, opts.timeoutMs)))(docker);
   const collecting = collect(docker, {
     server: opts.server, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, only: opts.only, desired: opts.desired, volumeSizes,
+    sampleAll: opts.sampleAll,
   });
   const inputs = opts.listBound === undefined ? await collecting : await withTimeout(opts.listBound.what, opts.listBound.ms, collecting);
   const tenants = inputs.map((i) => tenantStatus(i, opts.rules));

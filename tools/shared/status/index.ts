@@ -1,6 +1,7 @@
 /**
  * The status model and its pieces, one concern per file:
  *   dockerApi.ts  the Docker API's answers (zod)        metrics.ts  docker stats' CPU and memory math
+ *   samples.ts    one CPU/memory sample per container (API stats or one `docker stats` per server)
  *   discovery.ts  which tenants an engine has            flags.ts    when a tenant needs attention
  *   model.ts      rows per tenant, summary per server    desired.ts  the roster's side (from the plan)
  *   redact.ts     secrets out of log lines (dashboard) servers.ts  several servers in one report
@@ -12,6 +13,7 @@
  */
 export * from "./dockerApi";
 export * from "./metrics";
+export * from "./samples";
 export * from "./discovery";
 export * from "./flags";
 export * from "./model";

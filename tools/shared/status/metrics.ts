@@ -35,11 +35,11 @@ export function memoryUsedBytes(stats: ContainerStats): number | null {
   return mem.usage;
 }
 
-/** The container's own limit (HostConfig.Memory) when set; else what the cgroup reports (host memory). */
-export function memoryLimitBytes(inspect: ContainerInspect, stats: ContainerStats | undefined): number | null {
+/** The container's own limit (HostConfig.Memory) when set; else what the cgroup reports (host memory), from a sample. */
+export function memoryLimitBytes(inspect: ContainerInspect, sample: { memoryLimitBytes: number | null } | undefined): number | null {
   const own = inspect.HostConfig.Memory ?? 0;
   if (own > 0) return own;
-  const reported = stats?.memory_stats?.limit ?? 0;
+  const reported = sample?.memoryLimitBytes ?? 0;
   return reported > 0 ? reported : null;
 }
 

@@ -8,7 +8,8 @@ import { DISK_BUDGET_LABEL, TIER_LABEL, URL_LABEL } from "../../../core/labels";
 import { ContainerInspect, InspectSchema, StatsSchema } from "./dockerApi";
 import type { ServerCertificates } from "./certificates";
 import { FlagRules, EXIT_FLAGGED, EXIT_OK, EXIT_UNREACHABLE, flagReasons } from "./flags";
-import { MIB, cpuPercent, memoryLimitBytes, memoryPercent, memoryUsedBytes } from "./metrics";
+import { MIB, memoryLimitBytes, memoryPercent } from "./metrics";
+import { ContainerSample, sampleOfStats } from "./samples";
 import { DataDisk } from "./serverDisk";
 import { RepositoryCheckStatus } from "../../../core/backup";
 import type { TenantBackup } from "./backups";
@@ -93,6 +94,10 @@ export interface TenantInput {
   inspect?: unknown;
   /** One stats sample (stream=false); absent when not running or when the call failed. */
   stats?: unknown;
+  /** The same as a figure sample (see samples.ts), e.g. from one `docker stats` for a whole server; used instead of `stats`. */
+  sample?: ContainerSample;
+  /** How the sample was taken when that is worth a note (e.g. the server's one `docker stats` failed). */
+  sampleNote?: string;
   /** Why stats (or inspect) could not be read, e.g. a timeout. */
   error?: string;
   volumes: string[];
@@ -156,9 +161,9 @@ export function tenantStatus(input: TenantInput, rules: FlagRules): TenantStatus
     const kept = mounted.length > 0 ? volumes.filter((v) => !mounted.includes(v)) : [];
     if (kept.length > 0) notes.push(`kept copies of its data, not counted in its disk: ${kept.join(", ")}`);
     const diskUsedBytes = mounted.length > 0 ? diskUsedOf(mounted, input.volumeSizes) : diskUsedOfAll;
-    const stats = input.stats === undefined ? undefined : StatsSchema.parse(input.stats);
-    const used = stats === undefined ? null : memoryUsedBytes(stats);
-    const limit = memoryLimitBytes(inspect, stats);
+    const sample = input.sample ?? (input.stats === undefined ? undefined : sampleOfStats(StatsSchema.parse(input.stats)));
+    const used = sample === undefined ? null : sample.memoryUsedBytes;
+    const limit = memoryLimitBytes(inspect, sample);
     const labels = inspect.Config.Labels;
     const nano = inspect.HostConfig.NanoCpus ?? 0;
     const state = stateOf(inspect);
@@ -173,7 +178,7 @@ export function tenantStatus(input: TenantInput, rules: FlagRules): TenantStatus
       memoryUsedBytes: used,
       memoryLimitBytes: limit,
       memoryPercent: memoryPercent(used, limit),
-      cpuPercent: stats === undefined ? null : cpuPercent(stats),
+      cpuPercent: sample === undefined ? null : sample.cpuPercent,
       cpuLimit: nano > 0 ? nano / 1e9 : null,
       restartCount: inspect.RestartCount,
       exitCode: state === "running" ? null : inspect.State.ExitCode,
@@ -191,6 +196,7 @@ export function tenantStatus(input: TenantInput, rules: FlagRules): TenantStatus
       notes,
     };
     if (input.error !== undefined) notes.push(`stats unavailable: ${input.error}`);
+    if (input.sampleNote !== undefined) notes.push(input.sampleNote);
     if (inspect.State.Health === undefined || inspect.State.Health === null) notes.push("no health check configured");
     if (desired === "suspended" && state === "running") notes.push("suspended in the roster but still running (not yet applied?)");
   }

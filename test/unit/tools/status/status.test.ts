@@ -3,7 +3,7 @@
 // the cgroup v2 shape of the same daemon (no percpu_usage, memory.stat keys: anon, file, inactive_file, ...).
 import { DockerTarget, UsageError, parseDockerHost, sshDialArgs } from "../../../../core/dockerHost";
 import {
-  StatusReport, TenantInput, buildReport, cpuPercent, discoverTenants, exitCodeFor, flagReasons, memoryLimitBytes, memoryPercent, memoryUsedBytes, tenantStatus, InspectSchema, StatsSchema,
+  StatusReport, TenantInput, buildReport, cpuPercent, discoverTenants, exitCodeFor, flagReasons, memoryLimitBytes, memoryPercent, memoryUsedBytes, sampleOfStats, tenantStatus, InspectSchema, StatsSchema,
 } from "../../../../tools/shared/status";
 import { parseStatusArgs } from "../../../../tools/status/args";
 import { renderJson, renderTable } from "../../../../tools/status/table";
@@ -154,7 +154,7 @@ describe("memory, the way docker stats computes it", () => {
   });
 
   test("the limit is the container's own; the cgroup's figure only when it has none", () => {
-    const stats = StatsSchema.parse({ memory_stats: { usage: 1, limit: 8 * 1024 * MiB } });
+    const stats = sampleOfStats(StatsSchema.parse({ memory_stats: { usage: 1, limit: 8 * 1024 * MiB } }));
     expect(memoryLimitBytes(InspectSchema.parse(inspect("a")), stats)).toBe(512 * MiB);
     expect(memoryLimitBytes(InspectSchema.parse(inspect("a", { memory: 0 })), stats)).toBe(8 * 1024 * MiB);
     expect(memoryLimitBytes(InspectSchema.parse(inspect("a", { memory: 0 })), undefined)).toBeNull();
