@@ -13,6 +13,7 @@ import { placeTenants } from "./placement";
 import { ServerTarget, resolveServers, writtenAsSingleServer } from "./servers";
 import { StackConfig, TierName, caddyPorts, resolveTiers } from "./stackConfig";
 import { checkNetworkCapacity, isPrivateIpv4, tenantSubnet } from "./tenantNetworks";
+import { allocateUids, formerUids } from "./tenantIdentity";
 
 /** Records a Cloudflare Free zone may hold (zones created from 2024-09-01 on). */
 export const FREE_ZONE_RECORDS = 200;
@@ -25,6 +26,10 @@ export interface TenantPlan {
   tier: TierName;
   state: Tenant["state"];
   port: number;
+  /** The host uid and gid (one number) its gateway runs as and its volumes belong to (core/tenantIdentity.ts). */
+  uid: number;
+  /** Uids whose files in its volumes are re-owned to `uid` before its gateway starts (the shared 1000, a changed uid). */
+  formerUids: number[];
   /** The server it runs on (`default` for a single-server stack). */
   server: string;
   image: string;
@@ -60,6 +65,8 @@ export interface HostingPlan {
   servers: ServerPlan[];
   /** Tenants whose file names their server: the placement rule never moves them. */
   pinnedServers: Set<string>;
+  /** The uids tenant files pin (`uid:`); the rest come from the last deployment or the pool (keepIdentities). */
+  pinnedUids: Map<string, number>;
   /** The Caddyfile of a single-server stack; with several servers, each has its own (`servers[].caddyfile`). */
   caddyfile: string;
   problems: Problem[];
@@ -96,6 +103,9 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     for (const [name, port] of allocation.ports) ports.set(name, port);
   }
   const serverOf = new Map(servers.map((s) => [s.name, s]));
+  // One uid per tenant across the whole stack: it travels with the tenant when it changes server.
+  const identities = allocateUids(roster.map((t) => ({ name: t.name, pinned: t.uid })));
+  problems.push(...identities.problems);
 
   const warnings: Problem[] = [];
   // Cloudflare's per-zone record limit (its DNS FAQ): Free 200 (1,000 for zones created before
@@ -124,8 +134,9 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       });
     }
     const port = ports.get(tenant.name);
+    const uid = identities.uids.get(tenant.name);
     const server = serverOf.get(placement.servers.get(tenant.name) ?? "");
-    if (port === undefined || server === undefined) continue;
+    if (port === undefined || uid === undefined || server === undefined) continue;
     const size = tiers[tenant.tier];
     const host = `${tenant.name}.${config.domain}`;
     // A non-default HTTPS port (the dev stack's 8443) is part of the address browsers use and send as Origin.
@@ -140,6 +151,8 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       tier: tenant.tier,
       state: tenant.state,
       port,
+      uid,
+      formerUids: formerUids(uid, undefined),
       server: server.name,
       image: tenant.image ?? config.image,
       apiKeyEnv: PROVIDER_KEY_ENV[tenant.provider],
@@ -213,7 +226,8 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   });
   const caddyfile = serverPlans.length === 1 ? serverPlans[0].caddyfile : "";
   const pinnedServers = new Set(roster.filter((r) => r.server !== undefined).map((r) => r.name));
-  return { tenants, servers: serverPlans, pinnedServers, caddyfile, problems, warnings, utilisation: utilisation(sized, multi ? undefined : servers[0].size) };
+  const pinnedUids = new Map(roster.flatMap((r) => (r.uid === undefined ? [] : [[r.name, r.uid] as [string, number]])));
+  return { tenants, servers: serverPlans, pinnedServers, pinnedUids, caddyfile, problems, warnings, utilisation: utilisation(sized, multi ? undefined : servers[0].size) };
 }
 
 /** A `NAME=value` string over the kernel's MAX_ARG_STRLEN makes the container fail to start. */

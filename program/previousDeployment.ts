@@ -5,6 +5,8 @@ export interface PreviousDeployment {
   adminAddresses: string[];
   /** Tenants of the last deployment, name -> server (undefined: deployed before servers were recorded). */
   tenantServers: Record<string, string | undefined>;
+  /** Tenants' uids (name -> uid); a tenant deployed before tenants had their own uid has none. */
+  tenantUids: Record<string, number>;
   /** The last deployment's retainedData output. */
   retainedData: { tenant: string; server?: string }[];
   /** Tenants whose data was in a disk image, name -> server; undefined: deployed before this was recorded. */
@@ -23,9 +25,11 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
     ["tenants", "retainedData", "caddyfile", "caddyfiles", "diskImages"].map((name) => previous.getOutputDetails(name)),
   );
   const tenantServers: Record<string, string | undefined> = {};
+  const tenantUids: Record<string, number> = {};
   for (const [name, entry] of Object.entries(asRecord(tenants.value))) {
-    const server = asRecord(entry).server;
+    const { server, uid } = asRecord(entry);
     tenantServers[name] = typeof server === "string" ? server : undefined;
+    if (typeof uid === "number" && Number.isInteger(uid)) tenantUids[name] = uid;
   }
   const retainedData = (Array.isArray(retained.value) ? retained.value : []).flatMap((entry: unknown) => {
     const { tenant, server } = asRecord(entry);
@@ -36,7 +40,7 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
   const diskImages = images.value === undefined
     ? undefined
     : Object.fromEntries(Object.entries(asRecord(images.value)).flatMap(([name, server]) => (typeof server === "string" ? [[name, server]] : [])));
-  return { adminAddresses, tenantServers, retainedData, diskImages };
+  return { adminAddresses, tenantServers, tenantUids, retainedData, diskImages };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -195,7 +195,7 @@ describe("blast radius with three servers", () => {
 
   test("adding a tenant on b touches its own resources, its DNS record and b's edge only", async () => {
     const after = await runProgram(serversConfig([...SIX_TENANTS, { name: "gina", server: "b", port: 18813 }]));
-    expect(changed(baseline, after)).toEqual(["dns-gina", "dns-gina-record", "edge-b-caddyfile", "gina", "gina-credentials", "gina-gateway", "gina-gateway-token", "gina-network", "gina-process-limit", "gina-state"]);
+    expect(changed(baseline, after)).toEqual(["dns-gina", "dns-gina-record", "edge-b-caddyfile", "gina", "gina-credentials", "gina-gateway", "gina-gateway-token", "gina-network", "gina-owner", "gina-process-limit", "gina-state"]);
   });
 
   test("re-tiering a tenant touches its container only", async () => {
@@ -205,6 +205,6 @@ describe("blast radius with three servers", () => {
 
   test("moving a tenant touches that tenant, its record and the two servers' edges only", async () => {
     const after = await runProgram(serversConfig(SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, server: "c", port: 18812 } : t))), { tenants: baseline.outputs.tenants, retainedData: [] });
-    expect(changed(baseline, after)).toEqual(["carol-credentials", "carol-gateway", "carol-network", "carol-process-limit", "carol-state", "dns-carol-record", "edge-b-caddyfile", "edge-c-caddyfile"]);
+    expect(changed(baseline, after)).toEqual(["carol-credentials", "carol-gateway", "carol-network", "carol-owner", "carol-process-limit", "carol-state", "dns-carol-record", "edge-b-caddyfile", "edge-c-caddyfile"]);
   });
 });

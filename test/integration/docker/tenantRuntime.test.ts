@@ -14,7 +14,7 @@ import * as net from "net";
 import * as os from "os";
 import { baseConfig, fakeKey, ofType, runProgram, TYPES } from "../../support/program";
 import { writeRoster } from "../../support/roster";
-import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
+import { applyOwnership, applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 import {
   TEST_LABEL, TEST_LABEL_VALUE, TestHealthTiming, TranslatedContainer, UntranslatableInput, createAndStart, destroyContainer,
   dockerCli, dockerClient, durationNs, execNode, httpRequest, removeLabelled, sleep, tcpListeners, tcpProbe, translateContainer,
@@ -151,6 +151,7 @@ beforeAll(async () => {
   await applyProcessLimits(run); // each tenant's limited parent cgroup, before its container
   for (const v of volumeOpts) await docker.createVolume(v);
   for (const n of networkOpts) await docker.createNetwork(n);
+  await applyOwnership(run, IMAGE); // each tenant's volumes its own uid's, before its container
 
   const t0 = Date.now();
   await Promise.all(translated.map((t) => createAndStart(docker, t)));

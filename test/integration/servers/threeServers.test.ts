@@ -133,7 +133,11 @@ const SERVER_CHECK = {
 async function replay(run: ProgramRun, server: string, tenant?: string): Promise<void> {
   const objects = suiteTenants(run, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server, tenants: tenant === undefined ? undefined : [tenant] });
   // Docker's volume create returns the volume that exists by that name: the moved copy is adopted.
-  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000);
+  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000, async (step) => {
+    // As command.remote runs it: the step's command over SSH on the tenant's server.
+    const r = await ssh(address(server), step.create, "", 120_000);
+    if (r.code !== 0) throw new Error(`${step.name} on ${server} exited ${r.code}: ${r.stderr}`);
+  });
 }
 
 /** Each server's edge command, over SSH, as command.remote runs it. */

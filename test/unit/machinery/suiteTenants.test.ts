@@ -60,6 +60,13 @@ describe("the real-runtime suites' tenants (test/integration/support/programTena
       expect(c.inputs).toBe(containers[i].inputs);
       expect(c.container).toEqual(translateContainer(containers[i].inputs, TRANSLATE));
     }
+    // Each active tenant's ownership step, exactly the program's command with only the image swapped.
+    expect(objects.ownership.map((o) => o.name)).toEqual(ROSTER.map((t) => `${t.name}-owner`));
+    for (const [i, o] of objects.ownership.entries()) {
+      const program = String(run.resources.find((r) => r.name === o.name)?.inputs.create);
+      expect(o.create.split(` '${OPTIONS.image}' `).join(` '${String(containers[i].inputs.image)}' `)).toBe(program);
+      expect(o.create).toContain(` '${OPTIONS.image}' `);
+    }
   });
 
   test("carry the program's own values where status and the dashboard read them (limits, labels, health check, volumes)", () => {
@@ -72,7 +79,9 @@ describe("the real-runtime suites' tenants (test/integration/support/programTena
       expect(host.NanoCpus).toBe(Math.round(Number(inputs.cpus) * 1e9));
       expect(host.CgroupParent).toBe(inputs.cgroupParent);
       expect(host.Tmpfs).toEqual(inputs.tmpfs);
-      expect(host.Binds).toEqual((inputs.volumes as Array<{ volumeName: string; containerPath: string }>).map((v) => `${v.volumeName}:${v.containerPath}`));
+      expect(host.Mounts).toEqual((inputs.mounts as Array<{ source: string; target: string }>).map((m) => ({
+        Type: "volume", Source: m.source, Target: m.target, ReadOnly: false, VolumeOptions: { NoCopy: true },
+      })));
       expect(container.create.Labels).toEqual({ ...Object.fromEntries((inputs.labels as Labels).map((l) => [l.label, l.value])), ...OPTIONS.extraLabels });
       expect(container.create.Env).toEqual(inputs.envs);
       expect(container.create.Cmd).toEqual(inputs.command);
