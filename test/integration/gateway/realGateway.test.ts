@@ -232,6 +232,7 @@ beforeAll(async () => {
   await docker.getContainer(alice.container).remove(); // the provider's delete of the replaced container
   const after = await volumeFiles("alice");
   switchedFrom = { before: before.sums, after: after.sums, ownersBefore: before.owners, ownersAfter: after.owners, stepLog, legacyStopped };
+  figures.switchStep = stepLog.trim().split("\n").slice(-1)[0];
   figures.switchMs = Date.now() - l0 - (figures.legacyHealthyMs as number);
 
   const s0 = Date.now();
@@ -319,6 +320,8 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
   test("each tenant its own host identity (issue 19): two tenants run as distinct uids of the pool; a process of one's uid cannot read the other's environment or files", async () => {
     expect(alice.uid).not.toBe(carol.uid);
     for (const uid of [alice.uid, carol.uid]) expect(uid >= UID_POOL.start && uid <= UID_POOL.end).toBe(true);
+    // carol's real gateway, started in beforeAll under her own uid, healthy (it has written its state).
+    figures.carolHealthyMs = await waitHealthy(docker, carol.container, carol.translated.wait.timeoutSeconds * 1000);
     const info = await docker.getContainer(carol.container).inspect();
     expect(info.Config.User).toBe(ownerOf(carol.uid));
     // carol's gateway processes on this host: the container's init and its children.
