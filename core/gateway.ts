@@ -6,6 +6,8 @@ export const GATEWAY_PORT = 18789;
 export const STATE_DIR = "/home/node/.openclaw";
 /** Holds the auth-profile encryption key: losing it makes stored credentials unreadable. */
 export const CREDENTIALS_DIR = "/home/node/.config/openclaw";
+/** CREDENTIALS_DIR's parent. */
+export const CONFIG_DIR = "/home/node/.config";
 /**
  * The gateway's own cache and fallback temp dir (openclaw 2026.9.6 refuses to start without it:
  * "Unable to create fallback OpenClaw temp dir: /home/node/.cache/openclaw-1000"; the suffix is
@@ -28,6 +30,10 @@ export function writableTmpfs(uid: number): Record<string, string> {
   return {
     "/tmp": "rw,nosuid,nodev,size=64m,mode=1777",
     [CACHE_DIR]: `rw,nosuid,nodev,size=64m,uid=${uid},gid=${uid},mode=0700`,
+    // The image's ~/.config is 0700 and uid 1000's: another uid could not even reach the credentials
+    // volume mounted inside it. A small tmpfs of the tenant's own replaces it; Docker mounts the
+    // volume at CREDENTIALS_DIR on top (parents first).
+    [CONFIG_DIR]: `rw,nosuid,nodev,size=1m,uid=${uid},gid=${uid},mode=0700`,
   };
 }
 /** The paths of writableTmpfs. */

@@ -45,7 +45,9 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
       expect((i.tmpfs as Record<string, string>)["/tmp"]).toContain("mode=1777");
       // openclaw 2026.9.6 will not start on a read-only root without its cache dir (owned by the tenant's uid).
       expect((i.tmpfs as Record<string, string>)["/home/node/.cache"]).toMatch(new RegExp(`^rw,nosuid,nodev,size=\\d+m,uid=${uid},gid=${uid},mode=0700$`));
-      expect(Object.keys(i.tmpfs as Record<string, string>).sort()).toEqual(["/home/node/.cache", "/tmp"]);
+      expect(Object.keys(i.tmpfs as Record<string, string>).sort()).toEqual(["/home/node/.cache", "/home/node/.config", "/tmp"]);
+      // The credentials volume's parent, the tenant's own: the image's is 0700 and uid 1000's.
+      expect((i.tmpfs as Record<string, string>)["/home/node/.config"]).toBe(`rw,nosuid,nodev,size=1m,uid=${uid},gid=${uid},mode=0700`);
       // The gateway's own stop budget is 330 s; Docker must not kill it sooner, on replacement or on a plain stop.
       expect(i.destroyGraceSeconds).toBe(330);
       expect(i.stopTimeout).toBe(330);

@@ -288,7 +288,10 @@ describe("the program's tenants on a real engine", () => {
       expect(hc.NetworkMode).toBe(i.networkMode);
       expect(Object.keys(info.NetworkSettings.Networks)).toEqual([i.networkMode]);
       expect(hc.Tmpfs).toEqual(i.tmpfs);
-      expect(hc.Tmpfs).toEqual({ "/tmp": "rw,nosuid,nodev,size=64m,mode=1777", "/home/node/.cache": `rw,nosuid,nodev,size=64m,uid=${uid},gid=${uid},mode=0700` });
+      expect(hc.Tmpfs).toEqual({
+        "/tmp": "rw,nosuid,nodev,size=64m,mode=1777", "/home/node/.cache": `rw,nosuid,nodev,size=64m,uid=${uid},gid=${uid},mode=0700`,
+        "/home/node/.config": `rw,nosuid,nodev,size=1m,uid=${uid},gid=${uid},mode=0700`,
+      });
       expect((info.Config as { StopTimeout?: number }).StopTimeout).toBe(i.stopTimeout);
       expect(hc.LogConfig).toEqual({ Type: i.logDriver, Config: i.logOpts });
       expect(hc.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });

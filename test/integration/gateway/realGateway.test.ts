@@ -17,7 +17,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { chromium, BrowserContext } from "playwright-core";
 import { renderCaddyfile } from "../../../core/caddyfile";
-import { CACHE_DIR, CREDENTIALS_DIR, STATE_DIR, WRITABLE_PATHS, writableTmpfs } from "../../../core/gateway";
+import { CACHE_DIR, CONFIG_DIR, CREDENTIALS_DIR, STATE_DIR, WRITABLE_PATHS, writableTmpfs } from "../../../core/gateway";
 import { LEGACY_UID, UID_POOL, ownerOf } from "../../../core/tenantIdentity";
 import { CapturedResource, ProgramRun, ofType, runProgram, TYPES } from "../../support/program";
 import { projectTempDir, writeRoster, TestTenant } from "../../support/roster";
@@ -145,7 +145,9 @@ function legacyCreate(t: Alice): Docker.ContainerCreateOptions {
   const host = { ...t.translated.create.HostConfig };
   const binds = (host.Mounts ?? []).map((m) => `${m.Source}:${m.Target}`);
   delete host.Mounts;
-  return { ...t.translated.create, User: ownerOf(LEGACY_UID), HostConfig: { ...host, Binds: binds, Tmpfs: writableTmpfs(LEGACY_UID) } };
+  // Its tmpfs mounts: /tmp and the cache (~/.config came with tenants' own uids).
+  const { [CONFIG_DIR]: _config, ...tmpfs } = writableTmpfs(LEGACY_UID);
+  return { ...t.translated.create, User: ownerOf(LEGACY_UID), HostConfig: { ...host, Binds: binds, Tmpfs: tmpfs } };
 }
 
 /** Starts alice's container from `create` and waits for healthy (bounded by the provider's waitTimeout). */
@@ -313,6 +315,11 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
     const again = (await applyOwnership(run, REAL_IMAGE, ["alice"])).join("");
     expect(again).toContain(`belong to ${ownerOf(alice.uid)} (0 files re-owned from 1000)`);
     expect((await docker.getContainer(alice.container).inspect()).State.Running).toBe(true);
+    // The gateway's own uid reaches and writes both state folders (the credentials one sits in ~/.config).
+    for (const dir of [STATE_DIR, CREDENTIALS_DIR]) {
+      const w = await dockerCli(["exec", alice.container, "sh", "-c", `touch ${dir}/.probe && rm ${dir}/.probe && echo writable`]);
+      expect({ dir, out: w.stdout.trim(), err: w.stderr.trim() }).toEqual({ dir, out: "writable", err: "" });
+    }
     const ready = await viaCaddy("/readyz");
     expect({ status: ready.status, ready: (JSON.parse(ready.body) as { ready?: boolean }).ready }).toEqual({ status: 200, ready: true });
   });
@@ -464,7 +471,7 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
     const diff = await dockerCli(["diff", alice.container]);
     const changed = diff.stdout.trim().split("\n").filter((l) => l !== "");
     // Mount points Docker itself creates (the init, the tmpfs mount points) are all that may show.
-    const allowed = new Set(["C /sbin", "A /sbin/docker-init", "C /home", "C /home/node", `A ${CACHE_DIR}`]);
+    const allowed = new Set(["C /sbin", "A /sbin/docker-init", "C /home", "C /home/node", `A ${CACHE_DIR}`, "C /home/node/.config"]);
     expect(changed.filter((l) => !allowed.has(l))).toEqual([]);
   });
 
@@ -501,12 +508,12 @@ describe(`the real OpenClaw ${REAL_VERSION} gateway, in the container the progra
 
   test("with a writable root, every path the gateway writes is one the program declares writable", async () => {
     await destroyAlice();
-    // TEST-ONLY variant: the same container with a writable root and only the cache tmpfs, so
-    // `docker diff` shows every other write outside the volumes. The cache tmpfs stays: /home/node
-    // is the image's (uid 1000), which the tenant's own uid cannot write, and the gateway does not
-    // start without its cache dir (core/gateway.ts CACHE_DIR).
-    const tmpfs = alice.translated.create.HostConfig?.Tmpfs ?? {};
-    const create = { ...alice.translated.create, HostConfig: { ...alice.translated.create.HostConfig, ReadonlyRootfs: false, Tmpfs: { [CACHE_DIR]: tmpfs[CACHE_DIR] } } };
+    // TEST-ONLY variant: the same container with a writable root and only the tmpfs mounts of the
+    // tenant's own uid (~/.cache, ~/.config), so `docker diff` shows every other write outside the
+    // volumes. Those stay: /home/node is the image's (uid 1000), which the tenant's own uid cannot
+    // write, and the gateway does not start without its cache dir (core/gateway.ts CACHE_DIR).
+    const { "/tmp": _tmp, ...ownTmpfs } = alice.translated.create.HostConfig?.Tmpfs ?? {};
+    const create = { ...alice.translated.create, HostConfig: { ...alice.translated.create.HostConfig, ReadonlyRootfs: false, Tmpfs: ownTmpfs } };
     await startAlice(create);
     await waitReady();
     const seen = await connectGateway({ ...wsTarget(), token: alice.token });

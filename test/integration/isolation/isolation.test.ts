@@ -603,9 +603,9 @@ describe("disk budget (diskQuota: image): the tenant's own filesystem", () => {
     const gammaUser = String(ofType(imageRun, TYPES.container)[0].inputs.user);
     const fill = await dockerCli(
       ["run", "--rm", "--user", gammaUser, "--label", `${TEST_LABEL}=${TEST_LABEL_VALUE}`,
-        "--mount", "type=volume,src=openclaw-gamma-state,dst=/home/node/.openclaw,volume-nocopy",
-        "--mount", "type=volume,src=openclaw-gamma-credentials,dst=/home/node/.config/openclaw,volume-nocopy", IMAGE,
-        "sh", "-c", "echo key > /home/node/.config/openclaw/k; dd if=/dev/zero of=/home/node/.openclaw/fill bs=1M count=400 2>&1; stat -c %s /home/node/.openclaw/fill"],
+        "--mount", "type=volume,src=openclaw-gamma-state,dst=/data/state,volume-nocopy",
+        "--mount", "type=volume,src=openclaw-gamma-credentials,dst=/data/credentials,volume-nocopy", IMAGE,
+        "sh", "-c", "echo key > /data/credentials/k; dd if=/dev/zero of=/data/state/fill bs=1M count=400 2>&1; stat -c %s /data/state/fill"],
       120_000,
     );
     const bytes = Number(fill.stdout.trim().split("\n").slice(-1)[0]);
