@@ -35,9 +35,9 @@ export async function removeProcessLimits(): Promise<void> {
   applied.clear();
 }
 
-/** The program's ownership steps (each tenant's `-owner` command), optionally of some tenants only. */
+/** The program's ownership steps (each tenant's `-owner` command, local or remote), optionally of some tenants only. */
 export function ownershipCommands(run: ProgramRun, tenants?: readonly string[]): CapturedResource[] {
-  return ofType(run, TYPES.localCommand).filter((c) => c.name.endsWith("-owner") && (tenants === undefined || tenants.some((t) => c.name === `${t}-owner`)));
+  return [...ofType(run, TYPES.localCommand), ...ofType(run, TYPES.remoteCommand)].filter((c) => c.name.endsWith("-owner") && (tenants === undefined || tenants.some((t) => c.name === `${t}-owner`)));
 }
 
 /**

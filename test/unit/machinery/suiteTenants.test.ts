@@ -127,6 +127,8 @@ describe("the real-runtime suites' tenants (test/integration/support/programTena
       expect(share.containers.map((c) => c.tenant).sort()).toEqual(expected.filter((t) => !("state" in t)).map((t) => t.name).sort());
       expect(share.volumes.map((v) => v.Name).sort()).toEqual(expected.flatMap((t) => [`openclaw-${t.name}-credentials`, `openclaw-${t.name}-state`]).sort());
       for (const v of share.volumes) all.add(String(v.Name));
+      // Each active tenant's ownership step comes along, whether the server is local or over SSH.
+      expect(share.ownership.map((o) => o.name).sort()).toEqual(share.containers.map((c) => `${c.tenant}-owner`).sort());
     }
     expect(all.size).toBe(ofType(servers, TYPES.volume).length);
     const carol = suiteTenants(servers, OPTIONS, { server: "b", tenants: ["carol"] });
