@@ -47,9 +47,9 @@ export function ownershipCommands(run: ProgramRun, tenants?: readonly string[]):
 export function withImage(run: ProgramRun, c: Pick<CapturedResource, "name" | "inputs">, image: string): string {
   const tenant = c.name.slice(0, -"-owner".length);
   const programImage = String(ofType(run, TYPES.container).find((x) => x.inputs.name === `openclaw-${tenant}`)?.inputs.image);
-  const create = String(c.inputs.create).split(` '${programImage}' `).join(` '${image}' `);
-  if (create === String(c.inputs.create)) throw new Error(`${c.name}: the program's image ${programImage} is not in its command`);
-  return create;
+  const command = String(c.inputs.create);
+  if (!command.includes(` '${programImage}' `)) throw new Error(`${c.name}: the program's image ${programImage} is not in its command`);
+  return command.split(` '${programImage}' `).join(` '${image}' `);
 }
 
 /** Runs the program's ownership steps (after the volumes exist, before the containers, as the program orders them). */
