@@ -108,7 +108,11 @@ async function cleanup(docker: Docker): Promise<void> {
 
 /** Creates on `server`'s engine what the program registered there, as the Docker provider would. */
 async function replay(program: ProgramRun, server: string, docker: Docker): Promise<void> {
-  await createSuiteTenants(docker, suiteTenants(program, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server }), 60_000);
+  await createSuiteTenants(docker, suiteTenants(program, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server }), 60_000, async (step) => {
+    // As command.remote runs it: the step's command over SSH on the tenant's server.
+    const r = await run([path.join(SSH_BIN, "ssh"), address(server), "--", step.create], 120_000);
+    if (r.code !== 0) throw new Error(`${step.name} on ${server} exited ${r.code}: ${r.stderr}`);
+  });
 }
 
 interface Dashboard { child: ChildProcess; output: () => string; exited: Promise<number | null> }

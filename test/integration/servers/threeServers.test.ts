@@ -38,6 +38,8 @@ const ROSTER = [
 const DOMAIN = "claw.test";
 /** What moveTenantData needs of a tenant's plan: the suite's tenants have no disk budget enforced. */
 const offDisk = (name: string) => ({ name, diskMb: 2048, diskQuota: "off" as const });
+/** The tenant's own uid, as the program gave it (its files belong to it, on the old server and the new). */
+const uidOf = (name: string): number => (program.outputs.tenants as Record<string, { uid: number }>)[name].uid;
 
 // Under load (2 cores, a health check per container every second) one move over SSH took 140 s.
 jest.setTimeout(300_000);
@@ -115,7 +117,11 @@ const SERVER_CHECK = {
 async function replay(run: ProgramRun, server: string, tenant?: string): Promise<void> {
   const objects = suiteTenants(run, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server, tenants: tenant === undefined ? undefined : [tenant] });
   // Docker's volume create returns the volume that exists by that name: the moved copy is adopted.
-  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000);
+  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000, async (step) => {
+    // As command.remote runs it: the step's command over SSH on the tenant's server.
+    const r = await ssh(address(server), step.create, "", 120_000);
+    if (r.code !== 0) throw new Error(`${step.name} on ${server} exited ${r.code}: ${r.stderr}`);
+  });
 }
 
 /** Each server's edge commands (the routes, then the Caddyfile), over SSH, as command.remote runs them. */
@@ -244,7 +250,8 @@ test("moving a tenant: old container stops first, every file copied and verified
   const copied = await cli("s2", ["exec", "openclaw-alice", "sh", "-c", sums]);
   expect(copied.stdout).toBe(before.stdout);
   expect(copied.stdout.split("\n").filter((l) => l !== "").length).toBe(4);
-  expect(copied.stdout).toContain("1048576 1000 ");
+  expect(uidOf("alice")).toBeGreaterThan(2_097_151); // beyond what a ustar header (busybox's tar) can hold
+  expect(copied.stdout).toContain(`1048576 ${uidOf("alice")} `);
   const viaNew = await viaEdge(address("s2"), "alice");
   expect(viaNew.stdout.split("\n").pop()).toBe("200");
   expect((await viaEdge(address("s1"), "alice")).stdout.split("\n").pop()).not.toBe("200");
@@ -286,7 +293,7 @@ async function bobData(): Promise<string> {
     `mkdir -p ${BOB_FILES}/notes && [ -s ${BOB_FILES}/big.bin ] || head -c ${BIG_BYTES} /dev/urandom > ${BOB_FILES}/big.bin; echo '{"n":2}' > ${BOB_FILES}/notes/n.json`]);
   expect(write.code).toBe(0);
   const sums = await cli("s1", ["exec", "openclaw-bob", "sh", "-c", `cd ${BOB_FILES} && for f in big.bin notes/n.json; do echo "$(stat -c '%s %u' "$f") $(sha256sum "$f" | cut -d' ' -f1) $f"; done`]);
-  expect(sums.stdout).toContain(`${BIG_BYTES} 1000 `);
+  expect(sums.stdout).toContain(`${BIG_BYTES} ${uidOf("bob")} `);
   return sums.stdout;
 }
 const mountpoint = async (server: string, volume: string) => (await (engines.get(server) as Docker).getVolume(volume).inspect()).Mountpoint;
