@@ -138,10 +138,10 @@ export async function readDeployment(repoRoot: string): Promise<Deployment> {
   if (moves.length > 0 || early.length > 0) throw new HostingInputError([...moves, ...early]);
   const silent = await serversNotAnswering(plan.servers);
   if (silent.length > 0) throw new HostingInputError(silent);
-  // A tenant with a disk image keeps it when diskQuota changes: its data stays mounted and bounded.
   // A deployed tenant keeps its uid (its files belong to it) unless its file pins another.
   const identities = keepIdentities(plan.tenants, plan.pinnedUids, previous.tenantUids);
   if (identities.problems.length > 0) throw new HostingInputError(identities.problems);
+  // A tenant with a disk image keeps it when diskQuota changes: its data stays mounted and bounded.
   const kept = keepDiskImages(identities.tenants, previous.diskImages, config.diskQuota, Object.keys(previous.tenantServers).length > 0);
   for (const warning of kept.warnings) pulumi.log.warn(`config ${warning.field}: ${warning.message}`);
   // perTenant: more new hosts than Let's Encrypt certifies in a week (new = not in the last deployment).
