@@ -109,7 +109,8 @@ export async function moveTenantData(
     // --numeric-owner: owners travel as numbers (the tenant's own uid has no name in the image).
     // --format=posix (pax): a tenant's uid (1900000000 up) does not fit ustar's 7 octal digits
     // (2097151 at most); GNU tar (the image's, Debian's) stores it whole. A tar without it refuses here.
-    const r = await docker(from, [...helper([], true), "--numeric-owner", "--format=posix", "-C", "/v", "-cf", "-", "."], 3_600_000, { engine: to, args: [...helper(["-i"], false), "--numeric-owner", "-C", "/v", "-xf", "-"] });
+    // --sort=name: the same stream for the same files, whatever order the filesystem lists them in.
+    const r = await docker(from, [...helper([], true), "--numeric-owner", "--format=posix", "--sort=name", "-C", "/v", "-cf", "-", "."], 3_600_000, { engine: to, args: [...helper(["-i"], false), "--numeric-owner", "-C", "/v", "-xf", "-"] });
     if (r.code !== 0) throw new MoveError(`copying the volumes from ${from.name} to ${to.name} failed: ${[r.failure, r.stderr].filter((x) => x !== undefined && x !== "").join("; ")}`);
     const copy = await manifest(to, tenant, volumes, image);
     const differences = compareManifests(source, copy);

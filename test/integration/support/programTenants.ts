@@ -69,6 +69,17 @@ export interface SuiteTenants {
 /** Runs one ownership step's command where the tenant's engine is (default: this machine, DOCKER_HOST as set). */
 export type OwnershipRunner = (step: { name: string; create: string }) => Promise<void>;
 
+/**
+ * The ownership steps of a remote server's tenants, as command.remote runs them: each step's command
+ * over SSH on that server (`ssh` runs one command there and resolves with its exit code).
+ */
+export function overSsh(server: string, ssh: (command: string) => Promise<{ code: number | null; stderr: string }>): OwnershipRunner {
+  return async (step) => {
+    const r = await ssh(step.create);
+    if (r.code !== 0) throw new Error(`${step.name} on ${server} exited ${r.code}: ${r.stderr}`);
+  };
+}
+
 const runHere: OwnershipRunner = async (step) => {
   await runServerCommand({ name: step.name, inputs: { create: step.create } }, "create");
 };
