@@ -82,6 +82,15 @@ export async function moveTenantData(
     }
   }
   await must(to, ["image", "inspect", image], `finding the image ${image} (pull it on the new server first)`);
+  // The copy's tar (the image's) must write and read the POSIX format: a tenant's uid does not fit an
+  // older header. Asked before the tenant stops, so an image without GNU tar (busybox's) is refused
+  // while nothing has changed.
+  for (const engine of [from, to]) {
+    const probe = await docker(engine, ["run", "--rm", "--network", "none", "--entrypoint", "tar", image, "--format=posix", "--sort=name", "-cf", "/dev/null", "-T", "/dev/null"]);
+    if (probe.code !== 0) {
+      throw new MoveError(`server ${engine.name}: the image ${image} has no tar that writes the POSIX format (GNU tar), which the copy needs to keep ${tenant}'s own uid (${(probe.stderr || probe.failure || "").trim().slice(0, 200)}); nothing was changed`);
+    }
+  }
   // The new server's volumes keep the tenant's disk budget, or the move is refused here.
   const source = await sourceVolumeOptions(from, volumes);
   const target = targetVolumes(storage, to.name, source);
