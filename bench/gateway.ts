@@ -107,6 +107,10 @@ async function measure(tier: TierName): Promise<TierResult> {
     const port = (c.inputs.ports as Array<{ external: number }>)[0].external;
     for (const v of ofType(run, TYPES.volume)) await docker.createVolume(translateVolume(v.inputs, LABELS));
     for (const n of ofType(run, TYPES.network)) await docker.createNetwork(translateNetwork(n.inputs, LABELS));
+    // The tenant's volumes its own uid's, as the program orders it (in the real image instead of the program's).
+    for (const owner of run.filter((r) => r.name.endsWith("-owner"))) {
+      await runServerCommand({ name: owner.name, inputs: { ...owner.inputs, create: String(owner.inputs.create).split(` '${String(c.inputs.image)}' `).join(` '${REAL_IMAGE}' `) } }, "create");
+    }
     log(`${tier}: starting (limit ${String(c.inputs.memory)} MB)`);
     await createAndStart(docker, t);
     const healthyMs = await waitHealthy(docker, t.name, 180_000);

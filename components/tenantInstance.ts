@@ -2,9 +2,10 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
-  CREDENTIALS_DIR, GATEWAY_PORT, GATEWAY_UID, HEALTHCHECK_TEST, HEALTHCHECK_TIMING, START_COMMAND, STATE_DIR, STOP_GRACE_SECONDS,
-  WRITABLE_TMPFS, containerEnv,
+  CREDENTIALS_DIR, GATEWAY_PORT, HEALTHCHECK_TEST, HEALTHCHECK_TIMING, START_COMMAND, STATE_DIR, STOP_GRACE_SECONDS,
+  containerEnv, writableTmpfs,
 } from "../core/gateway";
+import { ownerOf, ownershipApply } from "../core/tenantIdentity";
 import { DISK_BUDGET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TENANT_LABEL, TIER_LABEL, URL_LABEL } from "../core/labels";
 import { TenantPlan } from "../core/plan";
 import { diskApply, diskRelease, volumeDriverOpts } from "../core/diskBudget";
@@ -47,6 +48,8 @@ export class TenantInstance extends pulumi.ComponentResource {
   public readonly tenant: string;
   public readonly url: string;
   public readonly port: number;
+  /** The host uid and gid (one number) the gateway runs as and the volumes belong to. */
+  public readonly uid: number;
   public readonly gatewayToken: pulumi.Output<string>;
   public readonly volumeNames: pulumi.Output<string>[];
   /** The running gateway; absent while the tenant is suspended. */
@@ -81,7 +84,7 @@ export class TenantInstance extends pulumi.ComponentResource {
       plan.diskQuota === "image"
         ? serverCommand(
             `${name}-disk`,
-            { create: diskApply(serverScript("tenant-disk"), plan.name, plan.diskMb, GATEWAY_UID), delete: diskRelease(serverScript("tenant-disk"), plan.name) },
+            { create: diskApply(serverScript("tenant-disk"), plan.name, plan.diskMb, ownerOf(plan.uid)), delete: diskRelease(serverScript("tenant-disk"), plan.name) },
             args.connection,
             { parent: this },
           )
@@ -140,6 +143,22 @@ export class TenantInstance extends pulumi.ComponentResource {
         args.backupReady === undefined
           ? undefined
           : snapshotBeforeUpgrade(name, plan.name, plan.image, args.connection, { parent: this, dependsOn: [args.backupReady] });
+      // The volumes belong to the tenant's own uid before its gateway starts: a new volume's root,
+      // and every file an earlier uid (the shared 1000, a changed pin) owns. Re-run only when the
+      // uid, the former uids or the image change; it never removes anything (server-scripts/tenant-owner.sh).
+      const owner = serverCommand(
+        `${name}-owner`,
+        {
+          create: ownershipApply(serverScript("tenant-owner"), {
+            tenant: plan.name, uid: plan.uid, formerUids: plan.formerUids, image: plan.image, container: `openclaw-${plan.name}`,
+            volumes: [stateVolume, credentialsVolume], graceSeconds: STOP_GRACE_SECONDS,
+          }),
+        },
+        args.connection,
+        // After the snapshot before an upgrade: that copy runs as the old container's uid, which can
+        // still read the files only before they are re-owned.
+        { parent: this, dependsOn: [...volumes.map(({ volume }) => volume), ...(disk === undefined ? [] : [disk]), ...(snapshot === undefined ? [] : [snapshot])] },
+      );
       const envs = pulumi
         .all([token.result, args.apiKey ?? ""])
         .apply(([gatewayToken, apiKey]) => containerEnv(plan, gatewayToken, apiKey));
@@ -149,7 +168,8 @@ export class TenantInstance extends pulumi.ComponentResource {
           name: `openclaw-${plan.name}`,
           image: plan.image,
           command: START_COMMAND,
-          user: GATEWAY_UID,
+          // The tenant's own uid and gid: no other tenant's process can read its environment or files.
+          user: ownerOf(plan.uid),
           envs: pulumi.secret(envs),
           // Only the tenant's own bridge (the default bridge lets containers reach each other). Not
           // also in networksAdvanced: the provider would connect it twice and fail.
@@ -162,7 +182,7 @@ export class TenantInstance extends pulumi.ComponentResource {
           cgroupParent: plan.cgroupParent,
           readOnly: true,
           // Everything the gateway writes outside its volumes (logs, locks, caches): nothing to keep.
-          tmpfs: { ...WRITABLE_TMPFS },
+          tmpfs: writableTmpfs(plan.uid),
           capabilities: { drops: ["ALL"] },
           securityOpts: ["no-new-privileges:true"],
           init: true,
@@ -174,7 +194,9 @@ export class TenantInstance extends pulumi.ComponentResource {
           logDriver: "json-file",
           logOpts: { "max-size": "10m", "max-file": "3" },
           labels,
-          volumes: volumes.map(({ volume, path }) => ({ volumeName: volume.name, containerPath: path })),
+          // noCopy: Docker would otherwise copy the image's folder over an empty volume at every
+          // container creation, owner (1000) and mode included, taking it from the tenant's uid.
+          mounts: volumes.map(({ volume, path }) => ({ type: "volume", source: volume.name, target: path, volumeOptions: { noCopy: true } })),
           removeVolumes: false,
           // The gateway's own drain budget (see STOP_GRACE_SECONDS): a replacement never kills a write.
           destroyGraceSeconds: STOP_GRACE_SECONDS,
@@ -185,7 +207,7 @@ export class TenantInstance extends pulumi.ComponentResource {
           parent: this,
           deleteBeforeReplace: true,
           replaceOnChanges: [...APPLIED_ONLY_AT_CREATE],
-          dependsOn: [processLimit, ...(disk === undefined ? [] : [disk]), ...(snapshot === undefined ? [] : [snapshot]), ...(args.serverReady ?? [])],
+          dependsOn: [processLimit, owner, ...(disk === undefined ? [] : [disk]), ...(snapshot === undefined ? [] : [snapshot]), ...(args.serverReady ?? [])],
         },
       );
     }
@@ -193,9 +215,10 @@ export class TenantInstance extends pulumi.ComponentResource {
     this.tenant = plan.name;
     this.url = plan.url;
     this.port = plan.port;
+    this.uid = plan.uid;
     this.gatewayToken = token.result;
     this.volumeNames = volumes.map(({ volume }) => volume.name);
     this.gateway = container;
-    this.registerOutputs({ url: this.url, port: this.port, gatewayToken: this.gatewayToken, volumeNames: this.volumeNames });
+    this.registerOutputs({ url: this.url, port: this.port, uid: this.uid, gatewayToken: this.gatewayToken, volumeNames: this.volumeNames });
   }
 }

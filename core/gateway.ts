@@ -6,22 +6,38 @@ export const GATEWAY_PORT = 18789;
 export const STATE_DIR = "/home/node/.openclaw";
 /** Holds the auth-profile encryption key: losing it makes stored credentials unreadable. */
 export const CREDENTIALS_DIR = "/home/node/.config/openclaw";
-export const GATEWAY_UID = "1000:1000";
+/** CREDENTIALS_DIR's parent. */
+export const CONFIG_DIR = "/home/node/.config";
 /**
  * The gateway's own cache and fallback temp dir (openclaw 2026.9.6 refuses to start without it:
- * "Unable to create fallback OpenClaw temp dir: /home/node/.cache/openclaw-1000").
+ * "Unable to create fallback OpenClaw temp dir: /home/node/.cache/openclaw-1000"; the suffix is
+ * the uid it runs as, so the tmpfs belongs to the tenant's own uid).
  */
 export const CACHE_DIR = "/home/node/.cache";
+/**
+ * Set in the environment: Docker derives HOME from /etc/passwd, and a tenant's own uid has no entry
+ * there (Docker would give HOME=/, and the gateway would look for its state in /.openclaw).
+ */
+export const HOME_DIR = "/home/node";
 
 /**
  * Every path the real gateway writes outside its two state volumes (found with `docker diff` on a
  * writable root and the EROFS errors of a read-only one; test/integration/gateway). Nothing in
- * them needs to outlive the container: rolling logs (/tmp/openclaw), lock files, caches.
+ * them needs to outlive the container: rolling logs (/tmp/openclaw), lock files, caches. The
+ * cache belongs to the tenant's own uid (core/tenantIdentity.ts); /tmp is shared-sticky.
  */
-export const WRITABLE_TMPFS: Readonly<Record<string, string>> = {
-  "/tmp": "rw,nosuid,nodev,size=64m,mode=1777",
-  [CACHE_DIR]: "rw,nosuid,nodev,size=64m,uid=1000,gid=1000,mode=0700",
-};
+export function writableTmpfs(uid: number): Record<string, string> {
+  return {
+    "/tmp": "rw,nosuid,nodev,size=64m,mode=1777",
+    [CACHE_DIR]: `rw,nosuid,nodev,size=64m,uid=${uid},gid=${uid},mode=0700`,
+    // The image's ~/.config is 0700 and uid 1000's: another uid could not even reach the credentials
+    // volume mounted inside it. A small tmpfs of the tenant's own replaces it; Docker mounts the
+    // volume at CREDENTIALS_DIR on top (parents first).
+    [CONFIG_DIR]: `rw,nosuid,nodev,size=1m,uid=${uid},gid=${uid},mode=0700`,
+  };
+}
+/** The paths of writableTmpfs. */
+export const WRITABLE_PATHS: readonly string[] = Object.keys(writableTmpfs(0));
 
 /** The image has no curl; its own health check uses node's fetch. Checks the body, not only the status. */
 export const HEALTHCHECK_TEST = [
@@ -141,6 +157,7 @@ export function containerEnv(plan: ContainerEnvInput, gatewayToken: string, apiK
     `OPENCLAW_GATEWAY_TOKEN=${gatewayToken}`,
     `${plan.apiKeyEnv}=${apiKey}`,
     `NODE_OPTIONS=--max-old-space-size=${plan.heapMb}`,
+    `HOME=${HOME_DIR}`,
     "OPENCLAW_DISABLE_BONJOUR=1",
     `OPENCLAW_HOSTING_SETTINGS=${JSON.stringify(plan.settings)}`,
     ...Object.entries(plan.env).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`),

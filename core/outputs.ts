@@ -10,7 +10,7 @@ import { StackConfig } from "./stackConfig";
 export function publicOutputs(plan: HostingPlan, retainedData: readonly RetainedData[], deleteData: StackConfig["deleteData"]) {
   const multi = plan.servers.length > 1;
   return {
-    tenants: Object.fromEntries(plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, tier: t.tier, state: t.state, server: t.server, ...(t.data === undefined ? {} : { data: t.data }) }])),
+    tenants: Object.fromEntries(plan.tenants.map((t) => [t.name, { url: t.url, port: t.port, uid: t.uid, tier: t.tier, state: t.state, server: t.server, ...(t.data === undefined ? {} : { data: t.data }) }])),
     urls: plan.tenants.map((t) => t.url),
     servers: Object.fromEntries(plan.servers.map((s) => [s.name, {
       tenants: s.tenants.length,

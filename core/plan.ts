@@ -14,6 +14,7 @@ import { placeTenants } from "./placement";
 import { ServerTarget, resolveServers, writtenAsSingleServer } from "./servers";
 import { StackConfig, TierName, caddyPorts, resolveTiers } from "./stackConfig";
 import { checkNetworkCapacity, isPrivateIpv4, tenantSubnet } from "./tenantNetworks";
+import { allocateUids, formerUids } from "./tenantIdentity";
 
 /** Records a Cloudflare Free zone may hold (zones created from 2024-09-01 on). */
 export const FREE_ZONE_RECORDS = 200;
@@ -26,6 +27,10 @@ export interface TenantPlan {
   tier: TierName;
   state: Tenant["state"];
   port: number;
+  /** The host uid and gid (one number) its gateway runs as and its volumes belong to (core/tenantIdentity.ts). */
+  uid: number;
+  /** Uids whose files in its volumes are re-owned to `uid` before its gateway starts (the shared 1000, a changed uid). */
+  formerUids: number[];
   /** The server it runs on (`default` for a single-server stack). */
   server: string;
   /** Which copy of its data it runs on (the roster's `data:`); absent: the volumes it was created with. */
@@ -66,6 +71,8 @@ export interface HostingPlan {
   servers: ServerPlan[];
   /** Tenants whose file names their server: the placement rule never moves them. */
   pinnedServers: Set<string>;
+  /** The uids tenant files pin (`uid:`); the rest come from the last deployment or the pool (keepIdentities). */
+  pinnedUids: Map<string, number>;
   /** The Caddyfile of a single-server stack; with several servers, each has its own (`servers[].caddyfile`). */
   caddyfile: string;
   /** The route table of a single-server stack (`servers[].routes` with several). */
@@ -104,6 +111,9 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
     for (const [name, port] of allocation.ports) ports.set(name, port);
   }
   const serverOf = new Map(servers.map((s) => [s.name, s]));
+  // One uid per tenant across the whole stack: it travels with the tenant when it changes server.
+  const identities = allocateUids(roster.map((t) => ({ name: t.name, pinned: t.uid })));
+  problems.push(...identities.problems);
 
   const warnings: Problem[] = [];
   // Cloudflare's per-zone record limit (its DNS FAQ): Free 200 (1,000 for zones created before
@@ -132,8 +142,9 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       });
     }
     const port = ports.get(tenant.name);
+    const uid = identities.uids.get(tenant.name);
     const server = serverOf.get(placement.servers.get(tenant.name) ?? "");
-    if (port === undefined || server === undefined) continue;
+    if (port === undefined || uid === undefined || server === undefined) continue;
     const size = tiers[tenant.tier];
     const host = `${tenant.name}.${config.domain}`;
     // A non-default HTTPS port (the dev stack's 8443) is part of the address browsers use and send as Origin.
@@ -148,6 +159,8 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
       tier: tenant.tier,
       state: tenant.state,
       port,
+      uid,
+      formerUids: formerUids(uid, undefined),
       server: server.name,
       ...(tenant.data === undefined ? {} : { data: tenant.data }),
       image: tenant.image ?? config.image,
@@ -229,7 +242,8 @@ export function planHosting(config: StackConfig, roster: readonly Tenant[]): Hos
   const caddyfile = serverPlans.length === 1 ? serverPlans[0].caddyfile : "";
   const routes = serverPlans.length === 1 ? serverPlans[0].routes : "";
   const pinnedServers = new Set(roster.filter((r) => r.server !== undefined).map((r) => r.name));
-  return { tenants, servers: serverPlans, pinnedServers, caddyfile, routes, problems, warnings, utilisation: utilisation(sized, multi ? undefined : servers[0].size) };
+  const pinnedUids = new Map(roster.flatMap((r) => (r.uid === undefined ? [] : [[r.name, r.uid] as [string, number]])));
+  return { tenants, servers: serverPlans, pinnedServers, pinnedUids, caddyfile, routes, problems, warnings, utilisation: utilisation(sized, multi ? undefined : servers[0].size) };
 }
 
 /** A `NAME=value` string over the kernel's MAX_ARG_STRLEN makes the container fail to start. */

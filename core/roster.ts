@@ -3,6 +3,7 @@ import { LIMITS } from "./limits";
 import { DataLabel, ImageRef, Port, ServerName, TenantName, UNSAFE_TEXT } from "./names";
 import { Problem, problemsFromZod } from "./problems";
 import { TierName } from "./stackConfig";
+import { UID_POOL } from "./tenantIdentity";
 import { parseYamlText, printable } from "./yamlText";
 
 /** Which environment variable a tenant's API key goes into. */
@@ -66,6 +67,13 @@ export const TenantSchema = z.strictObject({
   tier: TierName,
   state: z.enum(["active", "suspended"], { error: "must be active or suspended" }).default("active"),
   port: Port.optional(),
+  /** The host uid (and gid) the tenant's gateway runs as and its files belong to; `npm run pin` writes it. */
+  uid: z
+    .number({ error: "must be a number" })
+    .int({ error: "must be a whole number" })
+    .min(UID_POOL.start, { error: `must be in the tenant uid pool ${UID_POOL.start}-${UID_POOL.end}` })
+    .max(UID_POOL.end, { error: `must be in the tenant uid pool ${UID_POOL.start}-${UID_POOL.end}` })
+    .optional(),
   /** The server the tenant runs on (a name from the stack's `servers`); without it, the placement rule picks one. */
   server: ServerName.optional(),
   /**

@@ -124,6 +124,25 @@ export function checkProcessLimitParent(resource: string, props: unknown): strin
   ];
 }
 
+/**
+ * The tenant uid pool (core/tenantIdentity.ts UID_POOL; the pack stays self-contained, and
+ * test/unit/policy/rules.test.ts checks the two agree).
+ */
+export const TENANT_UID_POOL = { start: 1_900_000_000, end: 1_900_999_999 } as const;
+
+/**
+ * Each tenant its own host uid and gid (`user: "N:N"`, N from the tenant pool): never root, never a
+ * name, never the shared 1000 that let any process of that uid read every gateway's environment.
+ */
+export function checkOwnUid(resource: string, props: unknown): string[] {
+  const user = field(props, "user");
+  const m = typeof user === "string" ? /^(\d+):(\d+)$/.exec(user) : null;
+  if (m !== null && m[1] === m[2] && Number(m[1]) >= TENANT_UID_POOL.start && Number(m[1]) <= TENANT_UID_POOL.end) return [];
+  return [
+    `${where("container", resource, "user")}: must be the tenant's own uid:gid (one number, ${TENANT_UID_POOL.start}-${TENANT_UID_POOL.end}), got ${JSON.stringify(user ?? null)}`,
+  ];
+}
+
 /** The pack's config for the DNS rule (`--policy-pack-config`): `{"dns-record-not-proxied": {"allowProxiedDns": true}}`. */
 export const DnsPolicyConfig = z.object({ allowProxiedDns: z.boolean().default(false) });
 
@@ -170,6 +189,12 @@ export const RULES: readonly Rule[] = [
     description: "Every published container port is bound to 127.0.0.1 or ::1 (a missing ip means 0.0.0.0).",
     resourceType: CONTAINER,
     check: checkLoopbackPorts,
+  },
+  {
+    name: "container-own-uid",
+    description: "Every container runs as its tenant's own uid:gid from the tenant pool (never root, never the shared 1000).",
+    resourceType: CONTAINER,
+    check: checkOwnUid,
   },
   {
     name: "container-process-limit",

@@ -4,6 +4,7 @@ import { checkHosting } from "../core/check";
 import { DEFAULT_ADMIN_ADDRESS, LEGACY_ADMIN_ADDRESS, withLegacyAdminDefault } from "../core/configText";
 import { unpinnedMoves } from "../core/placement";
 import { keepDiskImages } from "../core/diskBudget";
+import { keepIdentities } from "../core/tenantIdentity";
 import { HostingPlan } from "../core/plan";
 import { HostingInputError } from "../core/problems";
 import { deletionsTooEarly } from "../core/retainedData";
@@ -137,8 +138,11 @@ export async function readDeployment(repoRoot: string): Promise<Deployment> {
   if (moves.length > 0 || early.length > 0) throw new HostingInputError([...moves, ...early]);
   const silent = await serversNotAnswering(plan.servers);
   if (silent.length > 0) throw new HostingInputError(silent);
+  // A deployed tenant keeps its uid (its files belong to it) unless its file pins another.
+  const identities = keepIdentities(plan.tenants, plan.pinnedUids, previous.tenantUids);
+  if (identities.problems.length > 0) throw new HostingInputError(identities.problems);
   // A tenant with a disk image keeps it when diskQuota changes: its data stays mounted and bounded.
-  const kept = keepDiskImages(plan.tenants, previous.diskImages, config.diskQuota, Object.keys(previous.tenantServers).length > 0);
+  const kept = keepDiskImages(identities.tenants, previous.diskImages, config.diskQuota, Object.keys(previous.tenantServers).length > 0);
   for (const warning of kept.warnings) pulumi.log.warn(`config ${warning.field}: ${warning.message}`);
   // perTenant: more new hosts than Let's Encrypt certifies in a week (new = not in the last deployment).
   const deployedBefore = Object.keys(previous.tenantServers);

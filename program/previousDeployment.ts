@@ -7,6 +7,8 @@ export interface PreviousDeployment {
   tenantServers: Record<string, string | undefined>;
   /** Tenants that ran on a restored copy of their data, name -> `data` label. */
   tenantData: Record<string, string>;
+  /** Tenants' uids (name -> uid); a tenant deployed before tenants had their own uid has none. */
+  tenantUids: Record<string, number>;
   /** The last deployment's retainedData output. */
   retainedData: { tenant: string; server?: string; data?: string }[];
   /** Tenants whose data was in a disk image, name -> server; undefined: deployed before this was recorded. */
@@ -26,10 +28,12 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
   );
   const tenantServers: Record<string, string | undefined> = {};
   const tenantData: Record<string, string> = {};
+  const tenantUids: Record<string, number> = {};
   for (const [name, entry] of Object.entries(asRecord(tenants.value))) {
-    const { server, data } = asRecord(entry);
+    const { server, data, uid } = asRecord(entry);
     tenantServers[name] = typeof server === "string" ? server : undefined;
     if (typeof data === "string") tenantData[name] = data;
+    if (typeof uid === "number" && Number.isInteger(uid)) tenantUids[name] = uid;
   }
   const retainedData = (Array.isArray(retained.value) ? retained.value : []).flatMap((entry: unknown) => {
     const { tenant, server, data } = asRecord(entry);
@@ -40,7 +44,7 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
   const diskImages = images.value === undefined
     ? undefined
     : Object.fromEntries(Object.entries(asRecord(images.value)).flatMap(([name, server]) => (typeof server === "string" ? [[name, server]] : [])));
-  return { adminAddresses, tenantServers, tenantData, retainedData, diskImages };
+  return { adminAddresses, tenantServers, tenantData, tenantUids, retainedData, diskImages };
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

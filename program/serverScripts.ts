@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 
-export const SERVER_SCRIPTS = ["egress-guard", "process-limit", "tenant-disk", "install-caddyfile", "install-routes", "tls-certificate", "tenant-backup"] as const;
+export const SERVER_SCRIPTS = ["egress-guard", "process-limit", "tenant-disk", "tenant-owner", "install-caddyfile", "install-routes", "tls-certificate", "tenant-backup"] as const;
 export type ServerScript = (typeof SERVER_SCRIPTS)[number];
 
 /** The folder beside the program that holds them. */

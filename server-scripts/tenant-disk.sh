@@ -103,6 +103,7 @@ case "$action" in
   apply)
     tenant=$2 size=$3 owner=$4
     [[ "$size" =~ ^[0-9]+$ ]] || die "size must be a number of MB, got $size"
+    [[ "$owner" =~ ^[0-9]+:[0-9]+$ ]] || die "owner must be UID:GID, got $owner"
     img="$DISKS/$tenant.img" mnt="$DISKS/$tenant"
     secure_layout
     if [ ! -f "$img" ]; then
@@ -123,9 +124,13 @@ case "$action" in
     elif [ "$size" -lt "$have" ]; then
       echo "openclaw-hosting: tenant $tenant's disk stays at ${have} MB (budgets never shrink data; copy to a smaller one by hand)" >&2
     fi
+    # A new folder belongs to the tenant's uid:gid from the start; an existing one (its files too)
+    # is re-owned by tenant-owner.sh, which first stops a gateway still running as the old uid.
     for sub in state credentials; do
-      mkdir -p -- "$mnt/$sub"
-      chown -- "$owner" "$mnt/$sub"
+      if [ ! -d "$mnt/$sub" ]; then
+        mkdir -- "$mnt/$sub"
+        chown -- "$owner" "$mnt/$sub"
+      fi
     done
     echo "openclaw-hosting: tenant $tenant's disk: $(df -m --output=size "$mnt" | tail -1 | tr -d ' ') MB at $mnt"
     ;;

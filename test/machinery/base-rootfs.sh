@@ -18,6 +18,20 @@ lay_base_rootfs() {
     cp -L "$lib" "$rootfs$lib"
   done
 
+  # GNU tar at /usr/bin/tar and /bin/tar, as in upstream's Debian image (busybox's tar stays out):
+  # a move streams a tenant's volumes with `tar --format=posix --numeric-owner`, and busybox's tar
+  # can neither take that option nor store a uid above 2097151 (a tenant's own uid is 1900000000 up).
+  local tar_bin
+  tar_bin="$(readlink -f "$(command -v tar)")"
+  "$tar_bin" --version 2>/dev/null | grep -q 'GNU tar' || { echo "$tar_bin is not GNU tar (apt-get install tar)" >&2; return 1; }
+  install -m 0755 "$tar_bin" "$rootfs/usr/bin/tar"
+  ln -s /usr/bin/tar "$rootfs/bin/tar"
+  for lib in $(ldd "$tar_bin" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}'); do
+    [ -e "$rootfs$lib" ] && continue
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L "$lib" "$rootfs$lib"
+  done
+
   # busybox: /bin/sh and the applets at their usual places
   install -m 0755 "$busybox" "$rootfs/bin/busybox"
   while read -r applet; do

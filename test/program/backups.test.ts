@@ -57,6 +57,14 @@ describe("backups under the mock engine", () => {
     expect(commands(plain).filter((c) => /backup|snapshot/.test(c.name))).toEqual([]);
   });
 
+  test("each tenant's ownership step waits for its snapshot: the copy runs as the old container's uid, which reads the files only before they are re-owned", async () => {
+    const plain = await runProgram(config("ghcr.io/openclaw/openclaw:2026.9.6-r20260923", null));
+    const ownerDeps = (r: ProgramRun) => Object.fromEntries(commands(r).filter((c) => c.name.endsWith("-owner")).map((c) => [c.name, c.options.dependsOn]));
+    const without = ownerDeps(plain);
+    expect(Object.keys(without).sort()).toEqual(["alice-owner", "bob-owner"]);
+    expect(ownerDeps(run)).toEqual(Object.fromEntries(Object.entries(without).map(([name, n]) => [name, n + 1])));
+  });
+
   test("a password or key set without --secret stops the program, naming the field and the command", async () => {
     const failure = await runProgram(config("ghcr.io/openclaw/openclaw:2026.9.6-r20260923", BACKUP)).then(() => undefined, (e: Error) => e);
     expect(failure?.message).toContain("config backup.password: is stored in plaintext");

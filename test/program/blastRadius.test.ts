@@ -40,15 +40,15 @@ describe("blast radius: in a roster of 50, an edit to one tenant touches only th
     const changed = changedResources(baseline, after);
     expect(changed.filter((k) => !isOwnedBy(k, "newcomer") && k !== EDGE)).toEqual([]);
     expect(changed).toContain(EDGE);
-    // token, two volumes, network, process limit, container
-    expect(changed.filter((k) => isOwnedBy(k, "newcomer")).length).toBe(6 + 1);
+    // token, two volumes, network, process limit, ownership step, container
+    expect(changed.filter((k) => isOwnedBy(k, "newcomer")).length).toBe(7 + 1);
   });
 
   test("removing a tenant", async () => {
     const after = await runProgram(baseConfig(writeRoster(pinned.filter((t) => t.name !== "tenant0017")), { apiKeys }));
     const changed = changedResources(baseline, after);
     expect(changed.filter((k) => !isOwnedBy(k, "tenant0017") && k !== EDGE)).toEqual([]);
-    expect(changed.length).toBe(7 + 1);
+    expect(changed.length).toBe(8 + 1);
   });
 
   test("re-tiering a tenant", async () => {

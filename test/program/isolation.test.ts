@@ -36,7 +36,7 @@ describe("process limits, under the mock engine (sample roster)", () => {
     for (const c of containers) {
       const tenant = String(c.inputs.name).replace(/^openclaw-/, "");
       expect(c.inputs.cgroupParent).toBe(`openclaw-${tenant}.slice`);
-      expect(c.options.dependsOn).toBe(2);
+      expect(c.options.dependsOn).toBe(3); // limit, ownership step, egress guard
     }
   });
 
@@ -131,11 +131,14 @@ describe("egress guard and bridge names, under the mock engine (sample roster)",
   test("diskQuota image: a disk command per tenant (image of diskMb, released not deleted on removal); volumes bind into it", async () => {
     const r = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "image" }));
     const disk = named(r, "alice-disk");
-    expect(String(disk.inputs.create)).toContain("'apply' 'alice' '5120' '1000:1000'");
+    const uid = String(named(r, "alice-gateway").inputs.user);
+    expect(uid).toMatch(/^19\d{8}:19\d{8}$/);
+    expect(String(disk.inputs.create)).toContain(`'apply' 'alice' '5120' '${uid}'`);
     expect(String(disk.inputs.delete)).toContain("'release' 'alice'");
     expect(String(disk.inputs.delete)).not.toContain("'purge'");
     expect(named(r, "alice-state").inputs.driverOpts).toEqual({ type: "none", o: "bind", device: "/var/lib/openclaw-hosting/disks/alice/state" });
-    expect(named(r, "alice-gateway").options.dependsOn).toBe(3); // limit, disk, egress guard
+    expect(named(r, "alice-gateway").options.dependsOn).toBe(4); // limit, ownership step, disk, egress guard
+    expect(named(r, "alice-owner").options.dependsOn).toBe(3); // both volumes and the disk
     expect(r.resources.some((x) => x.name.endsWith("-disk") && x.name !== "alice-disk" && x.name !== "bob-disk" && x.name !== "carol-disk")).toBe(false);
     // Only the explicit deleteData act deletes the image.
     const del = await runProgram(baseConfig(sampleRoster, { apiKeys: sampleKeys, diskQuota: "image", deleteData: ["dave"] }), { tenants: { dave: {} }, retainedData: [] });

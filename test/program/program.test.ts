@@ -1,5 +1,6 @@
 import * as path from "path";
 import { GATEWAY_PORT } from "../../core/gateway";
+import { UID_POOL } from "../../core/tenantIdentity";
 import { ProgramFailure, REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram, ProgramRun } from "../support/program";
 import { writeRoster } from "../support/roster";
 
@@ -33,14 +34,20 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
       expect(i.securityOpts).toEqual(["no-new-privileges:true"]);
       expect(i.init).toBe(true);
       expect(i.restart).toBe("unless-stopped");
-      expect(i.user).toBe("1000:1000");
+      // The tenant's own uid and gid from the pool (core/tenantIdentity.ts), never the shared 1000.
+      const uid = Number(String(i.user).split(":")[0]);
+      expect(i.user).toBe(`${uid}:${uid}`);
+      expect(uid >= UID_POOL.start && uid <= UID_POOL.end).toBe(true);
+      expect(i.envs).toEqual(expect.arrayContaining(["HOME=/home/node"]));
       expect(i.memorySwap).toBe(i.memory);
       expect(i.memoryReservation as number).toBeLessThan(i.memory as number);
       expect((i.tmpfs as Record<string, string>)["/tmp"]).toMatch(/size=\d+m/);
       expect((i.tmpfs as Record<string, string>)["/tmp"]).toContain("mode=1777");
-      // openclaw 2026.9.6 will not start on a read-only root without its cache dir (owned by uid 1000).
-      expect((i.tmpfs as Record<string, string>)["/home/node/.cache"]).toMatch(/^rw,nosuid,nodev,size=\d+m,uid=1000,gid=1000,mode=0700$/);
-      expect(Object.keys(i.tmpfs as Record<string, string>).sort()).toEqual(["/home/node/.cache", "/tmp"]);
+      // openclaw 2026.9.6 will not start on a read-only root without its cache dir (owned by the tenant's uid).
+      expect((i.tmpfs as Record<string, string>)["/home/node/.cache"]).toMatch(new RegExp(`^rw,nosuid,nodev,size=\\d+m,uid=${uid},gid=${uid},mode=0700$`));
+      expect(Object.keys(i.tmpfs as Record<string, string>).sort()).toEqual(["/home/node/.cache", "/home/node/.config", "/tmp"]);
+      // The credentials volume's parent, the tenant's own: the image's is 0700 and uid 1000's.
+      expect((i.tmpfs as Record<string, string>)["/home/node/.config"]).toBe(`rw,nosuid,nodev,size=1m,uid=${uid},gid=${uid},mode=0700`);
       // The gateway's own stop budget is 330 s; Docker must not kill it sooner, on replacement or on a plain stop.
       expect(i.destroyGraceSeconds).toBe(330);
       expect(i.stopTimeout).toBe(330);
@@ -118,10 +125,12 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
     ]);
     for (const v of volumes) expect(v.options.retainOnDelete).toBe(true);
     const alice = ofType(run, TYPES.container).find((c) => c.inputs.name === "openclaw-alice");
-    expect(alice?.inputs.volumes).toEqual([
-      { volumeName: "openclaw-alice-state", containerPath: "/home/node/.openclaw" },
-      { volumeName: "openclaw-alice-credentials", containerPath: "/home/node/.config/openclaw" },
+    // noCopy: Docker must not copy the image's folders (owned by 1000) over an empty volume.
+    expect(alice?.inputs.mounts).toEqual([
+      { type: "volume", source: "openclaw-alice-state", target: "/home/node/.openclaw", volumeOptions: { noCopy: true } },
+      { type: "volume", source: "openclaw-alice-credentials", target: "/home/node/.config/openclaw", volumeOptions: { noCopy: true } },
     ]);
+    expect(alice?.inputs.volumes).toBeUndefined();
     expect(alice?.inputs.removeVolumes).toBe(false);
   });
 
@@ -174,6 +183,27 @@ describe("the program under Pulumi's mock engine, with the sample roster", () =>
   test("no DNS record when DNS is not configured", () => {
     expect(ofType(run, TYPES.dnsRecord)).toEqual([]);
   });
+
+  test("each tenant has its own uid (= gid), its volumes made its own by an ownership step its container waits for", () => {
+    const containers = ofType(run, TYPES.container);
+    const uids = containers.map((c) => String(c.inputs.user));
+    expect(new Set(uids).size).toBe(containers.length);
+    const outputs = run.outputs.tenants as Record<string, { uid: number }>;
+    for (const c of containers) {
+      const tenant = String(c.inputs.name).replace(/^openclaw-/, "");
+      const uid = outputs[tenant].uid;
+      expect(c.inputs.user).toBe(`${uid}:${uid}`); // carried in the outputs: the next deployment keeps it
+      const owner = named(run, `${tenant}-owner`);
+      // tenant, uid, former uids (the shared 1000), stop grace, image, container, both volumes
+      expect(String(owner.inputs.create)).toContain(
+        `'${tenant}' '${uid}' '1000' '330' '${String(c.inputs.image)}' 'openclaw-${tenant}' 'openclaw-${tenant}-state' 'openclaw-${tenant}-credentials'`,
+      );
+      expect(owner.inputs.delete).toBeUndefined(); // removing a tenant never touches its files
+    }
+    expect(typeof outputs.carol.uid).toBe("number"); // suspended: identity kept, no step until it runs again
+    expect(run.resources.some((r) => r.name === "carol-owner")).toBe(false);
+  });
+
 });
 
 describe("optional parts of the stack", () => {
@@ -233,5 +263,37 @@ describe("optional parts of the stack", () => {
     expect(failure).toBeInstanceOf(ProgramFailure);
     expect((failure as ProgramFailure).message).toMatch(/tenant "alice", field tier: [\s\S]*tenant "bob", field apiKeys: is active but has no API key/);
     expect((failure as ProgramFailure).registered).toEqual([]);
+  });
+});
+
+describe("a tenant's identity across deployments", () => {
+  const keys = { alice: fakeKey("alice"), bob: fakeKey("bob") };
+  const uidOf = (r: ProgramRun, t: string): number => (r.outputs.tenants as Record<string, { uid: number }>)[t].uid;
+  const ownerCommand = (r: ProgramRun, t: string): string => String(named(r, `${t}-owner`).inputs.create);
+
+  test("an unpinned tenant keeps the uid of the last deployment, and a pin in its file wins (its files re-owned from the old uid)", async () => {
+    const roster = writeRoster([{ name: "alice" }, { name: "bob" }]);
+    const first = await runProgram(baseConfig(roster, { apiKeys: keys }));
+    const kept = UID_POOL.start + 17;
+    const previous = { tenants: { alice: { uid: kept, server: "default" }, bob: { uid: uidOf(first, "bob"), server: "default" } } };
+    const again = await runProgram(baseConfig(roster, { apiKeys: keys }), previous);
+    expect(uidOf(again, "alice")).toBe(kept);
+    expect(ownerCommand(again, "alice")).toContain(`'alice' '${kept}' '1000' `);
+    expect(ownerCommand(again, "bob")).toBe(ownerCommand(first, "bob")); // nothing changed: the step does not run again
+
+    const pinned = await runProgram(baseConfig(writeRoster([{ name: "alice", extra: `uid: ${UID_POOL.start + 5}` }, { name: "bob" }]), { apiKeys: keys }), previous);
+    expect(uidOf(pinned, "alice")).toBe(UID_POOL.start + 5);
+    expect(ownerCommand(pinned, "alice")).toContain(`'alice' '${UID_POOL.start + 5}' '1000,${kept}' `);
+  });
+
+  test("a pin that takes another deployed tenant's uid, or two equal pins, stop the update naming the tenants and the field", async () => {
+    const previous = { tenants: { bob: { uid: UID_POOL.start + 9, server: "default" } } };
+    const stolen = await runProgram(baseConfig(writeRoster([{ name: "alice", extra: `uid: ${UID_POOL.start + 9}` }, { name: "bob" }]), { apiKeys: keys }), previous).catch((e: unknown) => e);
+    expect(stolen).toBeInstanceOf(ProgramFailure);
+    expect(String((stolen as ProgramFailure).message)).toMatch(/alice.*uid.*1900000009 is bob's uid/s);
+    // Nothing but the read of the last deployment (a StackReference) was registered.
+    expect((stolen as ProgramFailure).registered.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
+    const twice = await runProgram(baseConfig(writeRoster([{ name: "alice", extra: `uid: ${UID_POOL.start + 3}` }, { name: "bob", extra: `uid: ${UID_POOL.start + 3}` }]), { apiKeys: keys })).catch((e: unknown) => e);
+    expect(String((twice as ProgramFailure).message)).toMatch(/bob.*uid.*pinned by more than one tenant: alice, bob/s);
   });
 });

@@ -118,6 +118,10 @@ describe("moves happen only by an edit of server:", () => {
     const before = await runProgram(serversConfig());
     const moved = SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, server: "c", port: 18812 } : t));
     const after = await runProgram(serversConfig(moved), { tenants: before.outputs.tenants, retainedData: [] });
+    // Her own uid on the new server too (npm run move and recover keep the files' numeric owners).
+    const uid = (r: ProgramRun) => (r.outputs.tenants as Record<string, { uid: number }>).carol.uid;
+    expect(uid(after)).toBe(uid(before));
+    expect(ofType(after, TYPES.container).find((c) => c.name === "carol-gateway")?.inputs.user).toBe(`${uid(before)}:${uid(before)}`);
     const token = (r: ProgramRun) => ofType(r, TYPES.token).find((t) => t.name === "carol-gateway-token");
     expect(token(after)?.urn).toBe(token(before)?.urn);
     expect(token(after)?.inputs).toEqual(token(before)?.inputs);
@@ -138,8 +142,15 @@ describe("a restore's data: label: fresh volumes, the same token, the replaced v
     expect(token(after)?.inputs).toEqual(token(before)?.inputs);
     const volumes = (r: ProgramRun, tenant: string) => ofType(r, TYPES.volume).filter((v) => v.name.startsWith(`${tenant}-`)).map((v) => v.inputs.name).sort();
     expect(volumes(after, "carol")).toEqual(["openclaw-carol-credentials.r1", "openclaw-carol-state.r1"]);
-    const mounts = (ofType(after, TYPES.container).find((c) => c.name === "carol-gateway")?.inputs.volumes as { volumeName: string }[]).map((v) => v.volumeName).sort();
+    const mounts = (ofType(after, TYPES.container).find((c) => c.name === "carol-gateway")?.inputs.mounts as { source: string }[]).map((m) => m.source).sort();
     expect(mounts).toEqual(["openclaw-carol-credentials.r1", "openclaw-carol-state.r1"]);
+    // Her own uid across the restore, and her ownership step runs again on the fresh volumes (a
+    // snapshot taken before tenants had their own uid holds 1000's files, re-owned there).
+    const uid = (r: ProgramRun) => (r.outputs.tenants as Record<string, { uid: number }>).carol.uid;
+    expect(uid(after)).toBe(uid(before));
+    const step = String(after.resources.find((r) => r.name === "carol-owner")?.inputs.create);
+    expect(step).toContain(`'carol' '${uid(before)}' '1000' `);
+    expect(step).toContain("'openclaw-carol-state.r1' 'openclaw-carol-credentials.r1'");
     // No other tenant's resources change.
     for (const other of ["alice", "bob", "dave", "erin", "frank"]) expect(volumes(after, other)).toEqual(volumes(before, other));
     expect(after.outputs.retainedData).toEqual([{ tenant: "carol", server: "b", volumes: ["openclaw-carol-state", "openclaw-carol-credentials"] }]);
@@ -235,7 +246,7 @@ describe("blast radius with three servers", () => {
 
   test("adding a tenant on b touches its own resources, its DNS record and b's routes only (no Caddyfile: no reload)", async () => {
     const after = await runProgram(serversConfig([...SIX_TENANTS, { name: "gina", server: "b", port: 18813 }]));
-    expect(changed(baseline, after)).toEqual(["dns-gina", "dns-gina-record", "edge-b-routes", "gina", "gina-credentials", "gina-gateway", "gina-gateway-token", "gina-network", "gina-process-limit", "gina-state"]);
+    expect(changed(baseline, after)).toEqual(["dns-gina", "dns-gina-record", "edge-b-routes", "gina", "gina-credentials", "gina-gateway", "gina-gateway-token", "gina-network", "gina-owner", "gina-process-limit", "gina-state"]);
   });
 
   test("re-tiering a tenant touches its container only", async () => {
@@ -245,6 +256,6 @@ describe("blast radius with three servers", () => {
 
   test("moving a tenant touches that tenant, its record and the two servers' routes only (no Caddyfile: no reload)", async () => {
     const after = await runProgram(serversConfig(SIX_TENANTS.map((t) => (t.name === "carol" ? { ...t, server: "c", port: 18812 } : t))), { tenants: baseline.outputs.tenants, retainedData: [] });
-    expect(changed(baseline, after)).toEqual(["carol-credentials", "carol-gateway", "carol-network", "carol-process-limit", "carol-state", "dns-carol-record", "edge-b-routes", "edge-c-routes"]);
+    expect(changed(baseline, after)).toEqual(["carol-credentials", "carol-gateway", "carol-network", "carol-owner", "carol-process-limit", "carol-state", "dns-carol-record", "edge-b-routes", "edge-c-routes"]);
   });
 });

@@ -2,6 +2,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { sshGateCommand } from "../../core/dockerHost";
 import { providerSshGate } from "../../program/providerSsh";
+import { writableTmpfs } from "../../core/gateway";
+import { allocateUids, ownerOf } from "../../core/tenantIdentity";
 import { CapturedResource, runProgram } from "../support/program";
 import {
   SERVERS_CONFIG, SERVERS_PREVIOUS_OUTPUTS, UPGRADE_CONFIGS, UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS,
@@ -58,13 +60,37 @@ const PROVIDER_MUX_OPTS = [
   "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3",
   "-o", `ProxyCommand=${sshGateCommand(providerSshGate())}`, "-o", "ConnectTimeout=930",
 ];
+/**
+ * - every gateway container is REPLACED once, on purpose (issue 19, item 2, each tenant its own host
+ *   identity): it runs as the tenant's own uid and gid instead of the shared 1000 (`user`, the cache
+ *   tmpfs's uid/gid), sets HOME itself (a uid without a passwd entry), and mounts its volumes with
+ *   noCopy (`volumes` becomes `mounts`), and it waits for one more dependency, the tenant's ownership
+ *   step (a new command, below), which stops the old container and re-owns its files from 1000
+ *   before the new one starts. The volumes themselves, and so the data, are untouched (kept by URN,
+ *   same inputs): test/integration/gateway proves the switch keeps every byte on the real engine.
+ */
+function ownIdentity(inputs: Record<string, unknown>): Record<string, unknown> {
+  const tenant = String(inputs.name).replace(/^openclaw-/, "");
+  const uid = allocateUids([{ name: tenant }]).uids.get(tenant) as number;
+  const { volumes, ...rest } = inputs as { volumes: Array<{ volumeName: string; containerPath: string }> } & Record<string, unknown>;
+  const envs = (inputs.envs as string[]).flatMap((e) => (e.startsWith("NODE_OPTIONS=") ? [e, "HOME=/home/node"] : [e]));
+  return {
+    ...rest, user: ownerOf(uid), tmpfs: writableTmpfs(uid), envs,
+    mounts: volumes.map((v) => ({ type: "volume", source: v.volumeName, target: v.containerPath, volumeOptions: { noCopy: true } })),
+  };
+}
 const DELIBERATE_INPUTS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
   "pulumi:providers:docker": (inputs) =>
     typeof inputs.sshOpts !== "string" ? inputs : { ...inputs, sshOpts: JSON.stringify([...(JSON.parse(inputs.sshOpts) as string[]), ...PROVIDER_MUX_OPTS]) },
+  "docker:index/container:Container": ownIdentity,
 };
+/** One more dependency of each gateway container: its tenant's ownership step (see ownIdentity). */
+const DELIBERATE_DEPENDENCIES: Record<string, number> = { "docker:index/container:Container": 1 };
 function withDeliberateChanges(r: Recorded): Recorded {
   const type = r.urn.split("::")[2].split("$").pop() as string;
-  return { ...r, inputs: (DELIBERATE_INPUTS[type] ?? ((i) => i))(r.inputs), options: { ...r.options, ...(DELIBERATE_OPTIONS[type] ?? {}) } };
+  const options = { ...r.options, ...(DELIBERATE_OPTIONS[type] ?? {}) };
+  if (DELIBERATE_DEPENDENCIES[type] !== undefined) options.dependsOn = Number(options.dependsOn ?? 0) + DELIBERATE_DEPENDENCIES[type];
+  return { ...r, inputs: (DELIBERATE_INPUTS[type] ?? ((i) => i))(r.inputs), options };
 }
 const baseline = (file: string) => {
   const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", file), "utf8")) as Record<string, Recorded[]>;
@@ -257,31 +283,42 @@ function asServersMap(legacy: Record<string, unknown>): Record<string, unknown> 
 
 const COMMAND_KIND: Record<string, "local" | "remote"> = { remote: "remote", local: "local" };
 
+/** The new ownership step of each tenant that has a gateway (see ownIdentity), as `added` lists it. */
+function ownershipSteps(resources: CapturedResource[]): string[] {
+  return resources
+    .filter((r) => r.type === "docker:index/container:Container")
+    .map((c) => {
+      const tenant = String(c.inputs.name).replace(/^openclaw-/, "");
+      const step = resources.find((r) => r.name === `${tenant}-owner`) as CapturedResource;
+      return `${URN_PREFIX}openclaw:hosting:TenantInstance$${step.type}::${tenant}-owner`;
+    });
+}
+
 describe.each(Object.keys(UPGRADE_CONFIGS))("upgrading a single-server stack (%s) to this version", (name) => {
-  const expectSingleServer = (result: Upgrade, total: number) => {
+  const expectSingleServer = (result: Upgrade, total: number, resources: CapturedResource[]) => {
     expect(result.aliased).toEqual(movedUnderServer("egress-guard", "edge", COMMAND_KIND[name]));
     expect(result.kept.length + Object.keys(result.aliased).length).toBe(total);
-    expect(result.added).toEqual([...CERTIFICATES("default", COMMAND_KIND[name]), SERVER_COMPONENT("default"), EDGE_ROUTES("edge", COMMAND_KIND[name])].sort());
+    expect(result.added).toEqual([...CERTIFICATES("default", COMMAND_KIND[name]), SERVER_COMPONENT("default"), EDGE_ROUTES("edge", COMMAND_KIND[name]), ...ownershipSteps(resources)].sort());
   };
 
   test("from before `servers` existed (61a95ae): every resource kept by URN or alias, same providers, inputs and options", async () => {
     const run = await runProgram(UPGRADE_CONFIGS[name], UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
-    expectSingleServer(upgrade(BEFORE_SERVERS[name], run.resources), BEFORE_SERVERS[name].length);
+    expectSingleServer(upgrade(BEFORE_SERVERS[name], run.resources), BEFORE_SERVERS[name].length, run.resources);
   });
 
   test("from today's main (a4f37b7): the same", async () => {
     const run = await runProgram(UPGRADE_CONFIGS[name], UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
-    expectSingleServer(upgrade(MAIN[name], run.resources), MAIN[name].length);
+    expectSingleServer(upgrade(MAIN[name], run.resources), MAIN[name].length, run.resources);
   });
 
   test("the same stack written as servers.default registers the same resources too", async () => {
     const run = await runProgram(asServersMap(UPGRADE_CONFIGS[name]), UPGRADE_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
-    expectSingleServer(upgrade(MAIN[name], run.resources), MAIN[name].length);
+    expectSingleServer(upgrade(MAIN[name], run.resources), MAIN[name].length, run.resources);
   });
 });
 
 describe("upgrading a three-server `servers` stack from today's main (a4f37b7)", () => {
-  test("every resource kept by URN or alias, same providers, inputs and options; only the Server components and the edges' routes commands are new", async () => {
+  test("every resource kept by URN or alias, same providers, inputs and options; only the Server components, the edges' routes commands and the ownership steps are new", async () => {
     const run = await runProgram(SERVERS_CONFIG, SERVERS_PREVIOUS_OUTPUTS, UPGRADE_SECRET_KEYS);
     const result = upgrade(MAIN.servers, run.resources);
     expect(result.aliased).toEqual({
@@ -292,7 +329,7 @@ describe("upgrading a three-server `servers` stack from today's main (a4f37b7)",
     expect(result.kept.length + Object.keys(result.aliased).length).toBe(MAIN.servers.length);
     expect(result.added).toEqual([
       ...["a", "b", "c"].map(SERVER_COMPONENT), ...CERTIFICATES("a", "local"), ...CERTIFICATES("b", "remote"), ...CERTIFICATES("c", "remote"),
-      EDGE_ROUTES("edge-a", "local"), EDGE_ROUTES("edge-b", "remote"), EDGE_ROUTES("edge-c", "remote"),
+      EDGE_ROUTES("edge-a", "local"), EDGE_ROUTES("edge-b", "remote"), EDGE_ROUTES("edge-c", "remote"), ...ownershipSteps(run.resources),
     ].sort());
     // The providers, tenants, DNS records and data deletions keep their URNs outright.
     expect(result.kept.filter((u) => u.includes("pulumi:providers:docker")).length).toBe(3);

@@ -1,6 +1,6 @@
 // npm run move -- TENANT --to SERVER [--stack dev] [--roster DIR]: moves a tenant to another server
 // as one explicit act. It stops the tenant's container, copies its volumes to the new server and
-// compares every file's byte count and SHA-256, and only then writes `server: SERVER` into the
+// compares every file's byte count, SHA-256 and numeric owner, and only then writes `server: SERVER` into the
 // tenant's file. `pulumi up` then starts the tenant there (on the copied volumes) and switches its
 // DNS record once it is healthy; the old server's volumes stay and are listed in retainedData.
 import * as fs from "fs";
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   try {
     const result = await moveTenantData(t, t.image, engines[0], engines[1], (line) => console.log(line));
     fs.writeFileSync(file, rosterTextAfterMove(fs.readFileSync(file, "utf8"), plan, to.name));
-    console.log(`moved ${tenant}'s data from ${from.name} to ${to.name}: ${result.files} files, ${result.bytes} bytes, every byte count and SHA-256 equal (${result.ms} ms)`);
+    console.log(`moved ${tenant}'s data from ${from.name} to ${to.name}: ${result.files} files, ${result.bytes} bytes, every byte count, SHA-256 and owner equal (${result.ms} ms)`);
     console.log(`${path.relative(process.cwd(), file)} now says server: ${to.name}. Commit it and run pulumi up now: ${tenant} is stopped until then.`);
     return 0;
   } catch (err) {

@@ -82,6 +82,15 @@ export async function moveTenantData(
     }
   }
   await must(to, ["image", "inspect", image], `finding the image ${image} (pull it on the new server first)`);
+  // The copy's tar (the image's) must write and read the POSIX format: a tenant's uid does not fit an
+  // older header. Asked before the tenant stops, so an image without GNU tar (busybox's) is refused
+  // while nothing has changed.
+  for (const engine of [from, to]) {
+    const probe = await docker(engine, ["run", "--rm", "--network", "none", "--entrypoint", "tar", image, "--format=posix", "--sort=name", "-cf", "/dev/null", "-T", "/dev/null"]);
+    if (probe.code !== 0) {
+      throw new MoveError(`server ${engine.name}: the image ${image} has no tar that writes the POSIX format (GNU tar), which the copy needs to keep ${tenant}'s own uid (${(probe.stderr || probe.failure || "").trim().slice(0, 200)}); nothing was changed`);
+    }
+  }
   // The new server's volumes keep the tenant's disk budget, or the move is refused here.
   const source = await sourceVolumeOptions(from, volumes);
   const target = targetVolumes(storage, to.name, source);
@@ -100,19 +109,23 @@ export async function moveTenantData(
       created.push(v);
     }
     // One tar stream from a read-only helper on the old server into a helper on the new one, as root
-    // so owners and modes are kept; nothing is written to disk in between.
+    // so owners (numeric) and modes are kept, and compared with the files; nothing is written to disk in between.
     log(`copying ${tenant}'s volumes from ${from.name} to ${to.name}`);
     const helper = (extra: string[], ro: boolean) => [
       "run", "--rm", "--name", helperName(tenant), "--network", "none", "--user", "0:0", ...extra, "--entrypoint", "tar",
       ...mounts(volumes).map((m) => (m.startsWith("-") || !ro ? m : `${m}:ro`)), image,
     ];
-    const r = await docker(from, [...helper([], true), "-C", "/v", "-cf", "-", "."], 3_600_000, { engine: to, args: [...helper(["-i"], false), "-C", "/v", "-xf", "-"] });
+    // --numeric-owner: owners travel as numbers (the tenant's own uid has no name in the image).
+    // --format=posix (pax): a tenant's uid (1900000000 up) does not fit ustar's 7 octal digits
+    // (2097151 at most); GNU tar (the image's, Debian's) stores it whole. A tar without it refuses here.
+    // --sort=name: the same stream for the same files, whatever order the filesystem lists them in.
+    const r = await docker(from, [...helper([], true), "--numeric-owner", "--format=posix", "--sort=name", "-C", "/v", "-cf", "-", "."], 3_600_000, { engine: to, args: [...helper(["-i"], false), "--numeric-owner", "-C", "/v", "-xf", "-"] });
     if (r.code !== 0) throw new MoveError(`copying the volumes from ${from.name} to ${to.name} failed: ${[r.failure, r.stderr].filter((x) => x !== undefined && x !== "").join("; ")}`);
     const copy = await manifest(to, tenant, volumes, image);
     const differences = compareManifests(source, copy);
     if (differences.length > 0) throw new MoveError(`the copy on ${to.name} differs from ${from.name}: ${differences.slice(0, 10).join("; ")}`);
     const totals = manifestTotals(source);
-    log(`verified ${totals.files} files, ${totals.bytes} bytes: byte counts and SHA-256 equal on both servers`);
+    log(`verified ${totals.files} files, ${totals.bytes} bytes: byte counts, SHA-256 and numeric owners equal on both servers`);
     return { ...totals, checked: totals.files, ms: Date.now() - t0 };
   } catch (err) {
     // Undo this run only: its helper and the copies it made; the source is untouched. What cannot be

@@ -1,6 +1,9 @@
 // npm run pin [-- --stack dev] [-- --roster DIR] (alias: npm run pin-ports): writes every tenant's
-// current port, and with several servers its server, into its roster file, so that no later edit
-// (a new tenant, a new server) can move anyone. Comments and field order are kept.
+// current port and uid, and with several servers its server, into its roster file, so that no later
+// edit (a new tenant, a new server) can move anyone or change whose files are whose. Comments and
+// field order are kept. The uid written is the plan's; a deployed tenant runs as the uid in the
+// stack's outputs (`tenants.<name>.uid`), the same unless a hash collision placed it elsewhere: pin
+// that one by hand if they differ (a pinned other uid is safe too: the next update re-owns its files).
 import * as fs from "fs";
 import * as path from "path";
 import { ROSTER_FILE } from "../../core/roster";
@@ -20,13 +23,14 @@ function main(): number {
   }
   const rosterDir = path.resolve(REPO, override ?? checked.config.rosterDir);
   const ports = new Map(checked.plan.tenants.map((t) => [t.name, t.port]));
+  const uids = new Map(checked.plan.tenants.map((t) => [t.name, t.uid]));
   // A single-server stack has nowhere else to put a tenant: its files stay as they are.
   const servers = checked.config.servers !== undefined ? new Map(checked.plan.tenants.map((t) => [t.name, t.server])) : new Map<string, string>();
   let pinned = 0;
   for (const file of fs.readdirSync(rosterDir).filter((f) => ROSTER_FILE.test(f)).sort()) {
     const name = ROSTER_FILE.exec(file)?.[1] ?? "";
     const full = path.join(rosterDir, file);
-    const { text, written } = pinText(fs.readFileSync(full, "utf8"), { server: servers.get(name), port: ports.get(name) });
+    const { text, written } = pinText(fs.readFileSync(full, "utf8"), { server: servers.get(name), port: ports.get(name), uid: uids.get(name) });
     if (written.length === 0) continue;
     fs.writeFileSync(full, text);
     console.log(`pinned ${name} to ${written.join(", ")}`);

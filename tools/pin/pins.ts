@@ -5,6 +5,8 @@ export interface Pins {
   /** The server the plan placed the tenant on (only with a `servers` map). */
   server?: string;
   port?: number;
+  /** The tenant's own host uid (and gid): pinned, no later roster edit can change whose files are whose. */
+  uid?: number;
 }
 
 /** The file's text with the missing pins added (comments and field order kept), and what was added in words. */
@@ -19,10 +21,14 @@ export function pinText(text: string, pins: Pins): { text: string; written: stri
     doc.set("port", pins.port);
     written.push(`port ${pins.port}`);
   }
+  if (pins.uid !== undefined && doc.get("uid") === undefined) {
+    doc.set("uid", pins.uid);
+    written.push(`uid ${pins.uid}`);
+  }
   return { text: written.length > 0 ? doc.toString() : text, written };
 }
 
 /** The closing line: how many files changed, and what every tenant in the folder now has. */
 export function pinSummary(pinned: number, folder: string, withServers: boolean): string {
-  return `${pinned} tenant(s) pinned; every tenant in ${folder || "."} now has ${withServers ? "a fixed server and port" : "a fixed port"}`;
+  return `${pinned} tenant(s) pinned; every tenant in ${folder || "."} now has ${withServers ? "a fixed server, port and uid" : "a fixed port and uid"}`;
 }

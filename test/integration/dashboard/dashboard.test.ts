@@ -18,7 +18,6 @@ import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
 import { Page } from "playwright-core";
-import { GATEWAY_UID } from "../../../core/gateway";
 import { DISK_BUDGET_LABEL } from "../../../core/labels";
 import { StatsSchema, formatBytes, memoryUsedBytes } from "../../../tools/shared/status";
 import { LaunchedBrowser, launchChromium } from "../../support/browser";
@@ -76,7 +75,7 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<
 }
 
 async function execIn(name: string, cmd: string[]): Promise<number> {
-  const exec = await docker.getContainer(name).exec({ Cmd: cmd, User: GATEWAY_UID, AttachStdout: true, AttachStderr: true });
+  const exec = await docker.getContainer(name).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`exec ${cmd.join(" ")} timed out`)), 30000);

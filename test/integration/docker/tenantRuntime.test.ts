@@ -14,7 +14,7 @@ import * as net from "net";
 import * as os from "os";
 import { baseConfig, fakeKey, ofType, runProgram, TYPES } from "../../support/program";
 import { writeRoster } from "../../support/roster";
-import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
+import { applyOwnership, applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 import {
   TEST_LABEL, TEST_LABEL_VALUE, TestHealthTiming, TranslatedContainer, UntranslatableInput, createAndStart, destroyContainer,
   dockerCli, dockerClient, durationNs, execNode, httpRequest, removeLabelled, sleep, tcpListeners, tcpProbe, translateContainer,
@@ -151,6 +151,7 @@ beforeAll(async () => {
   await applyProcessLimits(run); // each tenant's limited parent cgroup, before its container
   for (const v of volumeOpts) await docker.createVolume(v);
   for (const n of networkOpts) await docker.createNetwork(n);
+  await applyOwnership(run, IMAGE); // each tenant's volumes its own uid's, before its container
 
   const t0 = Date.now();
   await Promise.all(translated.map((t) => createAndStart(docker, t)));
@@ -205,6 +206,7 @@ describe("translation", () => {
       { ...inputs, healthcheck: { ...hc, startInterval: "1s" } },
       { ...inputs, capabilities: { drops: ["ALL"], other: [] } },
       { ...inputs, volumes: [{ volumeName: "v", containerPath: "/x", hostPath: "/etc" }] },
+      { ...inputs, mounts: [{ type: "bind", source: "/etc", target: "/x", bindOptions: { propagation: "shared" } }] },
       { ...inputs, cpus: 1 },
     ]) {
       expect(() => translateContainer(bad, opts)).toThrow(UntranslatableInput);
@@ -230,7 +232,7 @@ describe("the program's tenants on a real engine", () => {
     expect(volumeInputs).toHaveLength(6);
     for (const t of tenants.values()) {
       const own = volumeInputs.filter((v) => labelsOf(v)["openclaw.tenant"] === t.name).map((v) => v.name);
-      const mounted = (t.inputs.volumes as Array<{ volumeName: string }>).map((v) => v.volumeName);
+      const mounted = (t.inputs.mounts as Array<{ source: string }>).map((m) => m.source);
       expect([...mounted].sort()).toEqual([...own].sort());
     }
     for (const v of volumeInputs) {
@@ -264,7 +266,10 @@ describe("the program's tenants on a real engine", () => {
       expect(info.Config.Image).toBe(IMAGE);
       expect(info.Config.Cmd).toEqual(i.command);
       expect(info.Config.User).toBe(i.user);
-      expect(info.Config.User).toBe("1000:1000");
+      // The tenant's own uid and gid (one number, from the pool), never the shared 1000.
+      const uid = Number(String(i.user).split(":")[0]);
+      expect(info.Config.User).toBe(`${uid}:${uid}`);
+      expect(uid).toBeGreaterThanOrEqual(1_900_000_000);
       expect(info.Config.Env).toEqual(expect.arrayContaining(i.envs as string[]));
       expect(info.Config.Labels).toEqual({ ...imageLabels, ...labelsOf(i), ...TEST_LABELS });
       // MB in the inputs, bytes on the engine.
@@ -283,15 +288,18 @@ describe("the program's tenants on a real engine", () => {
       expect(hc.NetworkMode).toBe(i.networkMode);
       expect(Object.keys(info.NetworkSettings.Networks)).toEqual([i.networkMode]);
       expect(hc.Tmpfs).toEqual(i.tmpfs);
-      expect(hc.Tmpfs).toEqual({ "/tmp": "rw,nosuid,nodev,size=64m,mode=1777", "/home/node/.cache": "rw,nosuid,nodev,size=64m,uid=1000,gid=1000,mode=0700" });
+      expect(hc.Tmpfs).toEqual({
+        "/tmp": "rw,nosuid,nodev,size=64m,mode=1777", "/home/node/.cache": `rw,nosuid,nodev,size=64m,uid=${uid},gid=${uid},mode=0700`,
+        "/home/node/.config": `rw,nosuid,nodev,size=1m,uid=${uid},gid=${uid},mode=0700`,
+      });
       expect((info.Config as { StopTimeout?: number }).StopTimeout).toBe(i.stopTimeout);
       expect(hc.LogConfig).toEqual({ Type: i.logDriver, Config: i.logOpts });
       expect(hc.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
       const mounts = info.Mounts.map((m) => ({ Type: m.Type, Name: m.Name, Destination: m.Destination, RW: m.RW })).sort((a, b) =>
         a.Destination.localeCompare(b.Destination),
       );
-      const wanted = (i.volumes as Array<{ volumeName: string; containerPath: string }>)
-        .map((v) => ({ Type: "volume", Name: v.volumeName, Destination: v.containerPath, RW: true }))
+      const wanted = (i.mounts as Array<{ source: string; target: string }>)
+        .map((m) => ({ Type: "volume", Name: m.source, Destination: m.target, RW: true }))
         .sort((a, b) => a.Destination.localeCompare(b.Destination));
       expect(mounts).toEqual(wanted);
       const health = i.healthcheck as { tests: string[]; timeout: string; retries: number; interval: string; startPeriod: string };
@@ -535,7 +543,7 @@ describe("the program's tenants on a real engine", () => {
     await destroyContainer(docker, a.translated);
     const stopMs = Date.now() - t0;
     await expect(docker.getContainer(a.container).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    const volumes = (a.inputs.volumes as Array<{ volumeName: string }>).map((v) => v.volumeName);
+    const volumes = (a.inputs.mounts as Array<{ source: string }>).map((m) => m.source);
     for (const v of volumes) {
       const info = await docker.getVolume(v).inspect();
       expect(info.Name).toBe(v);

@@ -29,7 +29,7 @@ import {
   translateNetwork, translateVolume, waitHealthy,
 } from "../support/docker";
 import { RunStateFile, httpsGetWithHeaders, summarise } from "./helpers";
-import { applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
+import { applyOwnership, applyProcessLimits, removeProcessLimits } from "../support/serverCommands";
 
 jest.setTimeout(30_000);
 
@@ -139,6 +139,7 @@ async function applyDocker(run: ProgramRun): Promise<{ created: string[]; health
       created.push(`network ${n.Name}`);
     }
   }
+  await applyOwnership(run, IMAGE); // each tenant's volumes its own uid's, before its container
   const fresh: TranslatedContainer[] = [];
   for (const c of containers) {
     const existing = await docker.getContainer(c.name).inspect().catch(() => undefined);

@@ -13,6 +13,7 @@
  * engine's rules and this machine's files are never touched by them.
  */
 import { execFile, spawn, ChildProcess } from "child_process";
+import { applyOwnership } from "../support/serverCommands";
 import Docker from "dockerode";
 import * as fs from "fs";
 import * as net from "net";
@@ -200,6 +201,7 @@ beforeAll(async () => {
   for (const l of limits) await runProgramCommand(l, "create");
   for (const v of volumes) await docker.createVolume(v);
   for (const n of networks) await docker.createNetwork(n);
+  await applyOwnership(run, IMAGE); // each tenant's volumes its own uid's, before its container
   for (const t of translated.values()) await createAndStart(docker, t);
   for (const t of translated.values()) await waitHealthy(docker, t.name, HEALTHY_WITHIN_MS);
   // From the engine's IPAM config or, on an engine that started without docker0, from docker0 itself.
@@ -597,11 +599,13 @@ describe("disk budget (diskQuota: image): the tenant's own filesystem", () => {
     const disk = ofType(imageRun, TYPES.localCommand).find((c) => c.name === "gamma-disk") as CapturedResource;
     figures.diskApply = (await runProgramCommand(disk, "create")).trim();
     for (const v of ofType(imageRun, TYPES.volume)) await docker.createVolume(translateVolume(v.inputs, TEST_LABELS));
-    // Bounded: at most 400 MB, written as the gateway's user into its state folder.
+    // Bounded: at most 400 MB, written as the tenant's own uid (the disk made its folders its own) into its state folder.
+    const gammaUser = String(ofType(imageRun, TYPES.container)[0].inputs.user);
     const fill = await dockerCli(
-      ["run", "--rm", "--user", "1000:1000", "--label", `${TEST_LABEL}=${TEST_LABEL_VALUE}`,
-        "-v", "openclaw-gamma-state:/home/node/.openclaw", "-v", "openclaw-gamma-credentials:/home/node/.config/openclaw", IMAGE,
-        "sh", "-c", "echo key > /home/node/.config/openclaw/k; dd if=/dev/zero of=/home/node/.openclaw/fill bs=1M count=400 2>&1; stat -c %s /home/node/.openclaw/fill"],
+      ["run", "--rm", "--user", gammaUser, "--label", `${TEST_LABEL}=${TEST_LABEL_VALUE}`,
+        "--mount", "type=volume,src=openclaw-gamma-state,dst=/data/state,volume-nocopy",
+        "--mount", "type=volume,src=openclaw-gamma-credentials,dst=/data/credentials,volume-nocopy", IMAGE,
+        "sh", "-c", "echo key > /data/credentials/k; dd if=/dev/zero of=/data/state/fill bs=1M count=400 2>&1; stat -c %s /data/state/fill"],
       120_000,
     );
     const bytes = Number(fill.stdout.trim().split("\n").slice(-1)[0]);

@@ -18,7 +18,7 @@ import { backupVerdict, scheduleInterval, TenantBackupStatus } from "../../../co
 import { ProgramRun, PROJECT, TYPES, baseConfig, fakeKey, ofType, runProgram } from "../../support/program";
 import { projectTempDir, writeRoster } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, removeLabelled } from "../support/docker";
-import { createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { createSuiteTenants, overSsh, suiteTenants } from "../support/programTenants";
 import { Shell, run } from "../support/run";
 import { NODE24_STANDIN, buildNode24Standin } from "../support/node24Standin";
 
@@ -114,7 +114,7 @@ beforeAll(async () => {
   // The tenants, as the program registers them (dora on the Node 24 stand-in).
   for (const t of ROSTER) {
     const objects = suiteTenants(program, { image: t.image ?? IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server: t.server, tenants: [t.name] });
-    await createSuiteTenants(engine(t.server), objects, 90_000);
+    await createSuiteTenants(engine(t.server), objects, 90_000, overSsh(t.server, (command) => ssh(t.server, command)));
   }
   // s1 first: it is the maintenance server and creates the repository. The test servers share this
   // machine's /etc/systemd/system, where s2's install (not maintaining) removes the maintenance

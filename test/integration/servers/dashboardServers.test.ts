@@ -22,7 +22,7 @@ import { projectTempDir, writeRoster } from "../../support/roster";
 import { LaunchedBrowser, launchChromium } from "../../support/browser";
 import { parsePrometheusText } from "../../support/prometheus";
 import { TEST_LABEL, TestHealthTiming, httpRequest } from "../support/docker";
-import { createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { createSuiteTenants, overSsh, suiteTenants } from "../support/programTenants";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";
@@ -108,7 +108,8 @@ async function cleanup(docker: Docker): Promise<void> {
 
 /** Creates on `server`'s engine what the program registered there, as the Docker provider would. */
 async function replay(program: ProgramRun, server: string, docker: Docker): Promise<void> {
-  await createSuiteTenants(docker, suiteTenants(program, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server }), 60_000);
+  await createSuiteTenants(docker, suiteTenants(program, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server }), 60_000,
+    overSsh(server, (command) => run([path.join(SSH_BIN, "ssh"), address(server), "--", command], 120_000)));
 }
 
 interface Dashboard { child: ChildProcess; output: () => string; exited: Promise<number | null> }

@@ -16,7 +16,7 @@ import { npmScriptFile } from "../../support/cli";
 import { ProgramRun, REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram } from "../../support/program";
 import { projectTempDir, writeRoster } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming } from "../support/docker";
-import { createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { createSuiteTenants, overSsh, suiteTenants } from "../support/programTenants";
 import { Shell, run } from "../support/run";
 import { NODE24_STANDIN, buildNode24Standin } from "../support/node24Standin";
 
@@ -74,7 +74,7 @@ const programNow = (previous: Record<string, unknown> = {}) => runProgram(config
 
 async function replay(p: ProgramRun, server: string, tenants?: string[]): Promise<void> {
   const objects = suiteTenants(p, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server, tenants });
-  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000);
+  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000, overSsh(server, (command) => ssh(server, command)));
 }
 /** Each server's edge commands (the routes, then the Caddyfile), over SSH, as command.remote runs them. */
 async function installEdge(p: ProgramRun, server: string): Promise<void> {

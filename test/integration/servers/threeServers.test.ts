@@ -14,7 +14,7 @@ import { npmScriptFile } from "../../support/cli";
 import { ProgramFailure, ProgramRun, REPO_ROOT, TYPES, fakeKey, ofType, runProgram, baseConfig } from "../../support/program";
 import { writeRoster, projectTempDir } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, removeLabelled, sleep, waitHealthy } from "../support/docker";
-import { createSuiteTenants, suiteTenants } from "../support/programTenants";
+import { createSuiteTenants, overSsh, suiteTenants } from "../support/programTenants";
 import { Engine, MoveError, moveTenantData } from "../../../tools/move/transfer";
 import { Shell, run } from "../support/run";
 
@@ -39,6 +39,8 @@ const ROSTER = [
 const DOMAIN = "claw.test";
 /** What moveTenantData needs of a tenant's plan: the suite's tenants have no disk budget enforced. */
 const offDisk = (name: string) => ({ name, diskMb: 2048, diskQuota: "off" as const });
+/** The tenant's own uid, as the program gave it (its files belong to it, on the old server and the new). */
+const uidOf = (name: string): number => (program.outputs.tenants as Record<string, { uid: number }>)[name].uid;
 
 // Under load (2 cores, a health check per container every second) one move over SSH took 140 s.
 jest.setTimeout(300_000);
@@ -116,7 +118,7 @@ const SERVER_CHECK = {
 async function replay(run: ProgramRun, server: string, tenant?: string): Promise<void> {
   const objects = suiteTenants(run, { image: IMAGE, extraLabels: LABELS, healthTiming: HEALTH }, { server, tenants: tenant === undefined ? undefined : [tenant] });
   // Docker's volume create returns the volume that exists by that name: the moved copy is adopted.
-  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000);
+  await createSuiteTenants(engines.get(server) as Docker, objects, 60_000, overSsh(server, (command) => ssh(address(server), command, "", 120_000)));
 }
 
 /** Each server's edge commands (the routes, then the Caddyfile), over SSH, as command.remote runs them. */
@@ -261,7 +263,8 @@ test("moving a tenant: old container stops first, every file copied and verified
   const copied = await cli("s2", ["exec", "openclaw-alice", "sh", "-c", sums]);
   expect(copied.stdout).toBe(before.stdout);
   expect(copied.stdout.split("\n").filter((l) => l !== "").length).toBe(4);
-  expect(copied.stdout).toContain("1048576 1000 ");
+  expect(uidOf("alice")).toBeGreaterThan(2_097_151); // beyond what a ustar header (busybox's tar) can hold
+  expect(copied.stdout).toContain(`1048576 ${uidOf("alice")} `);
   const viaNew = await viaEdge(address("s2"), "alice");
   expect(viaNew.stdout.split("\n").pop()).toBe("200");
   expect((await viaEdge(address("s1"), "alice")).stdout.split("\n").pop()).not.toBe("200");
@@ -303,7 +306,7 @@ async function bobData(): Promise<string> {
     `mkdir -p ${BOB_FILES}/notes && [ -s ${BOB_FILES}/big.bin ] || head -c ${BIG_BYTES} /dev/urandom > ${BOB_FILES}/big.bin; echo '{"n":2}' > ${BOB_FILES}/notes/n.json`]);
   expect(write.code).toBe(0);
   const sums = await cli("s1", ["exec", "openclaw-bob", "sh", "-c", `cd ${BOB_FILES} && for f in big.bin notes/n.json; do echo "$(stat -c '%s %u' "$f") $(sha256sum "$f" | cut -d' ' -f1) $f"; done`]);
-  expect(sums.stdout).toContain(`${BIG_BYTES} 1000 `);
+  expect(sums.stdout).toContain(`${BIG_BYTES} ${uidOf("bob")} `);
   return sums.stdout;
 }
 const mountpoint = async (server: string, volume: string) => (await (engines.get(server) as Docker).getVolume(volume).inspect()).Mountpoint;
@@ -395,21 +398,23 @@ test("a move that fails mid-copy (s3's receiving helper killed after bytes arriv
     `MoveError ${failedMs} ms after the kill, bob answered through s1's Caddy ${answeredMs} ms later; 2 checksums compared, unchanged; phases: ${phases.join(" | ")}; error: ${(err as MoveError).message}`);
 }, 480_000);
 
-test("a copy that differs from the source (another writer on s1 changes big.bin's tail mid-copy): the verification refuses it, bob runs again on s1, s3 holds nothing", async () => {
+test("a copy that differs from the source (another writer on s1 rewrites a file not sent yet, mid-copy): the verification refuses it, bob runs again on s1, s3 holds nothing", async () => {
   await bobData();
   const { moving, arrived, phases } = await moveFrozenMidCopy();
   expect(arrived).toBeGreaterThan(0);
-  // Far from the tail: what is still in flight (pipes, SSH windows) is a few MB at most.
   expect(arrived).toBeLessThan(BIG_BYTES / 2);
-  // The source manifest was taken before the copy; the last 4 KB, not sent yet, now differ.
+  // The source manifest was taken before the copy. The stream is sorted by name, so notes/n.json
+  // goes out after big.bin: rewritten now (same size, other bytes), tar sends the new bytes without
+  // noticing anything, and only the comparison with the manifest can refuse the copy. (A write into
+  // the file tar is reading, big.bin, GNU tar refuses itself: "file changed as we read it".)
   const mp = await mountpoint("s1", "openclaw-bob-state");
-  const write = await ssh(address("s1"), `dd if=/dev/urandom of=${mp}/move-test/big.bin bs=4096 seek=${BIG_BYTES / 4096 - 1} count=1 conv=notrunc status=none`);
+  const write = await ssh(address("s1"), `printf '{"n":3}\\n' > ${mp}/move-test/notes/n.json`);
   expect(write.code).toBe(0);
   await (engines.get("s1") as Docker).getContainer(HELPER).unpause();
   const err = await moving;
   expect(err).toBeInstanceOf(MoveError);
   expect((err as MoveError).message).toBe(
-    "moving bob from s1 to s3 stopped: the copy on s3 differs from s1: ./state/move-test/big.bin has a different SHA-256 in the copy. bob runs again on s1; its roster file was not changed");
+    "moving bob from s1 to s3 stopped: the copy on s3 differs from s1: ./state/move-test/notes/n.json has a different SHA-256 in the copy. bob runs again on s1; its roster file was not changed");
   const answeredMs = await bobStayedOnS1();
   console.log(`move with a changed source: refused by the SHA-256 comparison; ${arrived} of ${BIG_BYTES} bytes of big.bin had arrived before the change; bob answered through s1's Caddy ${answeredMs} ms after the error; phases: ${phases.join(" | ")}`);
 }, 480_000);

@@ -24,7 +24,6 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import Docker from "dockerode";
-import { GATEWAY_UID } from "../../../core/gateway";
 import { DISK_BUDGET_LABEL } from "../../../core/labels";
 import { StatsSchema, StatusReport, formatBytes, memoryUsedBytes } from "../../../tools/shared/status";
 import { npmScriptFile } from "../../support/cli";
@@ -106,9 +105,9 @@ function getJson(port: number, urlPath: string): Promise<unknown> {
   });
 }
 
-/** Runs a command in the container as the gateway's user; resolves with its exit code (bounded). */
+/** Runs a command in the container as the gateway's user (the container's own, the exec default); resolves with its exit code (bounded). */
 async function execIn(name: string, cmd: string[]): Promise<number> {
-  const exec = await docker.getContainer(name).exec({ Cmd: cmd, User: GATEWAY_UID, AttachStdout: true, AttachStderr: true });
+  const exec = await docker.getContainer(name).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`exec ${cmd.join(" ")} timed out`)), 30000);

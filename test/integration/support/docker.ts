@@ -119,7 +119,7 @@ export interface TranslatedContainer {
 export const CONTAINER_FIELDS = [
   "name", "image", "command", "user", "envs", "networkMode", "ports", "memory", "memoryReservation", "memorySwap",
   "cpus", "readOnly", "tmpfs", "capabilities", "securityOpts", "init", "restart", "healthcheck", "wait", "waitTimeout",
-  "logDriver", "logOpts", "labels", "volumes", "removeVolumes", "destroyGraceSeconds", "cgroupParent", "stopTimeout",
+  "logDriver", "logOpts", "labels", "volumes", "mounts", "removeVolumes", "destroyGraceSeconds", "cgroupParent", "stopTimeout",
 ] as const;
 
 /** docker:index/container:Container inputs → Docker Engine API create options. */
@@ -248,6 +248,21 @@ export function translateContainer(rawInputs: Inputs, opts: TranslateOptions): T
           binds.push(`${str(v.volumeName, `${where}[${n}].volumeName`)}:${str(v.containerPath, `${where}[${n}].containerPath`)}${ro ? ":ro" : ""}`);
         });
         host.Binds = binds;
+        break;
+      }
+      case "mounts": {
+        // The provider's mounts block → HostConfig.Mounts (volumeOptions.noCopy → VolumeOptions.NoCopy).
+        host.Mounts = list(value, where).map((raw, n) => {
+          const m = only(raw, ["type", "source", "target", "readOnly", "volumeOptions"], `${where}[${n}]`);
+          const vo = m.volumeOptions === undefined ? undefined : only(m.volumeOptions, ["noCopy"], `${where}[${n}].volumeOptions`);
+          return {
+            Type: str(m.type, `${where}[${n}].type`) as "volume",
+            Source: str(m.source, `${where}[${n}].source`),
+            Target: str(m.target, `${where}[${n}].target`),
+            ReadOnly: m.readOnly === undefined ? false : bool(m.readOnly, `${where}[${n}].readOnly`),
+            ...(vo === undefined ? {} : { VolumeOptions: { NoCopy: vo.noCopy === undefined ? false : bool(vo.noCopy, `${where}[${n}].volumeOptions.noCopy`) } as Docker.MountSettings["VolumeOptions"] }),
+          };
+        });
         break;
       }
       case "removeVolumes":

@@ -11,6 +11,7 @@
 import Docker from "dockerode";
 import { CapturedResource, ProgramRun, TYPES } from "../../support/program";
 import { TENANT_LABEL } from "../../../core/labels";
+import { ownershipCommands, runServerCommand, withImage } from "./serverCommands";
 import {
   TestHealthTiming, TranslatedContainer, translateContainer, translateNetwork, translateVolume, waitHealthy,
 } from "./docker";
@@ -61,7 +62,27 @@ export interface SuiteTenants {
   networks: Docker.NetworkCreateOptions[];
   /** Active tenants only: a suspended tenant has volumes and a network, no container. */
   containers: SuiteTenant[];
+  /** The program's ownership steps of those tenants (the suite's image swapped in), run after the volumes. */
+  ownership: Array<{ name: string; create: string }>;
 }
+
+/** Runs one ownership step's command where the tenant's engine is (default: this machine, DOCKER_HOST as set). */
+export type OwnershipRunner = (step: { name: string; create: string }) => Promise<void>;
+
+/**
+ * The ownership steps of a remote server's tenants, as command.remote runs them: each step's command
+ * over SSH on that server (`ssh` runs one command there and resolves with its exit code).
+ */
+export function overSsh(server: string, ssh: (command: string) => Promise<{ code: number | null; stderr: string }>): OwnershipRunner {
+  return async (step) => {
+    const r = await ssh(step.create);
+    if (r.code !== 0) throw new Error(`${step.name} on ${server} exited ${r.code}: ${r.stderr}`);
+  };
+}
+
+const runHere: OwnershipRunner = async (step) => {
+  await runServerCommand({ name: step.name, inputs: { create: step.create } }, "create");
+};
 
 function labelOf(r: CapturedResource, label: string): string | undefined {
   const labels = r.inputs.labels as Array<{ label: string; value: string }> | undefined;
@@ -122,7 +143,9 @@ export function suiteTenants(run: ProgramRun, options: SuiteTenantOptions, selec
       throw new Error(`a departure names ${name}, which has no container in the program's run`);
     }
   }
+  const active = mine.filter((r) => r.type === TYPES.container).map((r) => labelOf(r, TENANT_LABEL) ?? "");
   return {
+    ownership: ownershipCommands(run, active).map((c) => ({ name: c.name, create: withImage(run, c, options.image) })),
     volumes: mine.filter((r) => r.type === TYPES.volume).map((r) => translateVolume(r.inputs, options.extraLabels)),
     networks: mine.filter((r) => r.type === TYPES.network).map((r) => translateNetwork(r.inputs, options.extraLabels)),
     containers: mine.filter((r) => r.type === TYPES.container).map((r) => {
@@ -135,11 +158,13 @@ export function suiteTenants(run: ProgramRun, options: SuiteTenantOptions, selec
 
 /**
  * Creates the objects on `docker` as the provider would (volumes, networks, then each container,
- * started); waits for each container with a health check to become healthy within `healthyWithinMs`.
+ * started, after each tenant's ownership step); waits for each container with a health check to become healthy within `healthyWithinMs`.
  */
-export async function createSuiteTenants(docker: Docker, objects: SuiteTenants, healthyWithinMs: number): Promise<void> {
+export async function createSuiteTenants(docker: Docker, objects: SuiteTenants, healthyWithinMs: number, runOwner: OwnershipRunner = runHere): Promise<void> {
   for (const v of objects.volumes) await docker.createVolume(v);
   for (const n of objects.networks) await docker.createNetwork(n);
+  // As the program orders it: the volumes belong to each tenant's uid before its container starts.
+  for (const step of objects.ownership) await runOwner(step);
   for (const { container } of objects.containers) await (await docker.createContainer(container.create)).start();
   await Promise.all(
     objects.containers

@@ -34,3 +34,27 @@ export async function removeProcessLimits(): Promise<void> {
   for (const c of applied.values()) await runServerCommand(c, "delete");
   applied.clear();
 }
+
+/** The program's ownership steps (each tenant's `-owner` command, local or remote), optionally of some tenants only. */
+export function ownershipCommands(run: ProgramRun, tenants?: readonly string[]): CapturedResource[] {
+  return [...ofType(run, TYPES.localCommand), ...ofType(run, TYPES.remoteCommand)].filter((c) => c.name.endsWith("-owner") && (tenants === undefined || tenants.some((t) => c.name === `${t}-owner`)));
+}
+
+/**
+ * TEST-ONLY: an ownership step's command with the suite's image in place of the program's (the
+ * same swap the container translation makes): the step runs in the tenant's own image.
+ */
+export function withImage(run: ProgramRun, c: Pick<CapturedResource, "name" | "inputs">, image: string): string {
+  const tenant = c.name.slice(0, -"-owner".length);
+  const programImage = String(ofType(run, TYPES.container).find((x) => x.inputs.name === `openclaw-${tenant}`)?.inputs.image);
+  const command = String(c.inputs.create);
+  if (!command.includes(` '${programImage}' `)) throw new Error(`${c.name}: the program's image ${programImage} is not in its command`);
+  return command.split(` '${programImage}' `).join(` '${image}' `);
+}
+
+/** Runs the program's ownership steps (after the volumes exist, before the containers, as the program orders them). */
+export async function applyOwnership(run: ProgramRun, image: string, tenants?: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of ownershipCommands(run, tenants)) out.push(await runServerCommand({ name: c.name, inputs: { ...c.inputs, create: withImage(run, c, image) } }, "create"));
+  return out;
+}

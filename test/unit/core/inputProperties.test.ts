@@ -79,7 +79,7 @@ function expectWellFormed(checked: HostingCheck): void {
   );
   for (const t of plan.tenants) {
     const env = containerEnv(t, "token", "key");
-    expect(env).toHaveLength(5 + Object.keys(t.env).length);
+    expect(env).toHaveLength(6 + Object.keys(t.env).length);
     // Checked independently of the validator: no control character, lone surrogate or line separator.
     for (const entry of env) expect(/[\p{Cc}\p{Cs}\u2028\u2029]/u.test(entry)).toBe(false);
     for (const label of [t.name, t.tier, t.url, t.image]) expect(/^[\x21-\x7e]+$/.test(label)).toBe(true);

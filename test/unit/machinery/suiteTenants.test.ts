@@ -60,6 +60,13 @@ describe("the real-runtime suites' tenants (test/integration/support/programTena
       expect(c.inputs).toBe(containers[i].inputs);
       expect(c.container).toEqual(translateContainer(containers[i].inputs, TRANSLATE));
     }
+    // Each active tenant's ownership step, exactly the program's command with only the image swapped.
+    expect(objects.ownership.map((o) => o.name)).toEqual(ROSTER.map((t) => `${t.name}-owner`));
+    for (const [i, o] of objects.ownership.entries()) {
+      const program = String(run.resources.find((r) => r.name === o.name)?.inputs.create);
+      expect(o.create.split(` '${OPTIONS.image}' `).join(` '${String(containers[i].inputs.image)}' `)).toBe(program);
+      expect(o.create).toContain(` '${OPTIONS.image}' `);
+    }
   });
 
   test("carry the program's own values where status and the dashboard read them (limits, labels, health check, volumes)", () => {
@@ -72,7 +79,9 @@ describe("the real-runtime suites' tenants (test/integration/support/programTena
       expect(host.NanoCpus).toBe(Math.round(Number(inputs.cpus) * 1e9));
       expect(host.CgroupParent).toBe(inputs.cgroupParent);
       expect(host.Tmpfs).toEqual(inputs.tmpfs);
-      expect(host.Binds).toEqual((inputs.volumes as Array<{ volumeName: string; containerPath: string }>).map((v) => `${v.volumeName}:${v.containerPath}`));
+      expect(host.Mounts).toEqual((inputs.mounts as Array<{ source: string; target: string }>).map((m) => ({
+        Type: "volume", Source: m.source, Target: m.target, ReadOnly: false, VolumeOptions: { NoCopy: true },
+      })));
       expect(container.create.Labels).toEqual({ ...Object.fromEntries((inputs.labels as Labels).map((l) => [l.label, l.value])), ...OPTIONS.extraLabels });
       expect(container.create.Env).toEqual(inputs.envs);
       expect(container.create.Cmd).toEqual(inputs.command);
@@ -118,6 +127,8 @@ describe("the real-runtime suites' tenants (test/integration/support/programTena
       expect(share.containers.map((c) => c.tenant).sort()).toEqual(expected.filter((t) => !("state" in t)).map((t) => t.name).sort());
       expect(share.volumes.map((v) => v.Name).sort()).toEqual(expected.flatMap((t) => [`openclaw-${t.name}-credentials`, `openclaw-${t.name}-state`]).sort());
       for (const v of share.volumes) all.add(String(v.Name));
+      // Each active tenant's ownership step comes along, whether the server is local or over SSH.
+      expect(share.ownership.map((o) => o.name).sort()).toEqual(share.containers.map((c) => `${c.tenant}-owner`).sort());
     }
     expect(all.size).toBe(ofType(servers, TYPES.volume).length);
     const carol = suiteTenants(servers, OPTIONS, { server: "b", tenants: ["carol"] });

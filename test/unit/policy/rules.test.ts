@@ -4,8 +4,9 @@ import type { ResourceValidationArgs } from "@pulumi/policy";
 import { parse as parseYaml } from "yaml";
 import {
   CONTAINER, DNS_RECORD, RULES, checkDnsNotProxied, checkDropsAllCapabilities, checkLoopbackPorts, checkMemoryLimit,
-  checkNoNewPrivileges, checkProcessLimitParent, checkReadOnlyRootfs, policies,
+  checkNoNewPrivileges, checkOwnUid, checkProcessLimitParent, checkReadOnlyRootfs, policies, TENANT_UID_POOL,
 } from "../../../policy/rules";
+import { UID_POOL } from "../../../core/tenantIdentity";
 import { REPO_ROOT, TYPES, baseConfig, fakeKey, ofType, runProgram, ProgramRun } from "../../support/program";
 import { serversConfig } from "../../support/servers";
 
@@ -19,11 +20,32 @@ function hardened(overrides: Record<string, unknown> = {}): Record<string, unkno
     securityOpts: ["no-new-privileges:true"],
     ports: [{ internal: 18789, external: 18879, ip: "127.0.0.1", protocol: "tcp" }],
     cgroupParent: "openclaw-alice.slice",
+    user: "1900000042:1900000042",
     ...overrides,
   };
 }
 
-const CONTAINER_RULES = [checkMemoryLimit, checkReadOnlyRootfs, checkDropsAllCapabilities, checkNoNewPrivileges, checkLoopbackPorts, checkProcessLimitParent];
+const CONTAINER_RULES = [checkMemoryLimit, checkReadOnlyRootfs, checkDropsAllCapabilities, checkNoNewPrivileges, checkLoopbackPorts, checkProcessLimitParent, checkOwnUid];
+
+describe("container-own-uid", () => {
+  test.each([
+    ["the shared 1000", "1000:1000"],
+    ["root", "0:0"],
+    ["a name", "node"],
+    ["a uid without a gid", "1900000042"],
+    ["different uid and gid", "1900000042:1900000043"],
+    ["outside the pool", "1901000000:1901000000"],
+    ["missing", undefined],
+  ])("%s fails, naming the resource and the field", (_, user) => {
+    const [violation, ...rest] = checkOwnUid("alice-gateway", hardened({ user }));
+    expect(rest).toEqual([]);
+    expect(violation).toMatch(/^container "alice-gateway", field user: must be the tenant's own uid:gid/);
+  });
+
+  test("its pool is the program's", () => {
+    expect(TENANT_UID_POOL).toEqual(UID_POOL);
+  });
+});
 
 describe("container rules", () => {
   test("a hardened container passes every rule", () => {
@@ -129,7 +151,7 @@ describe("container rules", () => {
 
   test("a container with nothing set fails every rule, each once", () => {
     const violations = CONTAINER_RULES.flatMap((rule) => rule("bare", { ports: [{ internal: 80, external: 8080 }] }));
-    expect(violations).toHaveLength(6);
+    expect(violations).toHaveLength(7);
     for (const v of violations) expect(v).toMatch(/^container "bare", field \S+/);
   });
 });
@@ -208,14 +230,14 @@ describe("the policy pack", () => {
   test("applies container rules to containers only and the DNS rule to DNS records only", () => {
     expect(validate("docker:index/volume:Volume", "alice-state", { name: "openclaw-alice-state" })).toEqual([]);
     expect(validate(DNS_RECORD, "dns-wildcard", { proxied: false, memory: 0 })).toEqual([]);
-    expect(validate(CONTAINER, "ok-gateway", { proxied: true, memory: 512, readOnly: true, capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges"], cgroupParent: "/openclaw/ok" })).toEqual([]);
+    expect(validate(CONTAINER, "ok-gateway", { proxied: true, memory: 512, readOnly: true, capabilities: { drops: ["ALL"] }, securityOpts: ["no-new-privileges"], cgroupParent: "/openclaw/ok", user: "1900000001:1900000001" })).toEqual([]);
   });
 
   test("reports every violated rule of a bad container through reportViolation", () => {
     const reported = validate(CONTAINER, "bad-gateway", { readOnly: false, ports: [{ internal: 1, external: 2 }] });
     expect(reported.map((r) => r.split(":")[0]).sort()).toEqual([
-      "container-drop-all-capabilities", "container-memory-limit", "container-no-new-privileges", "container-ports-loopback-only", "container-process-limit",
-      "container-read-only-rootfs",
+      "container-drop-all-capabilities", "container-memory-limit", "container-no-new-privileges", "container-own-uid", "container-ports-loopback-only",
+      "container-process-limit", "container-read-only-rootfs",
     ]);
   });
 

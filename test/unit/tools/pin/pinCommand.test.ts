@@ -28,7 +28,8 @@ describe("npm run pin with several servers", () => {
     expect(pin.status).toBe(0);
     expect(pin.stdout).toContain("12 tenant(s) pinned; every tenant in");
     const files = read(dir);
-    for (const [name, doc] of Object.entries(files)) expect(`${name} ${typeof doc.server} ${typeof doc.port}`).toBe(`${name} string number`);
+    for (const [name, doc] of Object.entries(files)) expect(`${name} ${typeof doc.server} ${typeof doc.port} ${typeof doc.uid}`).toBe(`${name} string number number`);
+    expect(new Set(Object.values(files).map((doc) => doc.uid)).size).toBe(12); // each its own
     expect(files.tenant0.server).toBe("b");
     expect(fs.readFileSync(path.join(dir, "tenant0.yaml"), "utf8")).toContain("# keep me");
     const after = runTsScript(path.join(REPO_ROOT, "tools", "check", "main.ts"), ["--stack", three, "--roster", dir]);

@@ -22,6 +22,16 @@ describe("move manifests", () => {
     ]);
   });
 
+  test("numeric owners are recorded for every entry and compared: a copy owned by someone else is a difference", () => {
+    const source = parseManifest(`DIR .\n12 ${A} ./x\nOWNER 1900000001:1900000001 .\nOWNER 1900000001:1900000001 ./x\n`);
+    expect(source.get("./x")).toEqual({ bytes: 12, sha256: A, owner: "1900000001:1900000001" });
+    expect(compareManifests(source, parseManifest(`DIR .\n12 ${A} ./x\nOWNER 1900000001:1900000001 .\nOWNER 1900000001:1900000001 ./x\n`))).toEqual([]);
+    expect(compareManifests(source, parseManifest(`DIR .\n12 ${A} ./x\nOWNER 1900000001:1900000001 .\nOWNER 1000:1000 ./x\n`))).toEqual([
+      "./x is owned by 1000:1000 in the copy, 1900000001:1900000001 in the source",
+    ]);
+    expect(() => parseManifest("OWNER 1:1 ./nowhere\n")).toThrow(/unlisted path/);
+  });
+
   test("refuses a line it cannot read instead of skipping a file", () => {
     expect(() => parseManifest("12 nothex ./x\n")).toThrow(/unreadable manifest line/);
   });
