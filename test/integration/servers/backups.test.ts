@@ -20,7 +20,7 @@ import { projectTempDir, writeRoster } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming, removeLabelled } from "../support/docker";
 import { createSuiteTenants, overSsh, suiteTenants } from "../support/programTenants";
 import { Shell, run } from "../support/run";
-import { NODE24_STANDIN, buildNode24Standin } from "../support/node24Standin";
+import { COMMITTED_ROWS_SCRIPT, NODE24_STANDIN, buildNode24Standin, busyWriterScript } from "../support/node24Standin";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const SSH_BIN = process.env.OPENCLAW_SERVERS_SSH_BIN ?? "";
@@ -214,23 +214,13 @@ test("a snapshot taken while a writer commits restores to a database that passes
   const container = "openclaw-dora";
   const before = await engine("s1").getContainer(container).inspect();
   // Rows of 2 KB, one transaction each, WAL mode, for 20 s; reports its slowest commit.
-  const writer = `
-    const { DatabaseSync } = require("node:sqlite"); const fs = require("fs");
-    fs.mkdirSync("/home/node/.openclaw/state", { recursive: true });
-    const db = new DatabaseSync("/home/node/.openclaw/state/writer.sqlite", { timeout: 30000 });
-    db.exec("PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS rows(id INTEGER PRIMARY KEY, t INTEGER, pad BLOB)");
-    const ins = db.prepare("INSERT INTO rows(id, t, pad) VALUES(?, ?, randomblob(2000))");
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    let id = 0, slowest = 0; const end = Date.now() + 20000;
-    while (Date.now() < end) { const t0 = Date.now(); id++; db.exec("BEGIN"); ins.run(id, t0); db.exec("COMMIT"); slowest = Math.max(slowest, Date.now() - t0); Atomics.wait(pause, 0, 0, 3); }
-    console.log(JSON.stringify({ rows: id, slowestCommitMs: slowest }));`;
+  const writer = busyWriterScript(20_000);
   const busy = dockerCli("s1", ["exec", container, "node", "-e", writer], 60_000);
   // Let it build a WAL, then note what is committed, then snapshot while it keeps writing.
   let committed = 0;
   for (let i = 0; i < 40 && committed < 500; i++) {
     await new Promise((r) => setTimeout(r, 250));
-    const q = await dockerCli("s1", ["exec", container, "node", "-e",
-      "const{DatabaseSync}=require('node:sqlite');try{const d=new DatabaseSync('/home/node/.openclaw/state/writer.sqlite',{readOnly:true,timeout:5000});console.log(d.prepare('select max(id) m from rows').get().m||0)}catch{console.log(0)}"]);
+    const q = await dockerCli("s1", ["exec", container, "node", "-e", COMMITTED_ROWS_SCRIPT]);
     committed = Number(q.stdout.trim()) || 0;
   }
   expect(committed).toBeGreaterThan(100);

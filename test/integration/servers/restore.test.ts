@@ -18,7 +18,7 @@ import { projectTempDir, writeRoster } from "../../support/roster";
 import { TEST_LABEL, TestHealthTiming } from "../support/docker";
 import { createSuiteTenants, overSsh, suiteTenants } from "../support/programTenants";
 import { Shell, run } from "../support/run";
-import { NODE24_STANDIN, buildNode24Standin } from "../support/node24Standin";
+import { COMMITTED_ROWS_SCRIPT, NODE24_STANDIN, buildNode24Standin, busyWriterScript } from "../support/node24Standin";
 
 const ADDRESSES = (process.env.OPENCLAW_SERVERS ?? "").split(",").filter((a) => a !== "");
 const KEY = process.env.OPENCLAW_SERVERS_KEY ?? "";
@@ -164,27 +164,12 @@ async function snapshot(tenant: string, server: string): Promise<string> {
   return r.stdout.trim();
 }
 
-/**
- * Rows of 2 KB in their own WAL database of the tenant's state, one transaction each, for `ms`;
- * the result reports the rows written and the slowest commit.
- */
+/** A writer committing rows in the tenant's container for `ms` (test/integration/support/node24Standin.ts). */
 function busyWriter(server: string, tenant: string, ms: number): Promise<Shell> {
-  const js = `
-    const { DatabaseSync } = require("node:sqlite"); const fs = require("fs");
-    fs.mkdirSync("/home/node/.openclaw/state", { recursive: true });
-    const db = new DatabaseSync("/home/node/.openclaw/state/writer.sqlite", { timeout: 30000 });
-    db.exec("PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS rows(id INTEGER PRIMARY KEY, t INTEGER, pad BLOB)");
-    const ins = db.prepare("INSERT INTO rows(id, t, pad) VALUES(?, ?, randomblob(2000))");
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    let id = 0, slowest = 0; const end = Date.now() + ${ms};
-    while (Date.now() < end) { const t0 = Date.now(); id++; db.exec("BEGIN"); ins.run(id, t0); db.exec("COMMIT"); slowest = Math.max(slowest, Date.now() - t0); Atomics.wait(pause, 0, 0, 3); }
-    console.log(JSON.stringify({ rows: id, slowestCommitMs: slowest }));`;
-  return cli(server, ["exec", `openclaw-${tenant}`, "node", "-e", js]);
+  return cli(server, ["exec", `openclaw-${tenant}`, "node", "-e", busyWriterScript(ms)]);
 }
-/** The highest row id the writer has committed so far (0 before its database exists). */
 async function committedRows(server: string, tenant: string): Promise<number> {
-  const q = await cli(server, ["exec", `openclaw-${tenant}`, "node", "-e",
-    "const{DatabaseSync}=require('node:sqlite');try{const d=new DatabaseSync('/home/node/.openclaw/state/writer.sqlite',{readOnly:true,timeout:5000});console.log(d.prepare('select max(id) m from rows').get().m||0)}catch{console.log(0)}"]);
+  const q = await cli(server, ["exec", `openclaw-${tenant}`, "node", "-e", COMMITTED_ROWS_SCRIPT]);
   return Number(q.stdout.trim()) || 0;
 }
 /** Rows alice's writer had committed before her snapshot began. */

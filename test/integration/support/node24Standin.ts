@@ -20,3 +20,25 @@ export async function buildNode24Standin(dockerHost: string): Promise<void> {
     { ...process.env, DOCKER_HOST: dockerHost, OPENCLAW_STANDIN_TAG: NODE24_STANDIN, NODE_BIN: node24 });
   if (built.code !== 0) throw new Error(`building ${NODE24_STANDIN} on ${dockerHost} failed: ${built.stderr}`);
 }
+
+/**
+ * A busy tenant, run with `node -e` inside its container (Node 24): rows of 2 KB, one transaction
+ * each, in its own WAL database of the tenant's state, for `ms`; prints the rows written and the
+ * slowest commit as JSON.
+ */
+export function busyWriterScript(ms: number): string {
+  return `
+    const { DatabaseSync } = require("node:sqlite"); const fs = require("fs");
+    fs.mkdirSync("/home/node/.openclaw/state", { recursive: true });
+    const db = new DatabaseSync("/home/node/.openclaw/state/writer.sqlite", { timeout: 30000 });
+    db.exec("PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS rows(id INTEGER PRIMARY KEY, t INTEGER, pad BLOB)");
+    const ins = db.prepare("INSERT INTO rows(id, t, pad) VALUES(?, ?, randomblob(2000))");
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    let id = 0, slowest = 0; const end = Date.now() + ${ms};
+    while (Date.now() < end) { const t0 = Date.now(); id++; db.exec("BEGIN"); ins.run(id, t0); db.exec("COMMIT"); slowest = Math.max(slowest, Date.now() - t0); Atomics.wait(pause, 0, 0, 3); }
+    console.log(JSON.stringify({ rows: id, slowestCommitMs: slowest }));`;
+}
+
+/** Prints the highest row id the busy writer has committed so far (0 before its database exists). */
+export const COMMITTED_ROWS_SCRIPT =
+  "const{DatabaseSync}=require('node:sqlite');try{const d=new DatabaseSync('/home/node/.openclaw/state/writer.sqlite',{readOnly:true,timeout:5000});console.log(d.prepare('select max(id) m from rows').get().m||0)}catch{console.log(0)}";
