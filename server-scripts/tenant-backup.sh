@@ -192,6 +192,9 @@ snapshot_tenant() {
       added=$(printf '%s' "$summary" | sed -n 's/.*"data_added":\([0-9]*\).*/\1/p')
       total=$(printf '%s' "$summary" | sed -n 's/.*"total_bytes_processed":\([0-9]*\).*/\1/p')
       [ -n "$snap" ] || err="restic wrote no snapshot id"
+    elif printf '%s' "$ERR" | grep -qi "already locked"; then
+      # Who holds it, not restic's hint to remove "stale" locks: this lock is live (a prune or check).
+      err="restic backup failed: the repository stayed locked through $LOCK_TRIES tries, ${LOCK_WAIT}s apart: $(printf '%s' "$ERR" | grep -i -m1 "already locked")"
     else
       err="restic backup failed: $(printf '%s' "$ERR" | grep -v '^$' | tail -n 3)"
     fi

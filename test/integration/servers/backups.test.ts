@@ -339,3 +339,44 @@ test("the maintenance server forgets by the retention and checks the repository,
   expect(fs.readFileSync(`${etcDir("s2")}/settings`, "utf8")).toContain("maintain=no");
   console.log(`maintenance (forget --prune, check 100%): ${r.ms} ms`);
 });
+
+test("a snapshot meeting the maintenance server's exclusive lock waits for it; one that waits past its tries fails loudly, flagged", async () => {
+  // s1's prune holds the repository's exclusive lock, frozen (SIGSTOP) as soon as its lock file is
+  // there, so the lock is held for as long as the test says. Bounded: 3 attempts of 20 s.
+  const locks = `${REPO_DIR}/${STACK}/locks`;
+  const lockFiles = () => (fs.existsSync(locks) ? fs.readdirSync(locks) : []);
+  expect(lockFiles()).toEqual([]);
+  const pruneMatch = "--cache-dir /var/lib/openclaw/backup/cache prune";
+  let prune: Promise<Shell> | undefined;
+  for (let attempt = 0; attempt < 3 && prune === undefined; attempt++) {
+    const started = ssh("s1", `${INSTALLED} restic prune`, "", 120_000);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 20_000 && lockFiles().length === 0) await new Promise((r) => setTimeout(r, 10));
+    const stopped = await run(["pkill", "-STOP", "-f", "--", pruneMatch]);
+    if (stopped.code === 0 && lockFiles().length > 0) prune = started;
+    else { await run(["pkill", "-CONT", "-f", "--", pruneMatch]); await started; }
+  }
+  expect(prune).toBeDefined();
+  try {
+    // Two tries a second apart: the lock outlasts them; the run fails, says why, and is flagged.
+    const gaveUp = await ssh("s2", `OPENCLAW_BACKUP_LOCK_TRIES=2 OPENCLAW_BACKUP_LOCK_WAIT=1 ${INSTALLED} tenant bob manual`, "", 120_000);
+    noSecret(gaveUp);
+    expect(gaveUp.code).not.toBe(0);
+    expect(gaveUp.stderr).toMatch(/snapshot FAILED: restic backup failed: the repository stayed locked through 2 tries, 1s apart: .*already locked exclusively by PID \d+/);
+    expect(statusOf("s2", "bob")).toMatchObject({ ok: false, error: expect.stringMatching(/stayed locked through 2 tries.*already locked exclusively/) });
+    // Twenty tries: the prune goes on after 3 s and finishes; the waiting snapshot then succeeds.
+    const waiting = ssh("s2", `OPENCLAW_BACKUP_LOCK_TRIES=20 OPENCLAW_BACKUP_LOCK_WAIT=1 ${INSTALLED} tenant bob manual`, "", 120_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await run(["pkill", "-CONT", "-f", "--", pruneMatch])).code).toBe(0);
+    const pruned = await prune!;
+    expect(pruned.code).toBe(0);
+    const waited = await waiting;
+    noSecret(waited);
+    expect({ code: waited.code, stderr: waited.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(waited.ms).toBeGreaterThan(3_000);
+    expect(statusOf("s2", "bob")).toMatchObject({ ok: true, reason: "manual" });
+    console.log(`exclusive lock: gave up after 2 tries in ${gaveUp.ms} ms; waited and succeeded in ${waited.ms} ms (prune frozen 3 s)`);
+  } finally {
+    await run(["pkill", "-CONT", "-f", "--", pruneMatch]);
+  }
+});

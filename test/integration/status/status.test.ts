@@ -329,13 +329,18 @@ describe("npm run status against the real engine", () => {
     for (const n of ALL) expect(names).toContain(n);
   });
 
-  test("ssh://: the same report through `ssh ... docker system dial-stdio` (a stand-in ssh that dials the local engine)", async () => {
+  test("ssh://: the same report through `ssh ... docker system dial-stdio` and one `docker stats` on the shared connection (a stand-in ssh for the local engine)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "st-ssh-"));
     try {
       const argsFile = path.join(dir, "args");
       const fakeSsh = path.join(dir, "ssh");
-      // `-O exit` (status ending its shared ssh connection) has no engine call behind it.
-      fs.writeFileSync(fakeSsh, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argsFile}'\ncase " $* " in *" -O exit "*) exit 0;; esac\nDOCKER_HOST='${DOCKER_HOST}' exec docker system dial-stdio\n`, { mode: 0o755 });
+      // `-O exit` (status ending its shared ssh connection) has no engine call behind it; a remote
+      // command (status's one `docker stats` for the server) runs as the server's shell would run it.
+      fs.writeFileSync(fakeSsh, [
+        "#!/bin/sh", `printf '%s\\n' "$*" >> '${argsFile}'`, `export DOCKER_HOST='${DOCKER_HOST}'`,
+        `case " $* " in *" -O exit "*) exit 0;; *" docker system dial-stdio "*) exec docker system dial-stdio;; esac`,
+        `cmd=\${*#* -- status-test.invalid }`, `eval "exec $cmd"`, "",
+      ].join("\n"), { mode: 0o755 });
       const run = await status(["--json", "--only", "st-ok,st-hung"], { DOCKER_HOST: "ssh://deploy@status-test.invalid:2222", OPENCLAW_STATUS_SSH: fakeSsh });
       expect(run.code).toBe(1);
       const report = parse(run);
@@ -350,7 +355,15 @@ describe("npm run status against the real engine", () => {
       expect(dials.length).toBeGreaterThanOrEqual(1);
       expect(dials.length).toBeLessThanOrEqual(8);
       expect(new Set(dials.map((c) => dial.exec(c)?.[1])).size).toBe(1);
-      expect(calls.filter((c) => !dial.test(c))).toEqual([expect.stringMatching(/ -O exit -- status-test\.invalid$/)]);
+      // Besides the streams: one `docker stats` for the whole server (full container ids only), on
+      // the same connection, and the end of the connection. Every running row has its figures from it.
+      expect(calls.filter((c) => !dial.test(c))).toEqual([
+        expect.stringMatching(/^-T -o BatchMode=yes .* -- status-test\.invalid 'docker' 'stats' '--no-stream' '--no-trunc' '--format' '\{\{json \.\}\}'( '[0-9a-f]{64}')+$/),
+        expect.stringMatching(/ -O exit -- status-test\.invalid$/),
+      ]);
+      for (const t of report.tenants) expect(t.notes.filter((n) => n.startsWith("sampled on its own"))).toEqual([]);
+      const statsCall = calls.find((c) => c.includes(" 'docker' 'stats' ")) ?? "";
+      expect(/ControlPath=(\S+)\/%C/.exec(statsCall)?.[1]).toBe(dial.exec(dials[0])?.[1]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
