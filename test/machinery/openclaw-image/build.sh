@@ -39,7 +39,8 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then die "$BUSYBOX is dynamically linked; ins
 TINI=/usr/bin/tini-static
 [ -x "$TINI" ] || die "$TINI not found (apt-get install tini)"
 
-LOCK_HASH="$(sha256sum "$HERE/package.json" "$HERE/package-lock.json" | sha256sum | cut -c1-16)"
+# The lock files' contents only (not their paths), so every clone and worktree shares one cache.
+LOCK_HASH="$(cat "$HERE/package.json" "$HERE/package-lock.json" | sha256sum | cut -c1-16)"
 HASH="$( { echo "$LOCK_HASH"; sha256sum "$HERE/build.sh" "$HERE/../base-rootfs.sh" | cut -d' ' -f1; stat -c '%s' "$BUSYBOX" "$TINI"; } | sha256sum | cut -c1-16)"
 
 if [ "$FORCE" = 0 ]; then
