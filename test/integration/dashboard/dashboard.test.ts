@@ -139,14 +139,16 @@ async function stopDashboard(d: Dashboard | undefined): Promise<void> {
 
 /** A row's classes and cells, read from the page. */
 async function row(page: Page, tenant: string): Promise<{ classes: string; state: string; memory: string; cpu: string } | undefined> {
-  const tr = page.locator(`#tenants tbody tr[data-tenant="${tenant}"]`);
-  if ((await tr.count()) === 0) return undefined;
-  return {
-    classes: (await tr.getAttribute("class")) ?? "",
-    state: (await tr.getAttribute("data-state")) ?? "",
-    memory: await tr.locator("td.memory").innerText(),
-    cpu: await tr.locator("td.cpu").innerText(),
-  };
+  // Read in one step inside the page: a refresh between separate reads can replace the row, and
+  // mix an old row's class with a new row's state (seen once: state "exited", classes "").
+  // (A string, run in the page: this project's TypeScript has no DOM types.)
+  const read = await page.evaluate(`(() => {
+    const tr = document.querySelector('#tenants tbody tr[data-tenant=${JSON.stringify(tenant)}]');
+    if (tr === null) return null;
+    const text = (sel) => { const e = tr.querySelector(sel); return e === null ? "" : e.innerText; };
+    return { classes: tr.className, state: tr.dataset.state || "", memory: text("td.memory"), cpu: text("td.cpu") };
+  })()`);
+  return (read ?? undefined) as { classes: string; state: string; memory: string; cpu: string } | undefined;
 }
 
 let dash: Dashboard | undefined;
